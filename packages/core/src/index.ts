@@ -1,0 +1,5 @@
+export * as Bep44 from "./Bep44.js"
+export * as Dht from "./Dht.js"
+export * as EndpointId from "./EndpointId.js"
+export * as Gossip from "./Gossip.js"
+export * as NodeIdentity from "./NodeIdentity.js"
