@@ -1,0 +1,12 @@
+// Locates the Rust harness binaries built by scripts/run-interop.mjs.
+import { existsSync } from "node:fs"
+import { homedir } from "node:os"
+import { join } from "node:path"
+
+const binDir = process.env.DTT_INTEROP_BIN_DIR ?? join(homedir(), ".cache", "dtt-interop-target", "debug")
+
+export const harnessBinary = (name: "records" | "mainline" | "gossip"): string => {
+  const path = join(binDir, `dtt-interop-${name}`)
+  if (!existsSync(path)) throw new Error(`interop harness ${path} is missing: run \`npm run interop\``)
+  return path
+}

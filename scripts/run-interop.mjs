@@ -1,0 +1,17 @@
+// Builds the Rust interop harnesses (one cargo workspace, target dir outside the clone) and runs the interop
+// tests in interop/tests against them. Writes .interop-results.json for the CI summary line.
+import { spawnSync } from "node:child_process"
+import { homedir } from "node:os"
+import { join } from "node:path"
+
+const targetDir = process.env.CARGO_TARGET_DIR ?? join(homedir(), ".cache", "dtt-interop-target")
+const env = { ...process.env, CARGO_TARGET_DIR: targetDir, DTT_INTEROP_BIN_DIR: join(targetDir, "debug") }
+
+const run = (cmd, args) => spawnSync(cmd, args, { stdio: "inherit", env }).status ?? 1
+
+console.log(`interop: building Rust harnesses (target dir ${targetDir})`)
+if (run("cargo", ["build", "--manifest-path", "interop/Cargo.toml", "--workspace"]) !== 0) {
+  console.error("interop: cargo build failed")
+  process.exit(1)
+}
+process.exit(run("npx", ["vitest", "run", "--config", "vitest.interop.config.ts"]))
