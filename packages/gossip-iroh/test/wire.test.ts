@@ -1,0 +1,310 @@
+import { blake3 } from "@noble/hashes/blake3.js"
+import { Either, Option } from "effect"
+import * as FastCheck from "effect/FastCheck"
+import { describe, expect, it } from "vitest"
+import { EndpointId } from "@dtt/core"
+import * as Wire from "../src/wire/index.js"
+
+const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ""), "hex"))
+const toHex = (b: Uint8Array): string => Buffer.from(b).toString("hex")
+
+// Spec iroh-gossip.md §2.4 keys: public keys of secret keys [1;32] and [2;32].
+const K1hex = "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c"
+const K2hex = "8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394"
+const K1 = K1hex as EndpointId.EndpointId
+const K2 = K2hex as EndpointId.EndpointId
+const hiId = blake3(new TextEncoder().encode("hi"))
+const hiIdHex = "85052e9aab1b67b6622d94a08441b09fd5b7aca61ee360416d70de5da67d86ca"
+const hi = new TextEncoder().encode("hi")
+
+const addr36hex = "011a68747470733a2f2f72656c61792e6578616d706c652e636f6d2f01007f000001d122"
+const addr36: Wire.AddrInfo = {
+  relayUrl: "https://relay.example.com/",
+  directAddresses: [Wire.parseSocketAddr("127.0.0.1:4433")!]
+}
+
+const enc = (m: Wire.TopicMessage): string => toHex(Either.getOrThrow(Wire.encodeTopicMessage(m)))
+const dec = (h: string): Wire.TopicMessage => Either.getOrThrow(Wire.decodeTopicMessage(hex(h)))
+
+const vectors: ReadonlyArray<readonly [string, Wire.TopicMessage, string, number]> = [
+  ["Join(Some(empty))", Wire.swarm({ _tag: "Join", data: new Uint8Array(0) }), "00000100", 4],
+  ["Join(None)", Wire.swarm({ _tag: "Join", data: undefined }), "000000", 3],
+  ["Join(Some(addr))", Wire.swarm({ _tag: "Join", data: hex(addr36hex) }), "00000124" + addr36hex, 40],
+  ["Neighbor High addr", Wire.swarm({ _tag: "Neighbor", priority: "High", data: hex(addr36hex) }), "0004000124" + addr36hex, 41],
+  ["Neighbor Low None", Wire.swarm({ _tag: "Neighbor", priority: "Low", data: undefined }), "00040100", 4],
+  ["Disconnect alive", Wire.swarm({ _tag: "Disconnect", alive: true, respond: false }), "00050100", 4],
+  ["Disconnect dead", Wire.swarm({ _tag: "Disconnect", alive: false, respond: false }), "00050000", 4],
+  [
+    "ForwardJoin",
+    Wire.swarm({ _tag: "ForwardJoin", peer: { id: K1, data: new Uint8Array(0) }, ttl: 6 }),
+    "0001" + K1hex + "010006",
+    37
+  ],
+  [
+    "Shuffle",
+    Wire.swarm({
+      _tag: "Shuffle",
+      origin: K1,
+      nodes: [{ id: K2, data: undefined }, { id: K1, data: new Uint8Array(0) }],
+      ttl: 6
+    }),
+    "0002" + K1hex + "02" + K2hex + "00" + K1hex + "0100" + "06",
+    103
+  ],
+  ["ShuffleReply", Wire.swarm({ _tag: "ShuffleReply", nodes: [{ id: K2, data: undefined }] }), "000301" + K2hex + "00", 36],
+  [
+    "Gossip Swarm(0)",
+    Wire.gossip({ _tag: "Gossip", id: hiId, content: hi, scope: { _tag: "Swarm", round: 0 } }),
+    "0100" + hiIdHex + "026869" + "0000",
+    39
+  ],
+  [
+    "Gossip Neighbors",
+    Wire.gossip({ _tag: "Gossip", id: hiId, content: hi, scope: { _tag: "Neighbors" } }),
+    "0100" + hiIdHex + "026869" + "01",
+    38
+  ],
+  [
+    "Gossip Swarm(200)",
+    Wire.gossip({ _tag: "Gossip", id: hiId, content: hi, scope: { _tag: "Swarm", round: 200 } }),
+    "0100" + hiIdHex + "026869" + "00c801",
+    40
+  ],
+  ["Prune", Wire.gossip({ _tag: "Prune" }), "0101", 2],
+  ["Graft Some", Wire.gossip({ _tag: "Graft", id: hiId, round: 2 }), "010201" + hiIdHex + "02", 36],
+  ["Graft None 300", Wire.gossip({ _tag: "Graft", id: undefined, round: 300 }), "010200ac02", 5],
+  ["IHave", Wire.gossip({ _tag: "IHave", entries: [{ id: hiId, round: 1 }] }), "010301" + hiIdHex + "01", 36]
+]
+
+describe("wire: spec §2.4 worked examples", () => {
+  it("blake3 sanity", () => {
+    expect(toHex(hiId)).toBe(hiIdHex)
+    expect(toHex(blake3(new Uint8Array(0)))).toMatch(/^af1349b9.*3262$/)
+  })
+
+  it("the spec keys are valid public keys", () => {
+    expect(Wire.isValidEndpointId(K1)).toBe(true)
+    expect(Wire.isValidEndpointId(K2)).toBe(true)
+  })
+
+  for (const [name, message, bytes, len] of vectors) {
+    it(`${name} encodes and decodes byte-exact`, () => {
+      expect(bytes.length / 2).toBe(len)
+      expect(enc(message)).toBe(bytes)
+      expect(dec(bytes)).toEqual(message)
+    })
+  }
+
+  it("message frames: BE length prefix", () => {
+    expect(toHex(Either.getOrThrow(Wire.encodeMessageFrame(vectors[0]![1])))).toBe("0000000400000100")
+    const g = Either.getOrThrow(Wire.encodeMessageFrame(vectors[10]![1]))
+    expect(g.length).toBe(43)
+    expect(toHex(g)).toBe("00000027" + vectors[10]![2])
+  })
+
+  it("stream header frame for topic [0x17;32]", () => {
+    const topic = new Uint8Array(32).fill(0x17)
+    expect(toHex(Either.getOrThrow(Wire.encodeStreamHeaderFrame(topic)))).toBe("00000020" + "17".repeat(32))
+    expect(toHex(Either.getOrThrow(Wire.decodeStreamHeader(topic)))).toBe("17".repeat(32))
+    expect(Either.isLeft(Wire.decodeStreamHeader(topic.subarray(0, 31)))).toBe(true)
+    expect(Either.isLeft(Wire.encodeStreamHeader(new Uint8Array(31)))).toBe(true)
+  })
+
+  it("AddrInfo vectors", () => {
+    const a1: Wire.AddrInfo = {
+      relayUrl: undefined,
+      // Given out of order on purpose: the encoder sorts like Rust's BTreeSet (V4 before V6).
+      directAddresses: [Wire.parseSocketAddr("[::1]:11204")!, Wire.parseSocketAddr("192.168.1.10:11204")!]
+    }
+    const a1hex = "000200c0a8010ac45701" + "00000000000000000000000000000001" + "c457"
+    expect(toHex(Wire.encodeAddrInfo(a1))).toBe(a1hex)
+    expect(a1hex.length / 2).toBe(28)
+    const back = Either.getOrThrow(Wire.decodeAddrInfo(hex(a1hex)))
+    expect(back.relayUrl).toBeUndefined()
+    expect(back.directAddresses.map(Wire.formatSocketAddr)).toEqual(["192.168.1.10:11204", "[::1]:11204"])
+
+    expect(toHex(Wire.encodeAddrInfo(addr36))).toBe(addr36hex)
+    expect(addr36hex.length / 2).toBe(36)
+    expect(Either.getOrThrow(Wire.decodeAddrInfo(hex(addr36hex)))).toEqual(addr36)
+
+    expect(toHex(Wire.encodeAddrInfo(Wire.emptyAddrInfo))).toBe("0000")
+    expect(Either.getOrThrow(Wire.decodeAddrInfo(new Uint8Array(0)))).toEqual(Wire.emptyAddrInfo)
+    expect(Either.getOrThrow(Wire.decodeAddrInfo(hex("0000")))).toEqual(Wire.emptyAddrInfo)
+  })
+
+  it("AddrInfo rejects an unparsable relay url and unknown address variants", () => {
+    expect(Either.isLeft(Wire.decodeAddrInfo(hex("0103616263" + "00")))).toBe(true) // "abc"
+    expect(Either.isLeft(Wire.decodeAddrInfo(hex("000102" + "7f000001" + "01")))).toBe(true)
+  })
+})
+
+describe("wire: socket address text", () => {
+  it("parses and prints like Rust", () => {
+    for (const s of ["1.2.3.4:5", "[::1]:80", "[2001:db8::1]:443", "[::ffff:10.0.0.1]:9", "[fe80::1:2:3:4]:1", "[1:0:0:1::1]:2", "[1::1:0:0:1:1]:3"]) {
+      expect(Wire.formatSocketAddr(Wire.parseSocketAddr(s)!)).toBe(s)
+    }
+    expect(Wire.formatSocketAddr(Wire.parseSocketAddr("[fe80::1%eth0]:7")!)).toBe("[fe80::1]:7")
+    expect(Wire.formatSocketAddr(Wire.parseSocketAddr("[2001:DB8:0:0:0:0:0:1]:1")!)).toBe("[2001:db8::1]:1")
+    for (const bad of ["1.2.3:4", "256.1.1.1:1", "1.2.3.4", "[::1]", "[1::2::3]:4", "1.2.3.4:65536", "[12345::]:1", "01.2.3.4:5"]) {
+      expect(Wire.parseSocketAddr(bad)).toBeUndefined()
+    }
+  })
+})
+
+describe("wire: size limits", () => {
+  const gossipOf = (n: number, scope: Wire.DeliveryScope = { _tag: "Swarm", round: 0 }) => {
+    const content = new Uint8Array(n)
+    return Wire.gossip({ _tag: "Gossip", id: blake3(content), content, scope })
+  }
+
+  it("max Swarm content is 4057 (frame 4095); 4058 is refused on encode", () => {
+    expect(Wire.maxContentSize()).toBe(4057)
+    expect(Wire.maxContentSize(4096, "Neighbors")).toBe(4058)
+    const ok = Either.getOrThrow(Wire.encodeMessageFrame(gossipOf(4057)))
+    expect(ok.length).toBe(4 + 4095)
+    const tooBig = Wire.encodeMessageFrame(gossipOf(4058))
+    expect(Either.isLeft(tooBig) && tooBig.left._tag).toBe("FrameTooLarge")
+    expect(Either.isRight(Wire.encodeMessageFrame(gossipOf(4058, { _tag: "Neighbors" })))).toBe(true)
+    expect(Either.isLeft(Wire.encodeMessageFrame(gossipOf(4059, { _tag: "Neighbors" })))).toBe(true)
+    // maxContentSize follows the configured limit.
+    expect(Wire.maxContentSize(512)).toBe(512 - 1 - 36 - 2)
+  })
+
+  it("the reader accepts 4096 and refuses 4097", () => {
+    const at = (n: number) => {
+      const d = new Wire.FrameDecoder()
+      const b = new Uint8Array(4 + n)
+      new DataView(b.buffer).setUint32(0, n)
+      d.push(b)
+      return d.next()
+    }
+    const ok = at(4096)
+    expect(Either.isRight(ok) && Option.isSome(ok.right) && ok.right.value.length).toBe(4096)
+    const bad = at(4097)
+    expect(Either.isLeft(bad) && bad.left).toEqual(new Wire.FrameTooLarge({ size: 4097, max: 4096 }))
+  })
+
+  it("FrameDecoder reassembles chunks and tells clean from truncated ends", () => {
+    const f1 = Either.getOrThrow(Wire.encodeMessageFrame(vectors[10]![1]))
+    const f2 = Either.getOrThrow(Wire.encodeMessageFrame(vectors[13]![1]))
+    const all = new Uint8Array([...f1, ...f2])
+    const d = new Wire.FrameDecoder()
+    const out: Array<string> = []
+    for (let i = 0; i < all.length; i += 3) {
+      d.push(all.subarray(i, i + 3))
+      for (;;) {
+        const n = Either.getOrThrow(d.next())
+        if (Option.isNone(n)) break
+        out.push(toHex(n.value))
+      }
+    }
+    expect(out).toEqual([vectors[10]![2], vectors[13]![2]])
+    expect(Either.isRight(d.end())).toBe(true)
+    d.push(hex("0000")) // inside the length bytes: clean end
+    expect(Either.isRight(d.end())).toBe(true)
+    d.push(hex("000501")) // length 5, 1 payload byte: truncated
+    expect(Either.isLeft(d.end())).toBe(true)
+  })
+})
+
+describe("wire: hostile input", () => {
+  it("rejects invalid public keys, bad discriminants, bools, options and varints with typed errors", () => {
+    const reason = (h: string) => {
+      const r = Wire.decodeTopicMessage(hex(h))
+      return Either.isLeft(r) ? r.left.reason : "ok"
+    }
+    expect(reason("0001" + "02" + "00".repeat(31) + "0006")).toBe("InvalidPublicKey")
+    expect(reason("02")).toBe("BadDiscriminant")
+    expect(reason("0006")).toBe("BadDiscriminant")
+    expect(reason("0104")).toBe("BadDiscriminant")
+    expect(reason("000402")).toBe("BadDiscriminant")
+    expect(reason("00050200")).toBe("BadBool")
+    expect(reason("000002")).toBe("BadOption")
+    expect(reason("")).toBe("UnexpectedEnd")
+    expect(reason("0000")).toBe("UnexpectedEnd")
+    expect(reason("010200ffff03")).toBe("ok") // u16 65535: last byte 3 is the max
+    expect(reason("010200ffff04")).toBe("BadVarint") // overflows u16
+    expect(reason("010200ffffff00")).toBe("BadVarint") // 4-byte u16
+    expect(reason("0102008000")).toBe("ok") // over-long but in range, postcard accepts it
+    expect(reason("0101ff")).toBe("ok") // trailing bytes ignored
+    expect(reason("0103ffffffffffffffffff01")).toBe("UnexpectedEnd") // huge seq length, no allocation
+    expect(reason("0103ffffffffffffffffff02")).toBe("BadVarint")
+  })
+
+  it("refuses to encode what Rust would refuse to decode", () => {
+    const badKey = ("02" + "00".repeat(31)) as EndpointId.EndpointId
+    expect(Wire.isValidEndpointId(badKey)).toBe(false)
+    expect(Either.isLeft(Wire.encodeTopicMessage(Wire.swarm({ _tag: "ShuffleReply", nodes: [{ id: badKey, data: undefined }] })))).toBe(true)
+    expect(Either.isLeft(Wire.encodeTopicMessage(Wire.gossip({ _tag: "Graft", id: undefined, round: 65536 })))).toBe(true)
+    expect(Either.isLeft(Wire.encodeTopicMessage(Wire.gossip({ _tag: "Graft", id: new Uint8Array(31), round: 1 })))).toBe(true)
+  })
+
+  it("decoders are total over random bytes and round-trip what they accept", () => {
+    FastCheck.assert(
+      FastCheck.property(FastCheck.uint8Array({ maxLength: 200 }), (bytes) => {
+        const r = Wire.decodeTopicMessage(bytes)
+        if (Either.isRight(r)) {
+          // Canonical re-encoding decodes to the same value.
+          const again = Either.getOrThrow(Wire.encodeTopicMessage(r.right))
+          expect(Wire.decodeTopicMessage(again)).toEqual(r)
+        }
+        const a = Wire.decodeAddrInfo(bytes)
+        if (Either.isRight(a)) expect(Wire.decodeAddrInfo(Wire.encodeAddrInfo(a.right))).toEqual(a)
+        Wire.decodeStreamHeader(bytes)
+      }),
+      { numRuns: 3000, seed: 42 }
+    )
+  })
+
+  it("decoders are total over mutated valid messages", () => {
+    const seeds = vectors.map(([, , h]) => hex(h))
+    FastCheck.assert(
+      FastCheck.property(
+        FastCheck.constantFrom(...seeds),
+        FastCheck.array(FastCheck.tuple(FastCheck.nat(), FastCheck.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+        FastCheck.nat(120),
+        (base, flips, cut) => {
+          const b = base.slice(0, Math.max(1, base.length - (cut % base.length)))
+          for (const [i, v] of flips) b[i % b.length] = v
+          const r = Wire.decodeTopicMessage(b)
+          expect(Either.isLeft(r) || Either.isRight(Wire.encodeTopicMessage(r.right))).toBe(true)
+        }
+      ),
+      { numRuns: 3000, seed: 7 }
+    )
+  })
+
+  it("round-trips arbitrary well-formed messages", () => {
+    const id32 = FastCheck.uint8Array({ minLength: 32, maxLength: 32 })
+    const u16 = FastCheck.integer({ min: 0, max: 0xffff })
+    const data = FastCheck.option(FastCheck.uint8Array({ maxLength: 40 }), { nil: undefined })
+    const key = FastCheck.constantFrom(K1, K2)
+    const peer = FastCheck.record({ id: key, data })
+    const swarmMsg: FastCheck.Arbitrary<Wire.SwarmMessage> = FastCheck.oneof(
+      FastCheck.record({ _tag: FastCheck.constant("Join" as const), data }),
+      FastCheck.record({ _tag: FastCheck.constant("ForwardJoin" as const), peer, ttl: u16 }),
+      FastCheck.record({ _tag: FastCheck.constant("Shuffle" as const), origin: key, nodes: FastCheck.array(peer, { maxLength: 8 }), ttl: u16 }),
+      FastCheck.record({ _tag: FastCheck.constant("ShuffleReply" as const), nodes: FastCheck.array(peer, { maxLength: 8 }) }),
+      FastCheck.record({ _tag: FastCheck.constant("Neighbor" as const), priority: FastCheck.constantFrom("High" as const, "Low" as const), data }),
+      FastCheck.record({ _tag: FastCheck.constant("Disconnect" as const), alive: FastCheck.boolean(), respond: FastCheck.boolean() })
+    )
+    const scope: FastCheck.Arbitrary<Wire.DeliveryScope> = FastCheck.oneof(
+      FastCheck.record({ _tag: FastCheck.constant("Swarm" as const), round: u16 }),
+      FastCheck.constant({ _tag: "Neighbors" as const })
+    )
+    const bcast: FastCheck.Arbitrary<Wire.BroadcastMessage> = FastCheck.oneof(
+      FastCheck.record({ _tag: FastCheck.constant("Gossip" as const), id: id32, content: FastCheck.uint8Array({ maxLength: 300 }), scope }),
+      FastCheck.constant({ _tag: "Prune" as const }),
+      FastCheck.record({ _tag: FastCheck.constant("Graft" as const), id: FastCheck.option(id32, { nil: undefined }), round: u16 }),
+      FastCheck.record({ _tag: FastCheck.constant("IHave" as const), entries: FastCheck.array(FastCheck.record({ id: id32, round: u16 }), { maxLength: 5 }) })
+    )
+    const msg = FastCheck.oneof(swarmMsg.map(Wire.swarm), bcast.map(Wire.gossip))
+    FastCheck.assert(
+      FastCheck.property(msg, (m) => {
+        const bytes = Either.getOrThrow(Wire.encodeTopicMessage(m))
+        expect(Either.getOrThrow(Wire.decodeTopicMessage(bytes))).toEqual(m)
+      }),
+      { numRuns: 1000, seed: 3 }
+    )
+  })
+})
