@@ -1,0 +1,150 @@
+/**
+ * The DHT value: a record encrypted so that only holders of the topic secret can read it (spec wire.md §5).
+ *
+ * Sealing a record:
+ *  1. draw a fresh one-time Ed25519 seed `ot`;
+ *  2. HPKE-seal the record bytes to X25519(ot's public key)             -> encrypted_record (len(record) + 56);
+ *  3. HPKE-seal `ot` itself to X25519(the minute's encryption pub key)  -> encrypted_decryption_key (88 bytes);
+ *  4. value = LE4(len(encrypted_record)) ‖ encrypted_record ‖ encrypted_decryption_key.
+ *
+ * Each HPKE output is framed as ed25519-dalek-hpke frames it: LE8(32) ‖ enc (32) ‖ ciphertext ‖ tag (16).
+ * A gossip record (456 bytes) gives 512 + 88 + 4 = 604 bytes.
+ */
+import { Effect, Either } from "effect"
+import { Crypto, type CryptoService, HPKE_AAD, HPKE_INFO } from "./Crypto.js"
+import { concat, readU32le, readU64le, u32le, u64le } from "./internal/bytes.js"
+import { CannotDecrypt, MalformedContent, type RecordError, WrongLength } from "./internal/recordErrors.js"
+import * as Keys from "./Keys.js"
+import * as Record from "./Record.js"
+import { defaultRotation, type SecretRotation } from "./SecretRotation.js"
+import * as TopicId from "./TopicId.js"
+
+/** Largest value `encode` produces (the Rust `MAX_SIZE`). `decode` bounds the inner length by it instead. */
+export const MAX_SIZE = 2048
+/** The hard-coded length of the wrapped one-time key: 8 + 32 + 32 + 16. */
+export const WRAPPED_KEY_LENGTH = 88
+/** The HPKE framing overhead: LE8 key length + enc + tag. */
+export const HPKE_OVERHEAD = 8 + 32 + 16
+/** Bytes a value adds to the record it carries: 4 + 56 + 88. */
+export const VALUE_OVERHEAD = 4 + HPKE_OVERHEAD + WRAPPED_KEY_LENGTH
+
+/** The two parts of a DHT value. */
+export interface EncryptedRecord {
+  readonly encryptedRecord: Uint8Array
+  readonly encryptedDecryptionKey: Uint8Array
+}
+
+/** Serialize; fails when the total would exceed 2048 bytes or the wrapped key is not 88 bytes. */
+export const encode = (value: EncryptedRecord): Either.Either<Uint8Array, WrongLength> => {
+  if (value.encryptedDecryptionKey.length !== WRAPPED_KEY_LENGTH) {
+    return Either.left(new WrongLength({ what: "encrypted decryption key", expected: "88", actual: value.encryptedDecryptionKey.length }))
+  }
+  const total = 4 + value.encryptedRecord.length + WRAPPED_KEY_LENGTH
+  if (total > MAX_SIZE) return Either.left(new WrongLength({ what: "encrypted record value", expected: `<= ${MAX_SIZE}`, actual: total }))
+  return Either.right(concat(u32le(value.encryptedRecord.length), value.encryptedRecord, value.encryptedDecryptionKey))
+}
+
+/**
+ * Parse, with the Rust rules: at least 4 bytes, inner length <= 2048, and exactly inner length + 88 bytes after
+ * the length prefix (nothing missing, nothing trailing).
+ */
+export const decode = (bytes: Uint8Array): Either.Either<EncryptedRecord, WrongLength> => {
+  if (!(bytes instanceof Uint8Array) || bytes.length < 4) {
+    return Either.left(new WrongLength({ what: "encrypted record value", expected: ">= 4", actual: bytes?.length ?? 0 }))
+  }
+  const inner = readU32le(bytes, 0)
+  if (inner > MAX_SIZE) return Either.left(new WrongLength({ what: "encrypted record length prefix", expected: `<= ${MAX_SIZE}`, actual: inner }))
+  if (bytes.length - 4 !== inner + WRAPPED_KEY_LENGTH) {
+    return Either.left(new WrongLength({ what: "encrypted record value", expected: `${4 + inner + WRAPPED_KEY_LENGTH}`, actual: bytes.length }))
+  }
+  return Either.right({
+    encryptedRecord: bytes.slice(4, 4 + inner),
+    encryptedDecryptionKey: bytes.slice(4 + inner)
+  })
+}
+
+// ed25519-dalek-hpke framing around one HPKE seal: LE8(enc length = 32) ‖ enc ‖ ciphertext ‖ tag.
+const ENC_LENGTH_PREFIX = u64le(32n)
+
+const wrapSeal = (crypto: CryptoService, recipientEd25519: Uint8Array, plaintext: Uint8Array) => {
+  const recipient = Keys.x25519PublicFromEd25519(recipientEd25519)
+  if (recipient === undefined) return Effect.fail(new MalformedContent({ reason: "recipient key is not an Ed25519 point" }))
+  return crypto.hpkeSeal(recipient, plaintext, HPKE_INFO, HPKE_AAD).pipe(
+    Effect.map((sealed) => concat(ENC_LENGTH_PREFIX, sealed)),
+    Effect.mapError((e) => new MalformedContent({ reason: e.reason }))
+  )
+}
+
+const wrapOpen = (crypto: CryptoService, recipientSeed: Uint8Array, framed: Uint8Array, what: string) => {
+  // The Rust wrapper accepts only a 32-byte enc (longer lengths fail there as a bad encapped key).
+  if (framed.length < 8 || readU64le(framed, 0) !== 32n || framed.length < 8 + 32 + 16) {
+    return Effect.fail(new CannotDecrypt({ reason: `${what}: bad HPKE framing` }))
+  }
+  const secret = crypto.sha512(recipientSeed).slice(0, 32)
+  return crypto.hpkeOpen(secret, framed.subarray(8), HPKE_INFO, HPKE_AAD).pipe(
+    Effect.mapError(() => new CannotDecrypt({ reason: `${what} does not open with this key` }))
+  )
+}
+
+/**
+ * Encrypt record bytes for holders of the encryption key whose Ed25519 public key is given; returns the DHT value.
+ */
+export const seal = (
+  recordBytes: Uint8Array,
+  encryptionPublicKeyEd25519: Uint8Array
+): Effect.Effect<Uint8Array, WrongLength | MalformedContent, Crypto> =>
+  Effect.gen(function*() {
+    const crypto = yield* Crypto
+    if (recordBytes.length + VALUE_OVERHEAD > MAX_SIZE) {
+      return yield* new WrongLength({ what: "encrypted record value", expected: `<= ${MAX_SIZE}`, actual: recordBytes.length + VALUE_OVERHEAD })
+    }
+    const oneTimeSeed = yield* crypto.randomBytes(32)
+    const encryptedRecord = yield* wrapSeal(crypto, crypto.ed25519PublicKey(oneTimeSeed), recordBytes)
+    const encryptedDecryptionKey = yield* wrapSeal(crypto, encryptionPublicKeyEd25519, oneTimeSeed)
+    return yield* encode({ encryptedRecord, encryptedDecryptionKey })
+  })
+
+/** Decrypt a DHT value with the minute's encryption seed; returns the record bytes (not yet parsed or verified). */
+export const open = (
+  value: Uint8Array,
+  encryptionSeed: Uint8Array
+): Effect.Effect<Uint8Array, WrongLength | CannotDecrypt, Crypto> =>
+  Effect.gen(function*() {
+    const crypto = yield* Crypto
+    const parts = yield* decode(value)
+    const oneTimeSeed = yield* wrapOpen(crypto, encryptionSeed, parts.encryptedDecryptionKey, "wrapped key")
+    if (oneTimeSeed.length !== 32) {
+      return yield* new CannotDecrypt({ reason: `wrapped key holds ${oneTimeSeed.length} bytes, not a 32-byte seed` })
+    }
+    return yield* wrapOpen(crypto, oneTimeSeed, parts.encryptedRecord, "record")
+  })
+
+/** Encrypt a signed record for its own minute (the encryption key is derived from `record.unixMinute`). */
+export const sealRecord = (
+  record: Record.Record,
+  topicHash: TopicId.TopicId | Uint8Array,
+  initialSecretHash: Uint8Array,
+  rotation: SecretRotation = defaultRotation
+): Effect.Effect<Uint8Array, RecordError, Crypto> =>
+  Effect.flatMap(Crypto, (crypto) => {
+    const seed = rotation.derive(TopicId.hashOf(topicHash), record.unixMinute, initialSecretHash)
+    return seal(record.bytes, crypto.ed25519PublicKey(seed))
+  })
+
+/**
+ * Decrypt, parse and verify a value fetched from the slot of `minute`: the result is a record for this topic
+ * and minute whose signature passed verify_strict. Content is not inspected (decode it separately).
+ */
+export const openRecord = (
+  value: Uint8Array,
+  topicHash: TopicId.TopicId | Uint8Array,
+  minute: bigint,
+  initialSecretHash: Uint8Array,
+  rotation: SecretRotation = defaultRotation
+): Effect.Effect<Record.Record, RecordError, Crypto> =>
+  Effect.gen(function*() {
+    const topic = TopicId.hashOf(topicHash)
+    const bytes = yield* open(value, rotation.derive(topic, minute, initialSecretHash))
+    const record = yield* Record.decode(bytes)
+    return yield* Record.verify(record, topic, minute)
+  })
