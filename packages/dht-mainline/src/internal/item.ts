@@ -1,0 +1,51 @@
+/**
+ * Checking a BEP44 mutable item that came off the wire: the key must hash (with the salt) to the target we
+ * asked for, and the Ed25519 signature must cover the exact signable rebuilt from the bigint `seq`.
+ */
+import { Bep44, type Dht } from "@dtt/core"
+import { ed25519 } from "@noble/curves/ed25519.js"
+import type * as Bencode from "../Bencode.js"
+import * as Krpc from "../Krpc.js"
+import { bytesEqual } from "./address.js"
+
+/** Ed25519 strict verification, `false` for malformed input (never throws). Same shape as `Crypto.verifyStrict`. */
+export type VerifyStrict = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean
+
+/** Fallback used until the `Crypto` service is provided: noble in strict (non-ZIP-215) mode. */
+export const nobleVerifyStrict: VerifyStrict = (publicKey, message, signature) => {
+  try {
+    return ed25519.verify(signature, message, publicKey, { zip215: false })
+  } catch {
+    return false
+  }
+}
+
+export const PUBLIC_KEY_BYTES = 32
+export const SIGNATURE_BYTES = 64
+
+export type ItemProblem = "bad-fields" | "value-too-big" | "salt-too-big" | "wrong-target" | "bad-signature"
+
+/** Why an item cannot be accepted, or `undefined` when it is valid for `target`. */
+export const check = (
+  item: Dht.MutableItem,
+  target: Uint8Array,
+  verify: VerifyStrict
+): ItemProblem | undefined => {
+  if (item.publicKey.length !== PUBLIC_KEY_BYTES || item.signature.length !== SIGNATURE_BYTES) return "bad-fields"
+  if (item.seq < Krpc.I64_MIN || item.seq > Krpc.I64_MAX) return "bad-fields"
+  if (item.value.length > Bep44.MAX_VALUE_BYTES) return "value-too-big"
+  if (item.salt.length > Bep44.MAX_SALT_BYTES) return "salt-too-big"
+  if (!bytesEqual(Bep44.target(item.publicKey, item.salt), target)) return "wrong-target"
+  if (!verify(item.publicKey, Bep44.signable(item.salt, item.seq, item.value), item.signature)) return "bad-signature"
+  return undefined
+}
+
+/** The item in a `get` reply body (fields `k`, `seq`, `sig`, `v`), if present and well-typed. Not yet verified. */
+export const fromGetReply = (body: Bencode.Dict, salt: Uint8Array): Dht.MutableItem | undefined => {
+  const publicKey = Krpc.fixedBytes(body, "k", PUBLIC_KEY_BYTES)
+  const signature = Krpc.fixedBytes(body, "sig", SIGNATURE_BYTES)
+  const seq = Krpc.i64(body, "seq")
+  const value = Krpc.bytes(body, "v")
+  if (publicKey === undefined || signature === undefined || seq === undefined || value === undefined) return undefined
+  return { publicKey, salt, seq, value, signature }
+}

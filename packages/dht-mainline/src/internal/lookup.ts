@@ -1,0 +1,120 @@
+/**
+ * The iterative Kademlia lookup of BEP5, shared by `find_node` (bootstrap) and BEP44 `get`: keep a candidate
+ * list ordered by XOR distance to the target, query the closest unqueried ones (up to `alpha` at a time), learn
+ * closer nodes from each reply, and stop when the K closest nodes that answered have all been queried and
+ * nothing is in flight. Every reply body is handed to `onReply` as it arrives (that is how `get` sees the value
+ * of every storing node, not just one); the result is the K closest responders with the tokens they gave.
+ */
+import { Effect, Exit, Queue } from "effect"
+import * as Bencode from "../Bencode.js"
+import * as Krpc from "../Krpc.js"
+import { type Address, addressKey, bytesEqual, compareDistance, decodeNodes, ID_BYTES, type NodeInfo } from "./address.js"
+import type { Rpc, RpcFailure } from "./rpc.js"
+import type { RoutingTable } from "./routingTable.js"
+
+export interface Responder extends NodeInfo {
+  /** The write token the node handed out (BEP5/BEP44), needed to `put` to it. */
+  readonly token: Uint8Array | undefined
+}
+
+export interface LookupContext {
+  readonly rpc: Rpc
+  readonly table: RoutingTable
+  readonly localId: Uint8Array
+  /** Addresses to start from when the routing table is thin (bootstrap routers, testbed nodes). */
+  readonly seeds: Effect.Effect<ReadonlyArray<Address>>
+  readonly alpha: number
+  readonly k: number
+  readonly maxCandidates: number
+}
+
+interface Candidate {
+  readonly host: string
+  readonly port: number
+  id: Uint8Array | undefined
+  state: "new" | "waiting" | "answered" | "failed"
+  token: Uint8Array | undefined
+}
+
+const MAX_NODES_PER_REPLY = 64
+const MAX_TOKEN_BYTES = 64
+
+export const lookup = (
+  ctx: LookupContext,
+  target: Uint8Array,
+  method: "get" | "find_node",
+  onReply: (from: NodeInfo, body: Bencode.Dict) => Effect.Effect<void>
+): Effect.Effect<ReadonlyArray<Responder>> =>
+  Effect.gen(function* () {
+    const self = addressKey(ctx.rpc.local)
+    const candidates = new Map<string, Candidate>()
+    // Unknown ids (seeds) sort first so they are asked at once; the rest by distance.
+    const order = (a: Candidate, b: Candidate) =>
+      a.id === undefined ? (b.id === undefined ? 0 : -1) : b.id === undefined ? 1 : compareDistance(target, a.id, b.id)
+    const sorted = () => [...candidates.values()].sort(order)
+
+    const offer = (node: { readonly host: string; readonly port: number; readonly id?: Uint8Array | undefined }) => {
+      const key = addressKey(node)
+      if (key === self || candidates.has(key)) return
+      if (node.id !== undefined && bytesEqual(node.id, ctx.localId)) return
+      candidates.set(key, { host: node.host, port: node.port, id: node.id, state: "new", token: undefined })
+      if (candidates.size > ctx.maxCandidates) {
+        // Forget the farthest candidate not yet asked, so the list stays bounded while closer nodes still get in.
+        const victim = sorted().reverse().find((c) => c.state === "new")
+        if (victim !== undefined) candidates.delete(addressKey(victim))
+      }
+    }
+
+    for (const node of ctx.table.closest(target, ctx.k)) offer(node)
+    if (ctx.table.size() < ctx.k) for (const seed of yield* ctx.seeds) offer(seed)
+
+    const next = (): Candidate | undefined => {
+      let answered = 0
+      for (const c of sorted()) {
+        if (c.state === "answered" && ++answered >= ctx.k) return undefined
+        if (c.state === "new") return c
+      }
+      return undefined
+    }
+
+    const args = Bencode.dict({ id: ctx.localId, target })
+    const done = yield* Queue.unbounded<{ readonly c: Candidate; readonly exit: Exit.Exit<Bencode.Dict, RpcFailure> }>()
+    let inFlight = 0
+
+    for (;;) {
+      for (let c = next(); c !== undefined && inFlight < ctx.alpha; c = next()) {
+        const candidate = c
+        candidate.state = "waiting"
+        inFlight++
+        yield* ctx.rpc.request(candidate, method, args).pipe(
+          Effect.exit,
+          Effect.flatMap((exit) => Queue.offer(done, { c: candidate, exit })),
+          Effect.forkScoped
+        )
+      }
+      if (inFlight === 0) break
+      const { c, exit } = yield* Queue.take(done)
+      inFlight--
+      const body = Exit.isSuccess(exit) ? exit.value : undefined
+      const id = body === undefined ? undefined : Krpc.fixedBytes(body, "id", ID_BYTES)
+      if (body === undefined || id === undefined) {
+        c.state = "failed"
+        if (c.id !== undefined && Exit.isFailure(exit)) ctx.table.remove(c.id)
+        continue
+      }
+      c.id = id
+      c.state = "answered"
+      const token = Krpc.bytes(body, "token")
+      c.token = token !== undefined && token.length <= MAX_TOKEN_BYTES ? token : undefined
+      const node: NodeInfo = { id, host: c.host, port: c.port }
+      ctx.table.add(node)
+      const nodes = Krpc.bytes(body, "nodes")
+      if (nodes !== undefined) for (const n of decodeNodes(nodes, MAX_NODES_PER_REPLY)) offer(n)
+      yield* onReply(node, body)
+    }
+
+    return sorted()
+      .filter((c) => c.state === "answered" && c.id !== undefined)
+      .slice(0, ctx.k)
+      .map((c) => ({ id: c.id!, host: c.host, port: c.port, token: c.token }))
+  }).pipe(Effect.scoped)

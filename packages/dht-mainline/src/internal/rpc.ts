@@ -1,0 +1,211 @@
+/**
+ * The KRPC endpoint: one UDP socket, outgoing requests matched to replies by a 2-byte transaction id, a
+ * per-request timeout, a bound on requests in flight, and incoming queries handed to a synchronous handler.
+ *
+ * Datagrams are read into a bounded dropping queue and handled by one fiber, so a flood costs at most the
+ * queue, and a datagram that fails to parse is counted and dropped. Replies are accepted only from the address
+ * the request went to (a third party cannot answer for a node it cannot see the transaction ids of).
+ */
+import * as dgram from "node:dgram"
+import { Deferred, Duration, Effect, Queue, Random, Scope } from "effect"
+import { Dht } from "@dtt/core"
+import type * as Bencode from "../Bencode.js"
+import * as Krpc from "../Krpc.js"
+import { type Address, addressKey } from "./address.js"
+
+export type RpcFailure =
+  | { readonly _tag: "Timeout" }
+  | { readonly _tag: "Remote"; readonly code: number; readonly message: string }
+
+export type Reply =
+  | { readonly _tag: "Response"; readonly body: Bencode.Dict }
+  | { readonly _tag: "Error"; readonly code: number; readonly message: string }
+
+export interface RpcStats {
+  received: number
+  malformed: number
+  dropped: number
+  queriesAnswered: number
+  requestsSent: number
+  timeouts: number
+  unmatchedReplies: number
+}
+
+export interface Rpc {
+  readonly local: Address
+  readonly readOnly: boolean
+  readonly stats: RpcStats
+  /** One request; resolves with the reply body, or fails with a timeout or the remote error. */
+  readonly request: (to: Address, method: string, args: Bencode.Dict) => Effect.Effect<Bencode.Dict, RpcFailure>
+}
+
+export interface RpcOptions {
+  readonly host: string
+  readonly port: number
+  /** A read-only node sends `ro: 1` and ignores incoming queries. */
+  readonly readOnly: boolean
+  readonly requestTimeout: Duration.Duration
+  readonly maxInFlight: number
+  readonly inboxCapacity: number
+  /** Answers a query; `undefined` means stay silent. Must not throw (it is guarded anyway). */
+  readonly onQuery: (query: Krpc.Query, from: Address) => Reply | undefined
+}
+
+interface Pending {
+  readonly to: string
+  readonly deferred: Deferred.Deferred<Bencode.Dict, RpcFailure>
+}
+
+interface Datagram {
+  readonly bytes: Uint8Array
+  readonly from: Address
+}
+
+const bindSocket = (host: string, port: number) =>
+  Effect.acquireRelease(
+    Effect.async<dgram.Socket, Dht.DhtUnavailable>((resume) => {
+      const socket = dgram.createSocket({ type: "udp4" })
+      const onBindError = (error: Error) => {
+        try {
+          socket.close()
+        } catch {
+          // already closed
+        }
+        resume(Effect.fail(new Dht.DhtUnavailable({ reason: `cannot bind udp ${host}:${port}: ${error.message}` })))
+      }
+      socket.once("error", onBindError)
+      socket.bind(port, host, () => {
+        socket.off("error", onBindError)
+        // A UDP socket reports ICMP errors and the like as events; none of them should take the process down.
+        socket.on("error", () => {})
+        resume(Effect.succeed(socket))
+      })
+    }),
+    (socket) =>
+      Effect.async<void>((resume) => {
+        try {
+          socket.close(() => resume(Effect.void))
+        } catch {
+          resume(Effect.void)
+        }
+      })
+  )
+
+export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable, Scope.Scope> =>
+  Effect.gen(function* () {
+    const socket = yield* bindSocket(options.host, options.port)
+    const bound = socket.address()
+    const local: Address = { host: bound.address, port: bound.port }
+    const stats: RpcStats = {
+      received: 0,
+      malformed: 0,
+      dropped: 0,
+      queriesAnswered: 0,
+      requestsSent: 0,
+      timeouts: 0,
+      unmatchedReplies: 0
+    }
+    const inbox = yield* Queue.dropping<Datagram>(options.inboxCapacity)
+    const pending = new Map<number, Pending>()
+    const permits = yield* Effect.makeSemaphore(options.maxInFlight)
+    let nextTransaction = yield* Random.nextIntBetween(0, 0x10000)
+
+    socket.on("message", (msg, rinfo) => {
+      stats.received++
+      if (msg.length > Krpc.MAX_DATAGRAM_BYTES || rinfo.family !== "IPv4") {
+        stats.dropped++
+        return
+      }
+      if (!Queue.unsafeOffer(inbox, { bytes: new Uint8Array(msg), from: { host: rinfo.address, port: rinfo.port } })) {
+        stats.dropped++
+      }
+    })
+    // Stop delivering into the queue before it goes away with the scope.
+    yield* Effect.addFinalizer(() => Effect.sync(() => socket.removeAllListeners("message")))
+
+    const send = (to: Address, bytes: Uint8Array): Effect.Effect<void> =>
+      Effect.async<void>((resume) => {
+        try {
+          socket.send(bytes, to.port, to.host, () => resume(Effect.void))
+        } catch {
+          // Socket closing, or an address Node refuses: the request will time out like a lost datagram.
+          resume(Effect.void)
+        }
+      })
+
+    const answer = (query: Krpc.Query, from: Address): Effect.Effect<void> => {
+      let reply: Reply | undefined
+      try {
+        reply = options.onQuery(query, from)
+      } catch {
+        reply = { _tag: "Error", code: Krpc.ErrorCode.Server, message: "Server Error" }
+      }
+      if (reply === undefined) return Effect.void
+      stats.queriesAnswered++
+      return send(
+        from,
+        reply._tag === "Response"
+          ? Krpc.encodeResponse(query.transactionId, reply.body)
+          : Krpc.encodeError(query.transactionId, reply.code, reply.message)
+      )
+    }
+
+    const settle = (message: Krpc.Response | Krpc.ErrorReply, from: Address): Effect.Effect<void> => {
+      const t = message.transactionId
+      const entry = t.length === 2 ? pending.get((t[0]! << 8) | t[1]!) : undefined
+      if (entry === undefined || entry.to !== addressKey(from)) {
+        stats.unmatchedReplies++
+        return Effect.void
+      }
+      return message._tag === "Response"
+        ? Deferred.succeed(entry.deferred, message.body)
+        : Deferred.fail(entry.deferred, { _tag: "Remote", code: message.code, message: message.message })
+    }
+
+    const handle = ({ bytes, from }: Datagram): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        const parsed = Krpc.parse(bytes)
+        if (parsed._tag === "Left") {
+          stats.malformed++
+          return Effect.void
+        }
+        const message = parsed.right
+        if (message._tag === "Query") return options.readOnly ? Effect.void : answer(message, from)
+        return settle(message, from)
+      })
+
+    yield* Queue.take(inbox).pipe(
+      Effect.flatMap((d) => handle(d).pipe(Effect.catchAllCause(() => Effect.sync(() => stats.malformed++)))),
+      Effect.forever,
+      Effect.forkScoped
+    )
+
+    const allocate = Effect.sync(() => {
+      // At most `maxInFlight` (< 65536) ids are in use, so a free one is always found.
+      do nextTransaction = (nextTransaction + 1) & 0xffff
+      while (pending.has(nextTransaction))
+      return nextTransaction
+    })
+
+    const request = (to: Address, method: string, args: Bencode.Dict): Effect.Effect<Bencode.Dict, RpcFailure> =>
+      Effect.acquireUseRelease(
+        Effect.zip(allocate, Deferred.make<Bencode.Dict, RpcFailure>()).pipe(
+          Effect.tap(([id, deferred]) => Effect.sync(() => pending.set(id, { to: addressKey(to), deferred })))
+        ),
+        ([id, deferred]) =>
+          send(to, Krpc.encodeQuery(Uint8Array.of(id >> 8, id & 0xff), method, args, options.readOnly)).pipe(
+            Effect.tap(() => Effect.sync(() => stats.requestsSent++)),
+            Effect.zipRight(Deferred.await(deferred)),
+            Effect.timeoutFail({
+              duration: options.requestTimeout,
+              onTimeout: (): RpcFailure => {
+                stats.timeouts++
+                return { _tag: "Timeout" }
+              }
+            })
+          ),
+        ([id]) => Effect.sync(() => pending.delete(id))
+      ).pipe(permits.withPermits(1))
+
+    return { local, readOnly: options.readOnly, stats, request }
+  })

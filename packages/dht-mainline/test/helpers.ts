@@ -1,0 +1,21 @@
+import { Bep44, type Dht } from "@dtt/core"
+import { ed25519 } from "@noble/curves/ed25519.js"
+
+/** A signed mutable item from a 32-byte seed (tests only: noble signs directly). */
+export const signItem = (
+  seed: Uint8Array,
+  salt: Uint8Array,
+  value: Uint8Array,
+  seq: bigint = Bep44.SEQ_I64_MAX
+): Dht.MutableItem => ({
+  publicKey: ed25519.getPublicKey(seed),
+  salt,
+  seq,
+  value,
+  signature: ed25519.sign(Bep44.signable(salt, seq, value), seed)
+})
+
+export const bytesOf = (s: string): Uint8Array => new TextEncoder().encode(s)
+export const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex")
+export const fromHex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, "hex"))
+export const seedOf = (n: number): Uint8Array => new Uint8Array(32).fill(n)
