@@ -1,5 +1,5 @@
 // Talks to a Rust harness that answers one JSON line per JSON request line (interop/records, mainline client).
-import { spawnSync } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 
 export type Json = { readonly [key: string]: unknown }
 
@@ -22,3 +22,39 @@ export const runBatch = (binary: string, args: ReadonlyArray<string>, requests: 
 
 export const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex")
 export const fromHex = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, "hex"))
+
+/**
+ * Like `runBatch`, without blocking the event loop: needed whenever the Rust process talks to something that
+ * lives in this process (a TypeScript DHT node has to answer while the Rust client waits).
+ */
+export const runBatchAsync = (
+  binary: string,
+  args: ReadonlyArray<string>,
+  requests: ReadonlyArray<Json>,
+  timeoutMs = 60_000
+): Promise<Array<Json>> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(binary, [...args], { stdio: ["pipe", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    const timer = setTimeout(() => {
+      child.kill()
+      reject(new Error(`${binary} ${args.join(" ")}: no answer within ${timeoutMs} ms; stderr: ${stderr}`))
+    }, timeoutMs)
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+    child.on("error", (error) => {
+      clearTimeout(timer)
+      reject(error)
+    })
+    child.on("close", (code) => {
+      clearTimeout(timer)
+      const lines = stdout.split("\n").filter((l) => l.trim() !== "")
+      if (code !== 0) return reject(new Error(`${binary} exited with ${code}: ${stderr}`))
+      if (lines.length !== requests.length) {
+        return reject(new Error(`${binary}: ${requests.length} requests but ${lines.length} replies; stderr: ${stderr}`))
+      }
+      resolve(lines.map((l) => JSON.parse(l) as Json))
+    })
+    child.stdin.end(requests.map((r) => JSON.stringify(r)).join("\n") + "\n")
+  })

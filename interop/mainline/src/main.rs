@@ -14,6 +14,8 @@
 //!   - `{"op":"get","pubkey":hex32,"salt":hex?,"more_recent_than":"i64"?}`
 //!     -> `{"target":hex20,"items":[{"key","value","seq","sig","salt"}..]}` (seq as a decimal string)
 //!   mainline itself verifies every item's signature before handing it out.
+//! * `item`  (offline, no sockets) JSON lines `{"seed","salt"?,"value","seq"}` -> the signed MutableItem
+//!   (`MutableItem::new`) as `{"key","value","seq","sig","salt","target"}`: known answers for BEP44 signing.
 #![allow(deprecated)] // the blocking Dht API is deprecated in favour of the async one; it is simpler here
 
 use std::io::{BufRead, Write};
@@ -174,6 +176,33 @@ fn get(dht: &Dht, req: &Map<String, Value>) -> Result<Value, String> {
     Ok(json!({ "target": hex::encode(target.as_bytes()), "items": items }))
 }
 
+fn sign_item(req: &Map<String, Value>) -> Result<Value, String> {
+    let signer = SigningKey::from_bytes(&hex32(req, "seed")?);
+    let salt = opt_hex(req, "salt")?;
+    let seq = opt_i64(req, "seq")?.ok_or("missing field `seq`")?;
+    let item = MutableItem::new(signer, &hex_field(req, "value")?, seq, salt.as_deref());
+    let mut out = item_json(&item);
+    out["target"] = json!(hex::encode(item.target().as_bytes()));
+    Ok(out)
+}
+
+/// Answers stdin JSON lines with `handler` until stdin closes.
+fn serve_lines(handler: impl Fn(&Map<String, Value>) -> Result<Value, String>) {
+    let mut stdout = std::io::stdout().lock();
+    for line in std::io::stdin().lock().lines() {
+        let line = line.unwrap_or_else(|e| fail(format!("stdin: {e}")));
+        if line.trim().is_empty() {
+            continue;
+        }
+        let reply = serde_json::from_str::<Value>(&line)
+            .map_err(|e| format!("bad json: {e}"))
+            .and_then(|req| handler(req.as_object().ok_or("request must be a JSON object")?))
+            .unwrap_or_else(|e| json!({ "error": e }));
+        writeln!(stdout, "{reply}").expect("stdout closed");
+        stdout.flush().expect("stdout closed");
+    }
+}
+
 fn client(opts: Options) {
     let bootstrap = opts.bootstrap.filter(|b| !b.is_empty()).unwrap_or_else(|| fail("client needs --bootstrap"));
     let mut builder = Dht::builder();
@@ -183,35 +212,21 @@ fn client(opts: Options) {
     }
     let dht = builder.build().unwrap_or_else(|e| fail(format!("client: {e}")));
     dht.bootstrapped();
-    let mut stdout = std::io::stdout().lock();
-    for line in std::io::stdin().lock().lines() {
-        let line = line.unwrap_or_else(|e| fail(format!("stdin: {e}")));
-        if line.trim().is_empty() {
-            continue;
-        }
-        let reply = serde_json::from_str::<Value>(&line)
-            .map_err(|e| format!("bad json: {e}"))
-            .and_then(|req| {
-                let req = req.as_object().ok_or("request must be a JSON object")?.clone();
-                match str_field(&req, "op")? {
-                    "put" => put(&dht, &req),
-                    "get" => get(&dht, &req),
-                    other => Err(format!("unknown op `{other}`")),
-                }
-            })
-            .unwrap_or_else(|e| json!({ "error": e }));
-        writeln!(stdout, "{reply}").expect("stdout closed");
-        stdout.flush().expect("stdout closed");
-    }
+    serve_lines(|req| match str_field(req, "op")? {
+        "put" => put(&dht, req),
+        "get" => get(&dht, req),
+        other => Err(format!("unknown op `{other}`")),
+    });
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (cmd, rest) = args.split_first().unwrap_or_else(|| fail("usage: serve <count> | client --bootstrap .."));
+    let (cmd, rest) = args.split_first().unwrap_or_else(|| fail("usage: serve <count> | client --bootstrap .. | item"));
     let opts = parse_options(rest);
     match cmd.as_str() {
         "serve" => serve(opts),
         "client" => client(opts),
+        "item" => serve_lines(sign_item),
         other => fail(format!("unknown command {other}")),
     }
 }
