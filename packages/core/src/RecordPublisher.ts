@@ -1,0 +1,79 @@
+/**
+ * The record publisher of one topic: reads a minute's DHT slot into verified records of OTHER nodes, and writes
+ * this node's record into a slot unless the cooperative cap says enough nodes already did (behaviour.md §3.2).
+ *
+ * Unlike the Rust crate, DHT operations are not queued behind one mailbox: a get never waits for an earlier
+ * put's retries (Rust's single actor can stall discovery for ~85 s behind a failing put).
+ */
+import type { Effect } from "effect"
+import type { Crypto } from "./Crypto.js"
+import type { Dht, DhtError } from "./Dht.js"
+import type { EndpointId } from "./EndpointId.js"
+import type { GossipRecordContent } from "./GossipRecordContent.js"
+import * as internal from "./internal/recordPublisher.js"
+import type { Record, RecordError } from "./Record.js"
+import type { SecretRotation } from "./SecretRotation.js"
+import type { TopicId } from "./TopicId.js"
+
+/** A record of another node that decrypted and verified for the slot it was read from. */
+export interface DiscoveredRecord {
+  readonly record: Record
+  readonly minute: bigint
+  /** The record's `pub_key`: the publisher's endpoint id. */
+  readonly publisher: EndpointId
+  /** Non-zero `active_peers` entries that are valid keys (empty if the content is not gossip content). */
+  readonly activePeers: ReadonlyArray<EndpointId>
+  /** Non-zero `last_message_hashes` entries (32 bytes each). */
+  readonly messageHashes: ReadonlyArray<Uint8Array>
+}
+
+export type PublishOutcome =
+  | { readonly _tag: "Published"; readonly storedAt: number }
+  /** The slot already holds `maxBootstrapRecords` records of other nodes (or the cap is 0). */
+  | { readonly _tag: "Skipped"; readonly seen: number }
+
+/** DHT operations this publisher made, for load tests and the simulation timeline. */
+export interface Stats {
+  readonly gets: number
+  readonly puts: number
+  readonly skipped: number
+  readonly failedGets: number
+  readonly failedPuts: number
+}
+
+export interface RecordPublisher {
+  readonly topicId: TopicId
+  /** This node's key, i.e. its endpoint id (records signed with it are dialled verbatim by peers). */
+  readonly endpointId: EndpointId
+  readonly initialSecretHash: Uint8Array
+  /** Sign a gossip record for `minute` with the node key. */
+  readonly newRecord: (minute: bigint, content: GossipRecordContent) => Effect.Effect<Record, RecordError>
+  /**
+   * Records of other nodes in the slot of `minute`: derive the slot, one DHT get, then per value decode, decrypt,
+   * parse, verify (topic and minute), drop our own, de-duplicate by publisher (first seen wins). Values that fail
+   * any step are skipped silently.
+   */
+  readonly getRecords: (minute: bigint) => Effect.Effect<ReadonlyArray<DiscoveredRecord>, DhtError>
+  /**
+   * Write `record` into its minute's slot unless `cached` (or, without it, a fresh `getRecords`) already holds
+   * `maxBootstrapRecords` records of other nodes.
+   */
+  readonly publishRecord: (
+    record: Record,
+    cached?: ReadonlyArray<DiscoveredRecord>
+  ) => Effect.Effect<PublishOutcome, DhtError | RecordError>
+  readonly stats: () => Stats
+}
+
+export interface Options {
+  readonly topicId: TopicId
+  /** The node's 32-byte Ed25519 seed: its iroh secret key. */
+  readonly secretKey: Uint8Array
+  /** The shared secret (its SHA-512/32 is what the rotation receives). */
+  readonly initialSecret: string | Uint8Array
+  readonly rotation?: SecretRotation
+  /** The cooperative cap (behaviour.md §1.3). */
+  readonly maxBootstrapRecords: number
+}
+
+export const make: (options: Options) => Effect.Effect<RecordPublisher, never, Dht | Crypto> = internal.make

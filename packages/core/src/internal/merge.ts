@@ -1,0 +1,77 @@
+import { Effect } from "effect"
+import type { EndpointId } from "../EndpointId.js"
+import { currentMinute } from "../MinuteClock.js"
+import type { DiscoveredRecord } from "../RecordPublisher.js"
+import type { Core } from "./core.js"
+import * as Ticker from "./ticker.js"
+
+/** Both minutes' records; unlike bootstrap, a failed get aborts the tick (behaviour.md §3.5, §3.8). */
+const recentRecords = (core: Core) =>
+  Effect.gen(function*() {
+    const m = yield* currentMinute()
+    const prev = yield* core.records.getRecords(m - 1n)
+    const curr = yield* core.records.getRecords(m)
+    return [...prev, ...curr]
+  })
+
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex")
+
+/** Bubble merge tick: while we have fewer than `minNeighbors` neighbours, join peers the records advertise. */
+export const bubbleTick = (core: Core): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    const cfg = core.config.merge.bubble
+    const records = yield* recentRecords(core)
+    const neighbors = new Set(yield* core.neighbors)
+    if (neighbors.size >= cfg.minNeighbors || records.length === 0) return
+    const candidates = new Set<EndpointId>()
+    for (const r of records) {
+      for (const peer of r.activePeers) {
+        if (!neighbors.has(peer) && peer !== r.publisher && peer !== core.endpointId) candidates.add(peer)
+      }
+      if (r.publisher !== core.endpointId && !neighbors.has(r.publisher)) candidates.add(r.publisher)
+    }
+    if (candidates.size === 0) return
+    yield* Effect.logDebug("bubble merge: joining", { candidates: candidates.size, neighbors: neighbors.size })
+    yield* core.sender.joinPeers(Array.from(candidates), cfg.maxJoinPeers)
+  }).pipe(Effect.catchAll((error) => Effect.logDebug("bubble merge: tick failed", { error: error._tag })))
+
+/**
+ * Records whose non-empty message-hash set shares nothing with ours: their authors hear traffic we never see,
+ * so they are probably in another partition (the 0.3 "all miss" rule).
+ */
+export const disjointRecords = (
+  local: ReadonlyArray<Uint8Array>,
+  records: ReadonlyArray<DiscoveredRecord>
+): Array<DiscoveredRecord> => {
+  const ours = new Set(local.map(hex))
+  return records.filter((r) => r.messageHashes.length > 0 && r.messageHashes.every((h) => !ours.has(hex(h))))
+}
+
+/** Message-overlap merge tick: join the authors (and their neighbours) of records disjoint from our traffic. */
+export const overlapTick = (core: Core): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    const cfg = core.config.merge.messageOverlap
+    const records = yield* recentRecords(core)
+    const local = core.lastMessageHashes()
+    if (local.length === 0) return
+    const selected = disjointRecords(local, records)
+    if (selected.length === 0) return
+    const neighbors = new Set(yield* core.neighbors)
+    const candidates = new Set<EndpointId>()
+    for (const r of selected) for (const id of [r.publisher, ...r.activePeers]) candidates.add(id)
+    candidates.delete(core.endpointId)
+    for (const n of neighbors) candidates.delete(n)
+    if (candidates.size === 0) return
+    yield* Effect.logDebug("message-overlap merge: joining", { candidates: candidates.size })
+    yield* core.sender.joinPeers(Array.from(candidates), cfg.maxJoinPeers)
+  }).pipe(Effect.catchAll((error) => Effect.logDebug("message-overlap merge: tick failed", { error: error._tag })))
+
+export const runBubble = (core: Core): Effect.Effect<never> => {
+  const cfg = core.config.merge.bubble
+  return Ticker.every({ initialDelay: cfg.initialInterval, baseInterval: cfg.baseInterval, maxJitter: cfg.maxJitter }, bubbleTick(core))
+}
+
+export const runMessageOverlap = (core: Core): Effect.Effect<never> => {
+  const cfg = core.config.merge.messageOverlap
+  return Ticker.every({ initialDelay: cfg.initialInterval, baseInterval: cfg.baseInterval, maxJitter: cfg.maxJitter }, overlapTick(core))
+}

@@ -1,0 +1,140 @@
+import { Effect, Either } from "effect"
+import * as Bep44 from "../Bep44.js"
+import { Crypto } from "../Crypto.js"
+import { Dht, type DhtError, type MutableItem } from "../Dht.js"
+import * as EncryptedRecord from "../EncryptedRecord.js"
+import * as EndpointId from "../EndpointId.js"
+import * as GossipRecordContent from "../GossipRecordContent.js"
+import * as Keys from "../Keys.js"
+import * as Record from "../Record.js"
+import type { DiscoveredRecord, Options, PublishOutcome, RecordPublisher, Stats } from "../RecordPublisher.js"
+import { defaultRotation } from "../SecretRotation.js"
+
+/** Slots (keys, salt) are derived once per minute; only the few live minutes are kept. */
+const SLOT_CACHE_MINUTES = 4
+/**
+ * Opening a value (two HPKE opens and a signature check) is the expensive step, and every get returns mostly the
+ * same few values; remember the outcome per (minute, value). Bounded per minute so hostile slots cannot grow it.
+ */
+const OPENED_CACHE_PER_MINUTE = 256
+
+const valueKey = (value: Uint8Array): string => Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("latin1")
+
+const toDiscovered = (record: Record.Record, minute: bigint): DiscoveredRecord | undefined => {
+  const publisher = Either.getOrUndefined(EndpointId.fromBytes(record.publicKey))
+  if (publisher === undefined) return undefined
+  const content = Either.getOrUndefined(GossipRecordContent.decode(record.content))
+  const activePeers = content
+    ? GossipRecordContent.peers(content).flatMap((p) => Either.match(EndpointId.fromBytes(p), { onLeft: () => [], onRight: (id) => [id] }))
+    : []
+  const messageHashes = content ? GossipRecordContent.messageHashes(content) : []
+  return { record, minute, publisher, activePeers, messageHashes }
+}
+
+export const make = (options: Options): Effect.Effect<RecordPublisher, never, Dht | Crypto> =>
+  Effect.gen(function*() {
+    const dht = yield* Dht
+    const crypto = yield* Crypto
+    const context = yield* Effect.context<Crypto>()
+    const topicHash = options.topicId.hash
+    const rotation = options.rotation ?? defaultRotation
+    const initialSecretHash = Keys.initialSecretHash(options.initialSecret)
+    const ownKey = crypto.ed25519PublicKey(options.secretKey)
+    const endpointId = EndpointId.unsafeFromBytes(ownKey)
+    const stats = { gets: 0, puts: 0, skipped: 0, failedGets: 0, failedPuts: 0 }
+
+    const slots = new Map<bigint, Keys.Slot>()
+    const opened = new Map<bigint, Map<string, Record.Record | null>>()
+    const slotOf = (minute: bigint): Keys.Slot => {
+      let slot = slots.get(minute)
+      if (!slot) {
+        slot = Keys.slot(topicHash, minute)
+        slots.set(minute, slot)
+        for (const m of slots.keys()) if (slots.size > SLOT_CACHE_MINUTES && m !== minute) slots.delete(m)
+      }
+      return slot
+    }
+    const openedOf = (minute: bigint): Map<string, Record.Record | null> => {
+      let cache = opened.get(minute)
+      if (!cache) {
+        cache = new Map()
+        opened.set(minute, cache)
+        for (const m of opened.keys()) if (opened.size > SLOT_CACHE_MINUTES && m !== minute) opened.delete(m)
+      }
+      return cache
+    }
+
+    /** The verified record inside a DHT value, or null: every failure is the same silent skip. */
+    const openValue = (value: Uint8Array, minute: bigint): Effect.Effect<Record.Record | null> => {
+      const cache = openedOf(minute)
+      const key = valueKey(value)
+      const known = cache.get(key)
+      if (known !== undefined) return Effect.succeed(known)
+      return EncryptedRecord.openRecord(value, topicHash, minute, initialSecretHash, rotation).pipe(
+        Effect.orElseSucceed(() => null),
+        // Defects from malformed input must not escape either: hostile bytes only ever mean "skip".
+        Effect.catchAllDefect(() => Effect.succeed(null)),
+        Effect.tap((result) =>
+          Effect.sync(() => {
+            if (cache.size < OPENED_CACHE_PER_MINUTE) cache.set(key, result)
+          })
+        ),
+        Effect.provide(context)
+      )
+    }
+
+    const getRecords = (minute: bigint): Effect.Effect<ReadonlyArray<DiscoveredRecord>, DhtError> =>
+      Effect.gen(function*() {
+        const slot = slotOf(minute)
+        stats.gets++
+        const items = yield* dht.getMutable(slot.publicKey, slot.salt).pipe(Effect.tapError(() => Effect.sync(() => stats.failedGets++)))
+        const byPublisher = new Map<string, DiscoveredRecord>()
+        for (const item of items) {
+          const record = yield* openValue(item.value, minute)
+          if (record === null) continue
+          const found = toDiscovered(record, minute)
+          if (found === undefined || found.publisher === endpointId || byPublisher.has(found.publisher)) continue
+          byPublisher.set(found.publisher, found)
+        }
+        return Array.from(byPublisher.values())
+      })
+
+    const put = (record: Record.Record) =>
+      Effect.gen(function*() {
+        const slot = slotOf(record.unixMinute)
+        const value = yield* EncryptedRecord.sealRecord(record, topicHash, initialSecretHash, rotation)
+        const seq = Bep44.SEQ_I64_MAX
+        const item: MutableItem = {
+          publicKey: slot.publicKey,
+          salt: slot.salt,
+          seq,
+          value,
+          signature: crypto.sign(slot.signingSeed, Bep44.signable(slot.salt, seq, value))
+        }
+        stats.puts++
+        return yield* dht.putMutable(item, { cas: seq }).pipe(Effect.tapError(() => Effect.sync(() => stats.failedPuts++)))
+      }).pipe(Effect.provide(context))
+
+    const publisher: RecordPublisher = {
+      topicId: options.topicId,
+      endpointId,
+      initialSecretHash,
+      newRecord: (minute, content) =>
+        Record.sign({ topic: topicHash, unixMinute: minute, content: GossipRecordContent.encode(content), secretKey: options.secretKey }).pipe(
+          Effect.provide(context)
+        ),
+      getRecords,
+      publishRecord: (record, cached) =>
+        Effect.gen(function*() {
+          const seen = cached ?? (yield* getRecords(record.unixMinute))
+          if (seen.length >= options.maxBootstrapRecords) {
+            stats.skipped++
+            return { _tag: "Skipped", seen: seen.length } satisfies PublishOutcome
+          }
+          const receipt = yield* put(record)
+          return { _tag: "Published", storedAt: receipt.storedAt } satisfies PublishOutcome
+        }),
+      stats: (): Stats => ({ ...stats })
+    }
+    return publisher
+  })

@@ -1,0 +1,220 @@
+import { Deferred, Duration, Effect, Exit, FiberId, Option, Scope, Stream } from "effect"
+import * as Config from "../Config.js"
+import { Crypto } from "../Crypto.js"
+import { Gossip, type GossipClosed, type GossipEvent } from "../Gossip.js"
+import { NodeIdentity } from "../NodeIdentity.js"
+import * as RecordPublisher from "../RecordPublisher.js"
+import type { JoinError, JoinOptions, Receiver, Sender, Topic, TopicEvent } from "../Topic.js"
+import type { TopicId } from "../TopicId.js"
+import * as Bootstrap from "./bootstrap.js"
+import { type Core, IdentityMismatch, JoinTimeout, makeSender, TopicClosed } from "./core.js"
+import * as Fanout from "./fanout.js"
+import * as Merge from "./merge.js"
+import * as Publisher from "./publisher.js"
+
+export type { SendError } from "./core.js"
+
+const RECEIVER_CAPACITY = 64
+const MAX_MESSAGE_HASHES = 5
+
+const toTopicEvent = (event: GossipEvent): TopicEvent =>
+  event._tag === "Lagged" ? { _tag: "Lagged", missed: undefined } : event
+
+interface Opened {
+  readonly topic: Topic
+  /** Resolves when bootstrap has joined; fails with why the topic ended first. */
+  readonly joined: Deferred.Deferred<void, JoinTimeout | TopicClosed>
+  readonly close: Effect.Effect<void>
+}
+
+/**
+ * Build the topic: its own scope (not the caller's: handles, not scopes, decide how long it lives), the gossip
+ * subscription, the receiver actor, and the bootstrap fiber that starts the other actors once joined.
+ */
+const open = (topicId: TopicId, options: JoinOptions) =>
+  Effect.gen(function*() {
+    const config = options.config ?? Config.defaults
+    const identity = yield* NodeIdentity
+    const gossipService = yield* Gossip
+    const crypto = yield* Crypto
+    if (gossipService.endpointId !== identity.endpointId) {
+      return yield* new IdentityMismatch({ gossip: gossipService.endpointId, identity: identity.endpointId })
+    }
+    const records = yield* RecordPublisher.make({
+      topicId,
+      secretKey: identity.secretKey,
+      initialSecret: options.secret,
+      maxBootstrapRecords: config.bootstrap.maxBootstrapRecords,
+      ...(options.rotation ? { rotation: options.rotation } : {})
+    })
+
+    const scope = yield* Scope.make()
+    const gossip = yield* gossipService.subscribe(topicId.hash, config.bootstrap.initialPeers).pipe(
+      Scope.extend(scope),
+      Effect.onError(() => Scope.close(scope, Exit.void))
+    )
+
+    const fanout = Fanout.make<TopicEvent>(RECEIVER_CAPACITY)
+    const hashes: Array<Uint8Array> = []
+    let closed = false
+    let refs = 0
+    const closedSignal = Deferred.unsafeMake<void>(FiberId.none)
+    const joined = Deferred.unsafeMake<void, JoinTimeout | TopicClosed>(FiberId.none)
+
+    // Idempotent and uninterruptible. Called from an actor (gossip stream ended, join timed out) it is still
+    // safe: a fiber closing its own scope skips its own interruption and simply returns afterwards.
+    const close: Effect.Effect<void> = Effect.uninterruptible(
+      Effect.suspend(() => {
+        if (closed) return Effect.void
+        closed = true
+        fanout.close()
+        return Scope.close(scope, Exit.void).pipe(
+          Effect.zipRight(Deferred.fail(joined, new TopicClosed())),
+          Effect.zipRight(Deferred.succeed(closedSignal, undefined)),
+          Effect.asVoid
+        )
+      })
+    )
+
+    const core: Core = {
+      config,
+      endpointId: identity.endpointId,
+      records,
+      gossip,
+      sender: makeSender(gossip, config.timeouts, () => closed),
+      isJoined: gossip.isJoined,
+      neighbors: gossip.neighbors,
+      lastMessageHashes: () => [...hashes],
+      awaitJoined: Effect.catchAll(gossip.joined, () => Effect.never),
+      scope
+    }
+
+    // Receiver actor (behaviour.md §3.7): remember payload hashes, fan every event out; the topic dies with the stream.
+    const receiverActor = gossip.events.pipe(
+      Stream.runForEach((event) =>
+        Effect.sync(() => {
+          if (event._tag === "Received") {
+            hashes.push(crypto.sha512(event.content).slice(0, 32))
+            if (hashes.length > MAX_MESSAGE_HASHES) hashes.shift()
+          }
+          fanout.publish(toTopicEvent(event))
+        })
+      ),
+      Effect.catchAll((error: GossipClosed) => Effect.logDebug("topic: gossip events failed", { reason: error.reason })),
+      Effect.zipRight(Effect.logDebug("topic: gossip subscription ended, closing")),
+      Effect.zipRight(close)
+    )
+    yield* Effect.forkIn(receiverActor, scope)
+
+    const startWorkers = Effect.gen(function*() {
+      if (config.publisher.enabled) yield* Effect.forkIn(Publisher.run(core), scope)
+      if (config.merge.bubble.enabled) yield* Effect.forkIn(Merge.runBubble(core), scope)
+      if (config.merge.messageOverlap.enabled) yield* Effect.forkIn(Merge.runMessageOverlap(core), scope)
+    })
+
+    const timeout = options.timeout !== undefined
+      ? Option.some(Duration.decode(options.timeout))
+      : config.bootstrap.timeout
+    const bootstrap = Effect.gen(function*() {
+      const outcome = yield* Option.match(timeout, {
+        onNone: () => Effect.asSome(Bootstrap.run(core)),
+        onSome: (after) => Effect.timeoutOption(Bootstrap.run(core), after)
+      })
+      if (Option.isNone(outcome)) {
+        yield* Deferred.fail(joined, new JoinTimeout({ after: Option.getOrThrow(timeout) }))
+        yield* Effect.logDebug("topic: bootstrap timed out, closing")
+        return yield* close
+      }
+      yield* startWorkers
+      yield* Deferred.succeed(joined, undefined)
+    })
+    yield* Effect.forkIn(bootstrap, scope)
+
+    /** A reference on the topic; releasing the last one closes it. On a closed topic, a no-op handle. */
+    const acquireRef = (): Effect.Effect<void> => {
+      if (closed) return Effect.void
+      refs++
+      let released = false
+      return Effect.suspend(() => {
+        if (released) return Effect.void
+        released = true
+        refs--
+        return refs === 0 ? close : Effect.void
+      })
+    }
+    const scoped = <A extends { readonly release: Effect.Effect<void> }>(make: () => A) =>
+      Effect.acquireRelease(Effect.sync(make), (handle) => handle.release)
+
+    const joinedOrClosed: Effect.Effect<void, TopicClosed> = Effect.suspend(() =>
+      closed
+        ? Effect.fail(new TopicClosed())
+        : Effect.raceFirst(core.awaitJoined, Effect.zipRight(Deferred.await(closedSignal), Effect.fail(new TopicClosed())))
+    )
+    const lastMessageHashes = Effect.sync(() => core.lastMessageHashes())
+
+    const newSender = (): Sender => {
+      const release = acquireRef()
+      return {
+        broadcast: core.sender.broadcast,
+        broadcastNeighbors: core.sender.broadcastNeighbors,
+        joinPeers: core.sender.joinPeers,
+        clone: scoped(newSender),
+        release
+      }
+    }
+    const newReceiver = (): Receiver => {
+      const release = acquireRef()
+      const reader = fanout.subscribe()
+      const next: Effect.Effect<TopicEvent, TopicClosed> = Effect.flatMap(reader.next, (item) =>
+        Option.match(item, {
+          onNone: () => Effect.fail(new TopicClosed()),
+          onSome: (i) => Effect.succeed(i._tag === "Lagged" ? { _tag: "Lagged" as const, missed: i.missed } : i.value)
+        })
+      )
+      return {
+        next,
+        events: Stream.repeatEffectOption(Effect.mapError(next, () => Option.none())),
+        joined: joinedOrClosed,
+        isJoined: core.isJoined,
+        neighbors: core.neighbors,
+        lastMessageHashes,
+        clone: scoped(newReceiver),
+        release: Effect.zipRight(Effect.sync(reader.release), release)
+      }
+    }
+
+    const topic: Topic = {
+      topicId,
+      endpointId: identity.endpointId,
+      config,
+      recordPublisher: records,
+      split: Effect.all([scoped(newSender), scoped(newReceiver)] as const),
+      sender: scoped(newSender),
+      receiver: scoped(newReceiver),
+      neighbors: core.neighbors,
+      isJoined: core.isJoined,
+      joined: joinedOrClosed,
+      lastMessageHashes,
+      isClosed: Effect.sync(() => closed),
+      awaitClosed: Deferred.await(closedSignal),
+      release: acquireRef(),
+      close
+    }
+    // The `Topic` handle itself lives as long as the caller's scope.
+    yield* Effect.addFinalizer(() => topic.release)
+    return { topic, joined, close } satisfies Opened
+  })
+
+export const joinNoWait = (topicId: TopicId, options: JoinOptions) =>
+  Effect.map(open(topicId, options), ({ topic }) => topic)
+
+export const join = (topicId: TopicId, options: JoinOptions) =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.flatMap(open(topicId, options), ({ close, joined, topic }) =>
+      restore(Deferred.await(joined)).pipe(
+        // Giving up on the join (interruption, timeout, closed) tears the topic down, as dropping the Rust future does.
+        Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : close)),
+        Effect.as(topic)
+      )
+    )
+  ) as Effect.Effect<Topic, JoinError, Scope.Scope | Gossip | Crypto | NodeIdentity | import("../Dht.js").Dht>

@@ -1,0 +1,81 @@
+/** Shared helpers for the scenario tests: nodes on the testkit's simulated network, driven by TestClock. */
+import { Config, Crypto, type NodeIdentity, Topic, TopicId } from "@dtt/core"
+import { SimNetwork } from "@dtt/testkit"
+import { Duration, Effect, Layer, TestClock } from "effect"
+
+export const TOPIC = TopicId.fromName("dtt-sim-topic")
+export const SECRET = "dtt-sim-secret"
+
+/**
+ * Start node `index` and join the topic without waiting; the node's services and the `Topic` handle live as long
+ * as the ambient scope (use `Scope.extend` for another lifetime).
+ */
+export const startNode = (sim: SimNetwork.SimNetwork, index: number, options: Partial<Topic.JoinOptions> & { readonly topicId?: TopicId.TopicId } = {}) =>
+  Effect.gen(function*() {
+    const context = yield* Layer.build(Layer.merge(sim.node(index), Crypto.layerNode))
+    const { topicId, ...rest } = options
+    return yield* Effect.provide(Topic.joinNoWait(topicId ?? TOPIC, { secret: SECRET, config: Config.defaults, ...rest }), context)
+  })
+
+/** Advance the TestClock in steps, letting every fiber run between steps. */
+export const advance = (total: Duration.DurationInput, step: Duration.DurationInput = "100 millis") =>
+  Effect.gen(function*() {
+    const stepMs = Duration.toMillis(step)
+    let left = Duration.toMillis(total)
+    while (left > 0) {
+      const d = Math.min(stepMs, left)
+      yield* TestClock.adjust(Duration.millis(d))
+      left -= d
+    }
+  })
+
+/** Advance until `condition` holds, at most `limit`; returns the simulated milliseconds it took. */
+export const advanceUntil = (
+  condition: Effect.Effect<boolean>,
+  limit: Duration.DurationInput,
+  step: Duration.DurationInput = "100 millis"
+) =>
+  Effect.gen(function*() {
+    const stepMs = Duration.toMillis(step)
+    let spent = 0
+    while (!(yield* condition)) {
+      if (spent >= Duration.toMillis(limit)) return -1
+      yield* TestClock.adjust(Duration.millis(stepMs))
+      spent += stepMs
+    }
+    return spent
+  })
+
+/** Connected components of the neighbour graph (undirected). */
+export const components = (graph: ReadonlyMap<string, ReadonlyArray<string>>): Array<Set<string>> => {
+  const seen = new Set<string>()
+  const out: Array<Set<string>> = []
+  const adj = new Map<string, Set<string>>()
+  for (const [a, ns] of graph) {
+    if (!adj.has(a)) adj.set(a, new Set())
+    for (const b of ns) {
+      adj.get(a)!.add(b)
+      if (!adj.has(b)) adj.set(b, new Set())
+      adj.get(b)!.add(a)
+    }
+  }
+  for (const start of adj.keys()) {
+    if (seen.has(start)) continue
+    const comp = new Set<string>([start])
+    const stack = [start]
+    seen.add(start)
+    while (stack.length > 0) {
+      for (const n of adj.get(stack.pop()!)!) {
+        if (!seen.has(n)) {
+          seen.add(n)
+          comp.add(n)
+          stack.push(n)
+        }
+      }
+    }
+    out.push(comp)
+  }
+  return out
+}
+
+export type { NodeIdentity }
