@@ -1,0 +1,496 @@
+/**
+ * The model behind `MemoryGossip`: nodes, directed FIFO links with latency and loss, and per (node, topic) a
+ * small HyParView (active view with eviction, passive view, join / forward-join / neighbor / disconnect,
+ * refill from the passive view) with flooding broadcast on the active-view graph (spec iroh-gossip.md §3.3).
+ *
+ * Simplifications, on purpose: no Plumtree lazy push (every neighbour gets the payload, duplicates are
+ * dropped by message id), no periodic shuffle, disconnects carry a few peers for the passive view instead of
+ * a ShuffleReply. All handlers are synchronous; time only passes in link delivery and timers (`Effect.sleep`),
+ * so the network runs under `TestClock`; choices come from a seeded generator, so runs repeat.
+ */
+import { type EndpointId, Gossip } from "@dtt/core"
+import { blake3 } from "@noble/hashes/blake3.js"
+import { type Clock, Deferred, Duration, Effect, type Fiber, Exit } from "effect"
+import { EventBuffer } from "./eventBuffer.js"
+import { makePrng, type Prng } from "./prng.js"
+
+type Id = EndpointId.EndpointId
+
+export interface MemoryGossipConfig {
+  /** HyParView active view: at most this many neighbours per topic (iroh: 5). */
+  readonly activeViewCapacity: number
+  readonly passiveViewCapacity: number
+  /** Random-walk length of a ForwardJoin (iroh ARWL: 6). */
+  readonly activeRandomWalkLength: number
+  /** At this remaining ttl a ForwardJoin also lands in the passive view (iroh PRWL: 3). */
+  readonly passiveRandomWalkLength: number
+  /** A neighbour request from the passive view that got no answer is given up after this. */
+  readonly neighborRequestTimeout: Duration.DurationInput
+  /** One-way delay of every message. */
+  readonly latency: Duration.DurationInput
+  /** Uniform extra delay in [0, jitter); links stay FIFO. */
+  readonly latencyJitter: Duration.DurationInput
+  /** Probability that one message is lost. */
+  readonly loss: number
+  /** How long a broken connection (cut link, crashed peer) takes to be noticed (iroh: QUIC idle timeout). */
+  readonly failureDetection: Duration.DurationInput
+  readonly maxMessageSize: number
+  /** Per-subscriber event buffer; beyond it the oldest events are dropped and `Lagged` is signalled. */
+  readonly eventBufferCapacity: number
+  /** How long a message id is remembered for de-duplication (iroh: 90 s). */
+  readonly messageIdRetention: Duration.DurationInput
+  readonly seed: number
+}
+
+export const defaultMemoryGossipConfig: MemoryGossipConfig = {
+  activeViewCapacity: 5,
+  passiveViewCapacity: 30,
+  activeRandomWalkLength: 6,
+  passiveRandomWalkLength: 3,
+  neighborRequestTimeout: Duration.millis(500),
+  latency: Duration.zero,
+  latencyJitter: Duration.zero,
+  loss: 0,
+  failureDetection: Duration.zero,
+  maxMessageSize: 4096,
+  eventBufferCapacity: 256,
+  messageIdRetention: Duration.seconds(90),
+  seed: 1
+}
+
+type Wire =
+  | { readonly _tag: "Join" }
+  | { readonly _tag: "ForwardJoin"; readonly peer: Id; readonly ttl: number }
+  | { readonly _tag: "Neighbor"; readonly high: boolean }
+  | { readonly _tag: "Disconnect"; readonly alive: boolean; readonly peers: ReadonlyArray<Id> }
+  | {
+      readonly _tag: "Gossip"
+      readonly id: string
+      readonly content: Uint8Array
+      readonly scope: Gossip.DeliveryScope
+    }
+
+export interface GossipCounters {
+  /** Messages handed to a link (control and payload). */
+  sent: number
+  /** Messages that reached a live node's topic. */
+  delivered: number
+  /** Messages lost, sent over a cut link, or addressed to a node/topic that is not there. */
+  dropped: number
+  /** Payload (broadcast) messages handed to a link, duplicates included. */
+  payloadSent: number
+  /** `Received` events emitted. */
+  received: number
+}
+
+interface Pending {
+  readonly deliverAt: number
+  readonly topic: string
+  readonly wire: Wire
+}
+
+interface Link {
+  readonly items: Array<Pending>
+  running: boolean
+}
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")
+
+const pairKey = (a: Id, b: Id): string => (a < b ? `${a}|${b}` : `${b}|${a}`)
+
+export class MemoryGossipNetwork {
+  readonly nodes = new Map<Id, GossipNode>()
+  readonly cuts = new Set<string>()
+  private readonly links = new Map<string, Link>()
+  readonly rng: Prng
+  latencyMillis: number
+  jitterMillis: number
+  loss: number
+  readonly counters: GossipCounters = { sent: 0, delivered: 0, dropped: 0, payloadSent: 0, received: 0 }
+
+  constructor(
+    readonly config: MemoryGossipConfig,
+    private readonly clock: Clock.Clock,
+    private readonly fork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.RuntimeFiber<A, E>
+  ) {
+    this.rng = makePrng(config.seed)
+    this.latencyMillis = Duration.toMillis(config.latency)
+    this.jitterMillis = Duration.toMillis(config.latencyJitter)
+    this.loss = config.loss
+  }
+
+  now(): number {
+    return this.clock.unsafeCurrentTimeMillis()
+  }
+
+  /** Run `f` after `delay` (a fiber in the network's scope, so it stops with the network). */
+  schedule(delay: Duration.DurationInput, f: () => void): void {
+    this.fork(Effect.zipRight(Effect.sleep(delay), Effect.sync(f)))
+  }
+
+  linkUp(a: Id, b: Id): boolean {
+    return this.nodes.get(a)?.up === true && this.nodes.get(b)?.up === true && !this.cuts.has(pairKey(a, b))
+  }
+
+  send(from: Id, to: Id, topic: string, wire: Wire): void {
+    this.counters.sent++
+    if (wire._tag === "Gossip") this.counters.payloadSent++
+    if (from === to || !this.linkUp(from, to) || (this.loss > 0 && this.rng.next() < this.loss)) {
+      this.counters.dropped++
+      return
+    }
+    const key = `${from}>${to}`
+    let link = this.links.get(key)
+    if (link === undefined) {
+      link = { items: [], running: false }
+      this.links.set(key, link)
+    }
+    const delay = this.latencyMillis + (this.jitterMillis > 0 ? this.rng.next() * this.jitterMillis : 0)
+    const last = link.items[link.items.length - 1]
+    link.items.push({ deliverAt: Math.max(this.now() + delay, last?.deliverAt ?? 0), topic, wire })
+    if (!link.running) {
+      link.running = true
+      this.fork(this.drain(from, to, link))
+    }
+  }
+
+  private drain(from: Id, to: Id, link: Link): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const head = link.items[0]
+      if (head === undefined) {
+        link.running = false
+        return Effect.void
+      }
+      const wait = head.deliverAt - this.now()
+      return Effect.zipRight(
+        wait > 0 ? Effect.sleep(Duration.millis(wait)) : Effect.yieldNow(),
+        Effect.suspend(() => {
+          link.items.shift()
+          this.deliver(from, to, head.topic, head.wire)
+          return this.drain(from, to, link)
+        })
+      )
+    })
+  }
+
+  private deliver(from: Id, to: Id, topic: string, wire: Wire): void {
+    const state = this.linkUp(from, to) ? this.nodes.get(to)?.topics.get(topic) : undefined
+    if (state === undefined) {
+      this.counters.dropped++
+      return
+    }
+    this.counters.delivered++
+    state.handle(from, wire)
+  }
+
+  /** After `failureDetection`, both ends of a connection that is still broken drop each other. */
+  watchConnection(a: Id, b: Id, stillBroken: () => boolean): void {
+    this.schedule(this.config.failureDetection, () => {
+      if (!stillBroken()) return
+      for (const [x, y] of [[a, b], [b, a]] as const) {
+        const node = this.nodes.get(x)
+        if (node?.up !== true) continue
+        for (const state of [...node.topics.values()]) state.connectionClosed(y)
+      }
+    })
+  }
+
+  cut(a: Id, b: Id): void {
+    const key = pairKey(a, b)
+    if (this.cuts.has(key)) return
+    this.cuts.add(key)
+    this.watchConnection(a, b, () => this.cuts.has(key))
+  }
+
+  heal(a: Id, b: Id): void {
+    this.cuts.delete(pairKey(a, b))
+  }
+
+  crash(id: Id): void {
+    const node = this.nodes.get(id)
+    if (node === undefined || !node.up) return
+    node.up = false
+    for (const state of [...node.topics.values()]) state.close("node crashed")
+    node.topics.clear()
+    for (const other of this.nodes.keys()) if (other !== id) this.watchConnection(id, other, () => true)
+  }
+
+  restart(id: Id): void {
+    const node = this.nodes.get(id)
+    if (node !== undefined) node.up = true
+  }
+}
+
+export class GossipNode {
+  up = true
+  readonly topics = new Map<string, TopicState>()
+  constructor(
+    readonly network: MemoryGossipNetwork,
+    readonly id: Id
+  ) {}
+}
+
+export class Subscription {
+  readonly buffer: EventBuffer<Gossip.GossipEvent>
+  readonly joinWaiters = new Set<Deferred.Deferred<void, Gossip.GossipClosed>>()
+  closed = false
+  constructor(capacity: number) {
+    this.buffer = new EventBuffer(capacity)
+  }
+
+  close(reason: string): void {
+    if (this.closed) return
+    this.closed = true
+    this.buffer.close()
+    for (const waiter of this.joinWaiters) Deferred.unsafeDone(waiter, Exit.fail(new Gossip.GossipClosed({ reason })))
+    this.joinWaiters.clear()
+  }
+}
+
+type RemovalReason = "evicted" | "disconnected" | "connection-closed"
+
+export class TopicState {
+  readonly active: Array<Id> = []
+  readonly passive: Array<Id> = []
+  readonly pending = new Set<Id>()
+  /** Message id -> expiry (ms); insertion order = expiry order, so pruning looks at the front only. */
+  private readonly received = new Map<string, number>()
+  readonly subscriptions = new Set<Subscription>()
+  closed = false
+  private readonly network: MemoryGossipNetwork
+  private readonly config: MemoryGossipConfig
+
+  constructor(
+    readonly node: GossipNode,
+    readonly topic: string
+  ) {
+    this.network = node.network
+    this.config = node.network.config
+  }
+
+  private get me(): Id {
+    return this.node.id
+  }
+
+  private send(to: Id, wire: Wire): void {
+    this.network.send(this.me, to, this.topic, wire)
+  }
+
+  private emit(event: Gossip.GossipEvent): void {
+    for (const sub of this.subscriptions) sub.buffer.offer(event)
+  }
+
+  private pick<A>(items: ReadonlyArray<A>): A | undefined {
+    return items.length === 0 ? undefined : items[this.network.rng.int(items.length)]
+  }
+
+  // --- subscriptions ------------------------------------------------------------------------------------------
+
+  subscribe(): Subscription {
+    const sub = new Subscription(this.config.eventBufferCapacity)
+    // A late subscriber learns the current neighbours first, as in iroh.
+    for (const peer of this.active) sub.buffer.offer({ _tag: "NeighborUp", peer })
+    this.subscriptions.add(sub)
+    return sub
+  }
+
+  /** The last subscription leaving quits the topic. */
+  unsubscribe(sub: Subscription): void {
+    sub.close("subscription closed")
+    this.subscriptions.delete(sub)
+    if (this.subscriptions.size === 0 && !this.closed) this.quit()
+  }
+
+  /** Leave: neighbours are told (Disconnect, not alive) and get NeighborDown; the state is dropped. */
+  quit(): void {
+    for (const peer of this.active) this.sendDisconnect(peer, false)
+    this.active.length = 0
+    this.close("topic left")
+  }
+
+  close(reason: string): void {
+    this.closed = true
+    for (const sub of this.subscriptions) sub.close(reason)
+    if (this.node.topics.get(this.topic) === this) this.node.topics.delete(this.topic)
+  }
+
+  // --- commands -----------------------------------------------------------------------------------------------
+
+  joinPeers(peers: ReadonlyArray<Id>): void {
+    for (const peer of peers) if (peer !== this.me) this.send(peer, { _tag: "Join" })
+  }
+
+  broadcast(content: Uint8Array, scope: "swarm" | "neighbors"): void {
+    const id = hex(blake3(content))
+    if (scope === "swarm") {
+      this.remember(id)
+      for (const peer of this.active) this.send(peer, { _tag: "Gossip", id, content, scope: { _tag: "Swarm", hops: 0 } })
+    } else {
+      for (const peer of this.active) this.send(peer, { _tag: "Gossip", id, content, scope: { _tag: "Neighbors" } })
+    }
+  }
+
+  // --- protocol -----------------------------------------------------------------------------------------------
+
+  handle(from: Id, wire: Wire): void {
+    if (this.closed) return
+    switch (wire._tag) {
+      case "Join":
+        return this.onJoin(from)
+      case "ForwardJoin":
+        return this.onForwardJoin(from, wire.peer, wire.ttl)
+      case "Neighbor":
+        return this.onNeighbor(from, wire.high)
+      case "Disconnect":
+        return this.onDisconnect(from, wire.alive, wire.peers)
+      case "Gossip":
+        return this.onGossip(from, wire.id, wire.content, wire.scope)
+    }
+  }
+
+  private onJoin(peer: Id): void {
+    this.addActive(peer, true, true)
+    for (const other of this.active) {
+      if (other !== peer) this.send(other, { _tag: "ForwardJoin", peer, ttl: this.config.activeRandomWalkLength })
+    }
+  }
+
+  private onForwardJoin(from: Id, peer: Id, ttl: number): void {
+    if (peer === this.me) return
+    if (this.active.includes(peer) || ttl === 0 || this.active.length <= 1) {
+      // The walk ends here: offer ourselves as a neighbour (the paper adds the peer at once; iroh waits for its answer).
+      this.sendNeighbor(peer, true)
+      return
+    }
+    if (ttl === this.config.passiveRandomWalkLength) this.addPassive(peer)
+    if (this.pending.has(peer)) return
+    const next = this.pick(this.active.filter((p) => p !== from))
+    if (next !== undefined) this.send(next, { _tag: "ForwardJoin", peer, ttl: Math.max(0, ttl - 1) })
+  }
+
+  private sendNeighbor(peer: Id, high: boolean): void {
+    if (this.pending.has(peer)) return
+    this.pending.add(peer)
+    this.send(peer, { _tag: "Neighbor", high })
+  }
+
+  private onNeighbor(peer: Id, high: boolean): void {
+    const isReply = this.pending.delete(peer)
+    if (!this.addActive(peer, high, !isReply)) this.sendDisconnect(peer, true)
+  }
+
+  /** High priority is never refused (a random neighbour is evicted when full); low only fills free room. */
+  private addActive(peer: Id, high: boolean, reply: boolean): boolean {
+    if (peer === this.me) return false
+    if (this.active.includes(peer)) {
+      if (reply) this.sendNeighbor(peer, high)
+      return true
+    }
+    if (this.active.length >= this.config.activeViewCapacity) {
+      if (!high) return false
+      const victim = this.pick(this.active)!
+      this.removeActive(victim, "evicted", true)
+    }
+    this.removePassive(peer)
+    this.active.push(peer)
+    this.emit({ _tag: "NeighborUp", peer })
+    for (const sub of this.subscriptions) {
+      for (const waiter of sub.joinWaiters) Deferred.unsafeDone(waiter, Exit.void)
+      sub.joinWaiters.clear()
+    }
+    if (reply) this.sendNeighbor(peer, high)
+    return true
+  }
+
+  private removeActive(peer: Id, reason: RemovalReason, alive: boolean): void {
+    const at = this.active.indexOf(peer)
+    if (at < 0) return
+    this.active.splice(at, 1)
+    this.pending.delete(peer)
+    this.emit({ _tag: "NeighborDown", peer })
+    switch (reason) {
+      case "evicted":
+        this.sendDisconnect(peer, true)
+        this.addPassive(peer)
+        return
+      case "disconnected":
+        if (alive) this.addPassive(peer)
+        else this.removePassive(peer)
+        return this.refill(peer)
+      case "connection-closed":
+        this.removePassive(peer)
+        return this.refill(peer)
+    }
+  }
+
+  private sendDisconnect(peer: Id, alive: boolean): void {
+    // A few peers travel with the disconnect so the peer we let go can refill (iroh sends a ShuffleReply first).
+    const known = [...this.active, ...this.passive].filter((p) => p !== peer)
+    const peers: Array<Id> = []
+    while (known.length > 0 && peers.length < 7) peers.push(known.splice(this.network.rng.int(known.length), 1)[0]!)
+    this.send(peer, { _tag: "Disconnect", alive, peers })
+  }
+
+  private onDisconnect(peer: Id, alive: boolean, peers: ReadonlyArray<Id>): void {
+    this.pending.delete(peer)
+    for (const p of peers) this.addPassive(p)
+    if (this.active.includes(peer)) this.removeActive(peer, "disconnected", alive)
+    else if (!alive) this.removePassive(peer)
+  }
+
+  /** The connection to `peer` broke (cut link, crash): drop it and look for a replacement. */
+  connectionClosed(peer: Id): void {
+    if (this.closed) return
+    this.pending.delete(peer)
+    if (this.active.includes(peer)) this.removeActive(peer, "connection-closed", false)
+    else this.removePassive(peer)
+  }
+
+  /** Ask one passive peer to become a neighbour; if it does not answer in time, forget it and try another. */
+  private refill(skip?: Id): void {
+    if (this.closed || this.active.length + this.pending.size >= this.config.activeViewCapacity) return
+    const candidate = this.pick(this.passive.filter((p) => p !== skip && !this.pending.has(p)))
+    if (candidate === undefined) return
+    this.sendNeighbor(candidate, this.active.length === 0)
+    this.network.schedule(this.config.neighborRequestTimeout, () => {
+      if (this.closed || !this.pending.delete(candidate)) return
+      this.removePassive(candidate)
+      this.refill()
+    })
+  }
+
+  private addPassive(peer: Id): void {
+    if (peer === this.me || this.active.includes(peer) || this.passive.includes(peer)) return
+    if (this.passive.length >= this.config.passiveViewCapacity) this.passive.splice(this.network.rng.int(this.passive.length), 1)
+    this.passive.push(peer)
+  }
+
+  private removePassive(peer: Id): void {
+    const at = this.passive.indexOf(peer)
+    if (at >= 0) this.passive.splice(at, 1)
+  }
+
+  private remember(id: string): boolean {
+    const now = this.network.now()
+    for (const [key, expiry] of this.received) {
+      if (expiry > now) break
+      this.received.delete(key)
+    }
+    if (this.received.has(id)) return false
+    this.received.set(id, now + Duration.toMillis(this.config.messageIdRetention))
+    return true
+  }
+
+  private onGossip(from: Id, id: string, content: Uint8Array, scope: Gossip.DeliveryScope): void {
+    if (scope._tag === "Swarm") {
+      if (!this.remember(id)) return
+      for (const peer of this.active) {
+        if (peer !== from) this.send(peer, { _tag: "Gossip", id, content, scope: { _tag: "Swarm", hops: scope.hops + 1 } })
+      }
+    } else if (this.received.has(id)) {
+      return // iroh treats a neighbour-scoped copy of a message it already has as a duplicate
+    }
+    this.network.counters.received++
+    this.emit({ _tag: "Received", content, deliveredFrom: from, scope })
+  }
+}
