@@ -3,9 +3,10 @@
 import { spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { createInterface } from "node:readline"
-import { Effect, Either } from "effect"
+import { Duration, Effect, Either } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { Bep44, Crypto, EncryptedRecord, GossipRecordContent, Keys, Record, TopicId } from "@dtt/core"
+import { Bep44, Crypto, type Dht, EncryptedRecord, GossipRecordContent, Keys, Record, TopicId } from "@dtt/core"
+import { DhtMainline, Testbed } from "@dtt/dht-mainline"
 import { harnessBinary } from "./harness.js"
 import { fromHex, type Json, runBatch, runBatchAsync, toHex } from "./jsonLines.js"
 
@@ -72,6 +73,45 @@ const expectValidItem = (item: Json, publicKey: Uint8Array, salt: Uint8Array) =>
   expect(crypto.verifyStrict(publicKey, signable, fromHex(item.sig as string))).toBe(true)
 }
 
+/** The DTT put: the slot's item at seq i64::MAX, signed by our code. */
+const slotItem = (slot: Keys.Slot, value: Uint8Array): Dht.MutableItem => ({
+  publicKey: slot.publicKey,
+  salt: slot.salt,
+  seq: Bep44.SEQ_I64_MAX,
+  value,
+  signature: crypto.sign(slot.signingSeed, Bep44.signable(slot.salt, Bep44.SEQ_I64_MAX, value))
+})
+
+/** A TS mainline client on loopback, bootstrapped from `bootstrap` before it is handed out. */
+const tsClient = (bootstrap: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const { dht, node } = yield* DhtMainline.makeService({
+      host: "127.0.0.1",
+      bootstrap,
+      requestTimeout: Duration.millis(Number(RUST_TIMEOUT_MS)),
+      bootstrapOnStart: false
+    })
+    yield* node.bootstrap
+    return dht
+  })
+
+const runScoped = <A, E>(effect: Effect.Effect<A, E, Crypto.Crypto | import("effect").Scope.Scope>) =>
+  Effect.runPromise(effect.pipe(Effect.scoped, Effect.provide(Crypto.layerNode)))
+
+/** A DTT value made by the real Rust crate (Record::sign + Record::encrypt) for a random node. */
+const rustDttValue = (topicName: string, secret: string, minute: bigint) => {
+  const [reply] = runBatch(harnessBinary("records"), [], [{
+    op: "sign",
+    topic: topicName,
+    secret,
+    minute: minute.toString(),
+    seed: toHex(crypto.sign(new Uint8Array(32), new TextEncoder().encode(topicName)).slice(0, 32)),
+    active_peers: ["11".repeat(32)]
+  }])
+  expect(reply!.error).toBeUndefined()
+  return { record: reply!.record as string, value: fromHex(reply!.sealed as string) }
+}
+
 describe("BEP44 signing: TS vs mainline MutableItem::new (offline)", () => {
   it("D9: mainline signs the vector item to the vector signature and target", () => {
     const [item] = runBatch(mainline(), ["item"], [
@@ -135,5 +175,108 @@ describe("Rust storing nodes on loopback", () => {
     }
     const opened = await openWithTs(fromHex(items[0]!.value as string), topic, minute, "hunter2")
     expect(toHex(opened.bytes)).toBe(toHex(record.bytes))
+  })
+
+  it("our client puts a TS-sealed record; a Rust client gets it (valid sig, seq i64::MAX) and the Rust crate opens it", async () => {
+    const minute = 29_412_346n
+    const { slot, record, value } = await dttValue("interop-ts-put", "correct horse", minute)
+    const receipt = await runScoped(Effect.flatMap(tsClient(rustNodes.addrs), (dht) =>
+      dht.putMutable(slotItem(slot, value), { cas: Bep44.SEQ_I64_MAX })))
+    expect(receipt.storedAt).toBeGreaterThan(0)
+
+    const [got] = await rustClient(rustNodes.addrs, [{ op: "get", pubkey: toHex(slot.publicKey), salt: toHex(slot.salt) }])
+    const items = got!.items as Array<Json>
+    expect(items.length).toBeGreaterThan(0)
+    for (const item of items) {
+      expect(item.seq).toBe(I64_MAX)
+      expect(item.value).toBe(toHex(value))
+      expectValidItem(item, slot.publicKey, slot.salt)
+    }
+    const [opened] = runBatch(harnessBinary("records"), [], [
+      { op: "open", topic: "interop-ts-put", secret: "correct horse", minute: minute.toString(), value: items[0]!.value }
+    ])
+    expect(opened!.verified).toBe(true)
+    expect(opened!.record).toBe(toHex(record.bytes))
+  })
+
+  it("a Rust client puts a record sealed by the Rust crate; our client gets it with seq exactly i64::MAX and opens it", async () => {
+    const minute = 29_412_347n
+    const topic = TopicId.fromName("interop-rust-put")
+    const slot = Keys.slot(topic.hash, minute)
+    const { record, value } = rustDttValue("interop-rust-put", "battery staple", minute)
+    const [put] = await rustClient(rustNodes.addrs, [
+      { op: "put", seed: toHex(slot.signingSeed), salt: toHex(slot.salt), value: toHex(value), seq: I64_MAX, cas: I64_MAX }
+    ])
+    expect(put!.error).toBeUndefined()
+
+    const items = await runScoped(Effect.flatMap(tsClient(rustNodes.addrs), (dht) => dht.getMutable(slot.publicKey, slot.salt)))
+    expect(items.length).toBeGreaterThan(0)
+    for (const item of items) {
+      expect(item.seq).toBe(Bep44.SEQ_I64_MAX)
+      expect(toHex(item.value)).toBe(toHex(value))
+      expect(toHex(item.signature)).toBe((put!.item as Json).sig)
+    }
+    const opened = await openWithTs(items[0]!.value, topic, minute, "battery staple")
+    expect(toHex(opened.bytes)).toBe(record)
+  })
+})
+
+describe("a mixed loopback network of TS and Rust storing nodes", () => {
+  it("items put by either client are stored on both kinds of node and read back by the other client", async () => {
+    const program = Effect.gen(function*() {
+      const testbed = yield* Testbed.make({ size: 4, node: { requestTimeout: Duration.millis(Number(RUST_TIMEOUT_MS)) } })
+      const rust = yield* Effect.acquireRelease(
+        Effect.promise(() => startRustNodes(4, testbed.bootstrap)),
+        (nodes) => Effect.promise(() => nodes.close())
+      )
+      // Every client starts from one node of each kind.
+      const bootstrap = [testbed.bootstrap[0]!, rust.addrs[0]!]
+      const dht = yield* tsClient(bootstrap)
+      const tsStored = (slot: Keys.Slot) => testbed.storedItems(slot.publicKey, slot.salt)
+      const rustGet = (slot: Keys.Slot) =>
+        Effect.promise(() => rustClient(bootstrap, [{ op: "get", pubkey: toHex(slot.publicKey), salt: toHex(slot.salt) }]))
+          .pipe(Effect.map(([reply]) => (reply!.items ?? []) as Array<Json>))
+
+      // TS client puts: TS storing nodes hold it; the Rust client sees more copies than the TS nodes hold, so
+      // Rust storing nodes accepted our put too.
+      const a = yield* Effect.promise(() => dttValue("interop-mixed-a", "s", 29_412_400n))
+      const receipt = yield* dht.putMutable(slotItem(a.slot, a.value), { cas: Bep44.SEQ_I64_MAX })
+      const aOnTs = tsStored(a.slot)
+      const aFromRust = yield* rustGet(a.slot)
+      for (const item of aFromRust) {
+        expect(item.seq).toBe(I64_MAX)
+        expectValidItem(item, a.slot.publicKey, a.slot.salt)
+      }
+
+      // Rust client puts: TS storing nodes accepted it with the exact seq and signature, and our client reads it.
+      const topicB = TopicId.fromName("interop-mixed-b")
+      const slotB = Keys.slot(topicB.hash, 29_412_401n)
+      const b = rustDttValue("interop-mixed-b", "s", 29_412_401n)
+      const [putB] = yield* Effect.promise(() =>
+        rustClient(bootstrap, [
+          { op: "put", seed: toHex(slotB.signingSeed), salt: toHex(slotB.salt), value: toHex(b.value), seq: I64_MAX, cas: I64_MAX }
+        ])
+      )
+      const bOnTs = tsStored(slotB)
+      const bFromTs = yield* dht.getMutable(slotB.publicKey, slotB.salt)
+      const bFromRust = yield* rustGet(slotB)
+      return { receipt, aOnTs, aFromRust, putB: putB!, bOnTs, bFromTs, bFromRust }
+    })
+    const r = await runScoped(program)
+
+    expect(r.receipt.storedAt).toBeGreaterThan(0)
+    expect(r.aOnTs.length).toBeGreaterThan(0)
+    expect(r.aFromRust.length).toBeGreaterThan(r.aOnTs.length)
+
+    expect(r.putB.error).toBeUndefined()
+    expect(r.bOnTs.length).toBeGreaterThan(0)
+    for (const item of r.bOnTs) {
+      expect(item.seq).toBe(Bep44.SEQ_I64_MAX)
+      expect(toHex(item.signature)).toBe((r.putB.item as Json).sig)
+    }
+    expect(r.bFromTs.length).toBeGreaterThan(0)
+    expect(r.bFromTs.every((item) => item.seq === Bep44.SEQ_I64_MAX)).toBe(true)
+    // Rust nodes hold it as well: the Rust client sees more copies than the TS storing nodes have.
+    expect(r.bFromRust.length).toBeGreaterThan(r.bOnTs.length)
   })
 })
