@@ -7,42 +7,66 @@
 import * as nodeCrypto from "node:crypto"
 import * as Hpke from "./hpke.js"
 import { hasValidLengths, precheck, verifyStrict as verifyStrictNoble } from "./ed25519Strict.js"
-import { concat } from "./bytes.js"
 import type { CryptoPrimitives } from "./cryptoShared.js"
 
-// DER prefixes of PKCS#8 private keys and SPKI public keys for the two curves (RFC 8410).
-const ED25519_PKCS8 = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20])
-const ED25519_SPKI = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00])
-const X25519_PKCS8 = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20])
-const X25519_SPKI = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00])
+type Curve = "Ed25519" | "X25519"
 
 const view = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+const b64url = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url")
 
 const checkLength = (bytes: Uint8Array, length: number, what: string): void => {
   if (!(bytes instanceof Uint8Array) || bytes.length !== length) throw new RangeError(`${what} must be ${length} bytes`)
 }
 
-const privateKey = (prefix: Uint8Array, secret: Uint8Array, what: string): nodeCrypto.KeyObject => {
-  checkLength(secret, 32, what)
-  return nodeCrypto.createPrivateKey({ key: Buffer.from(concat(prefix, secret)), format: "der", type: "pkcs8" })
+// Raw keys go in through JWK: node imports OKP JWKs with EVP_PKEY_new_raw_*_key, several times faster than the
+// DER/PKCS#8 decoder path. Importing a private key also derives its public key (a scalar multiplication), so
+// imported keys are kept in small caches (oldest evicted first): signing keys recur (the node key, the slot
+// keys), and each HPKE operation uses its X25519 secret twice in a row.
+class KeyCache {
+  private readonly keys = new Map<string, nodeCrypto.KeyObject>()
+  constructor(private readonly limit: number) {}
+  get(curve: Curve, secret: Uint8Array): nodeCrypto.KeyObject {
+    checkLength(secret, 32, `${curve} secret key`)
+    const d = b64url(secret)
+    const cached = this.keys.get(d)
+    if (cached !== undefined) return cached
+    const key = importPrivate(curve, d)
+    if (this.keys.size >= this.limit) this.keys.delete(this.keys.keys().next().value!)
+    this.keys.set(d, key)
+    return key
+  }
 }
 
-const publicKey = (prefix: Uint8Array, key: Uint8Array, what: string): nodeCrypto.KeyObject => {
-  checkLength(key, 32, what)
-  return nodeCrypto.createPublicKey({ key: Buffer.from(concat(prefix, key)), format: "der", type: "spki" })
+// `x` must be a string for node's JWK parser but is unused for private keys; node derives it from `d`.
+const importPrivate = (curve: Curve, d: string): nodeCrypto.KeyObject =>
+  nodeCrypto.createPrivateKey({ key: { kty: "OKP", crv: curve, d, x: "" }, format: "jwk" })
+
+const signingKeys = new KeyCache(32)
+const x25519Keys = new KeyCache(4)
+
+const privateKey = (curve: Curve, secret: Uint8Array): nodeCrypto.KeyObject => {
+  checkLength(secret, 32, `${curve} secret key`)
+  return importPrivate(curve, b64url(secret))
 }
 
-const rawPublic = (key: nodeCrypto.KeyObject): Uint8Array =>
-  view(nodeCrypto.createPublicKey(key).export({ format: "der", type: "spki" })).slice(12)
+const publicKey = (curve: Curve, key: Uint8Array): nodeCrypto.KeyObject => {
+  checkLength(key, 32, `${curve} public key`)
+  return nodeCrypto.createPublicKey({ key: { kty: "OKP", crv: curve, x: b64url(key) }, format: "jwk" })
+}
+
+const rawPublic = (key: nodeCrypto.KeyObject): Uint8Array => {
+  const x = nodeCrypto.createPublicKey(key).export({ format: "jwk" }).x
+  return view(Buffer.from(x ?? "", "base64url"))
+}
 
 export const hpkePrimitives: Hpke.HpkePrimitives = {
-  x25519Base: (secret) => rawPublic(privateKey(X25519_PKCS8, secret, "X25519 secret")),
+  x25519Base: (secret) => rawPublic(x25519Keys.get("X25519", secret)),
   // OpenSSL refuses an all-zero shared secret (low-order peer key), as RFC 9180 requires: it throws here.
   x25519: (secret, peer) =>
     view(
       nodeCrypto.diffieHellman({
-        privateKey: privateKey(X25519_PKCS8, secret, "X25519 secret"),
-        publicKey: publicKey(X25519_SPKI, peer, "X25519 public key")
+        privateKey: x25519Keys.get("X25519", secret),
+        publicKey: publicKey("X25519", peer)
       })
     ),
   hmacSha256: (key, data) => view(nodeCrypto.createHmac("sha256", key).update(data).digest()),
@@ -71,7 +95,7 @@ const verifyStrict = (key: Uint8Array, message: Uint8Array, signature: Uint8Arra
         return verifyStrictNoble(key, message, signature)
       case "standard":
         // Canonical non-small-order A and R, S < L: OpenSSL's cofactorless check is the strict one.
-        return nodeCrypto.verify(null, message, publicKey(ED25519_SPKI, key, "public key"), signature)
+        return nodeCrypto.verify(null, message, publicKey("Ed25519", key), signature)
     }
   } catch {
     return false
@@ -80,8 +104,8 @@ const verifyStrict = (key: Uint8Array, message: Uint8Array, signature: Uint8Arra
 
 export const primitives: CryptoPrimitives = {
   sha512: (data) => view(nodeCrypto.createHash("sha512").update(data).digest()),
-  ed25519PublicKey: (seed) => rawPublic(privateKey(ED25519_PKCS8, seed, "Ed25519 seed")),
-  sign: (seed, message) => view(nodeCrypto.sign(null, message, privateKey(ED25519_PKCS8, seed, "Ed25519 seed"))),
+  ed25519PublicKey: (seed) => rawPublic(privateKey("Ed25519", seed)),
+  sign: (seed, message) => view(nodeCrypto.sign(null, message, signingKeys.get("Ed25519", seed))),
   verifyStrict,
   hpke: Hpke.make(hpkePrimitives),
   randomBytes: (n) => view(nodeCrypto.randomBytes(n))

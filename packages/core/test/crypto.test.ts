@@ -1,0 +1,233 @@
+/**
+ * The Crypto service on both implementations: dalek `verify_strict` semantics on adversarial signatures (both
+ * layers must give the same answer, and the answer dalek gives), HPKE failure handling, randomness layers.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { ed25519 } from "@noble/curves/ed25519.js"
+import { sha512 } from "@noble/hashes/sha2.js"
+import { Effect, Either, Exit } from "effect"
+import * as Crypto from "../src/Crypto.js"
+import { concat, fromHex, toHex, utf8 } from "../src/internal/bytes.js"
+import { isCanonicalEncoding, precheck } from "../src/internal/ed25519Strict.js"
+
+const Point = ed25519.Point
+const L = Point.Fn.ORDER
+const P = Point.Fp.ORDER
+const noble = Crypto.make("noble")
+const node = Crypto.make("node")
+
+const le32 = (n: bigint): Uint8Array => {
+  const out = new Uint8Array(32)
+  for (let i = 0; i < 32; i++) {
+    out[i] = Number(n & 0xffn)
+    n >>= 8n
+  }
+  return out
+}
+const leToBig = (b: Uint8Array): bigint => b.reduceRight((acc, x) => (acc << 8n) | BigInt(x), 0n)
+const challenge = (r: Uint8Array, a: Uint8Array, m: Uint8Array): bigint => leToBig(sha512(concat(r, a, m))) % L
+
+const seed = fromHex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")!
+const pub = ed25519.getPublicKey(seed)
+const scalar = ed25519.utils.getExtendedPublicKey(seed).scalar
+const message = utf8("adversarial")
+const honest = ed25519.sign(message, seed)
+
+const IDENTITY = le32(1n)
+/** The identity with the sign bit set (x = 0 encoded as -0): decompresses in dalek, never canonical. */
+const IDENTITY_NEG_ZERO = (() => {
+  const b = le32(1n)
+  b[31]! |= 0x80
+  return b
+})()
+/** The identity encoded with y + p. */
+const IDENTITY_Y_PLUS_P = le32(1n + P)
+/** A non-canonical (y = 3 + p) encoding of a point that is not small-order. */
+const NON_CANONICAL_A = le32(3n + P)
+
+interface Case {
+  readonly name: string
+  readonly publicKey: Uint8Array
+  readonly message: Uint8Array
+  readonly signature: Uint8Array
+  /** What dalek's verify_strict answers (spec wire.md §3). */
+  readonly dalek: boolean
+}
+
+const cases = (): ReadonlyArray<Case> => {
+  // Small-order A (the identity): R = [s]B satisfies R = [s]B - [k]A, so only the small-order check rejects it.
+  const s = 12345n
+  const rForIdentityA = Point.BASE.multiply(s).toBytes()
+  // Small-order R (the identity): with S = k·a the equation [S]B - [k]A = O holds for the honest key.
+  const kIdentityR = challenge(IDENTITY, pub, message)
+  const sIdentityR = (kIdentityR * scalar) % L
+  // Same, with the identity R encoded non-canonically (k is over the bytes actually sent).
+  const sNegZeroR = (challenge(IDENTITY_NEG_ZERO, pub, message) * scalar) % L
+  const sYPlusPR = (challenge(IDENTITY_Y_PLUS_P, pub, message) * scalar) % L
+  // S + L: the same group element, a non-canonical scalar.
+  const sHonest = leToBig(honest.subarray(32))
+  const flipped = Uint8Array.from(honest)
+  flipped[5]! ^= 0x10
+  return [
+    { name: "honest signature", publicKey: pub, message, signature: honest, dalek: true },
+    { name: "one bit of R flipped", publicKey: pub, message, signature: flipped, dalek: false },
+    { name: "other message", publicKey: pub, message: utf8("other"), signature: honest, dalek: false },
+    {
+      name: "small-order A (identity) with a satisfied equation",
+      publicKey: IDENTITY,
+      message,
+      signature: concat(rForIdentityA, le32(s)),
+      dalek: false
+    },
+    {
+      name: "small-order A of order 2, canonical",
+      publicKey: le32(P - 1n),
+      message,
+      signature: concat(rForIdentityA, le32(s)),
+      dalek: false
+    },
+    {
+      name: "small-order R (identity) with a satisfied equation",
+      publicKey: pub,
+      message,
+      signature: concat(IDENTITY, le32(sIdentityR)),
+      dalek: false
+    },
+    {
+      name: "non-canonical R (identity as -0)",
+      publicKey: pub,
+      message,
+      signature: concat(IDENTITY_NEG_ZERO, le32(sNegZeroR)),
+      dalek: false
+    },
+    {
+      name: "non-canonical R (identity as y + p)",
+      publicKey: pub,
+      message,
+      signature: concat(IDENTITY_Y_PLUS_P, le32(sYPlusPR)),
+      dalek: false
+    },
+    { name: "S + L", publicKey: pub, message, signature: concat(honest.subarray(0, 32), le32(sHonest + L)), dalek: false },
+    { name: "S = L", publicKey: pub, message, signature: concat(honest.subarray(0, 32), le32(L)), dalek: false },
+    { name: "S = 2^256 - 1", publicKey: pub, message, signature: concat(honest.subarray(0, 32), new Uint8Array(32).fill(0xff)), dalek: false },
+    {
+      name: "non-canonical, decompressible, non-small-order A (no signature known)",
+      publicKey: NON_CANONICAL_A,
+      message,
+      signature: honest,
+      dalek: false
+    },
+    { name: "A does not decompress", publicKey: le32(2n), message, signature: honest, dalek: false },
+    { name: "all-zero signature", publicKey: pub, message, signature: new Uint8Array(64), dalek: false }
+  ]
+}
+
+describe("verifyStrict on adversarial inputs", () => {
+  for (const c of cases()) {
+    it(`${c.name}: ${c.dalek ? "accepted" : "rejected"} by both layers`, () => {
+      expect(noble.verifyStrict(c.publicKey, c.message, c.signature)).toBe(c.dalek)
+      expect(node.verifyStrict(c.publicKey, c.message, c.signature)).toBe(c.dalek)
+    })
+  }
+
+  it("the adversarial cases are real: lax verifiers accept some of them", () => {
+    const byName = new Map(cases().map((c) => [c.name, c]))
+    const lax = (name: string) => {
+      const c = byName.get(name)!
+      return ed25519.verify(c.signature, c.message, c.publicKey, { zip215: true })
+    }
+    // ZIP-215 (cofactored, no small-order checks) accepts what verify_strict refuses.
+    expect(lax("small-order A (identity) with a satisfied equation")).toBe(true)
+    expect(lax("small-order R (identity) with a satisfied equation")).toBe(true)
+    expect(lax("non-canonical R (identity as -0)")).toBe(true)
+    // The group equation holds for S + L; only the canonical-S rule rejects it.
+    const c = byName.get("S + L")!
+    const s = leToBig(c.signature.subarray(32)) % L
+    const k = challenge(c.signature.subarray(0, 32), c.publicKey, c.message)
+    const rPrime = Point.BASE.multiply(s).subtract(Point.fromBytes(c.publicKey).multiply(k)).toBytes()
+    expect(toHex(rPrime)).toBe(toHex(c.signature.subarray(0, 32)))
+  })
+
+  it("a non-canonical A that decompresses reaches the curve equation instead of being refused early", () => {
+    expect(isCanonicalEncoding(NON_CANONICAL_A)).toBe(false)
+    const a = Point.fromBytes(NON_CANONICAL_A, true)
+    expect(a.isSmallOrder()).toBe(false)
+    // It aliases the canonical y = 3 point, which is what dalek's from_bytes reduces it to.
+    expect(leToBig(a.toBytes()) & ((1n << 255n) - 1n)).toBe(3n)
+    expect(a.equals(Point.fromBytes(le32(3n)))).toBe(true)
+    expect(precheck(NON_CANONICAL_A, honest)).toBe("nonCanonicalA")
+    expect(precheck(pub, honest)).toBe("standard")
+  })
+
+  it("random signatures and keys: both layers agree", () => {
+    for (let i = 0; i < 300; i++) {
+      const k = Effect.runSync(node.randomBytes(32))
+      const s = Effect.runSync(node.randomBytes(64))
+      s[63]! &= 0x0f // make S < L likely so the equation is actually evaluated
+      expect(node.verifyStrict(k, message, s)).toBe(noble.verifyStrict(k, message, s))
+    }
+  })
+
+  it("malformed lengths return false and never throw", () => {
+    for (const svc of [noble, node]) {
+      expect(svc.verifyStrict(pub.subarray(1), message, honest)).toBe(false)
+      expect(svc.verifyStrict(pub, message, honest.subarray(1))).toBe(false)
+      expect(svc.verifyStrict(new Uint8Array(0), message, new Uint8Array(0))).toBe(false)
+      expect(svc.verifyStrict(undefined as unknown as Uint8Array, message, honest)).toBe(false)
+    }
+  })
+})
+
+describe("HPKE and randomness", () => {
+  for (const svc of [noble, node]) {
+    it.effect(`${svc.name}: seal/open round trip, cross-implementation, and typed failures`, () =>
+      Effect.gen(function*() {
+        const sk = yield* svc.randomBytes(32)
+        const pk = ed25519.utils.toMontgomery(ed25519.getPublicKey(sk))
+        const xSecret = sha512(sk).slice(0, 32)
+        const pt = utf8("hello")
+        const sealed = yield* svc.hpkeSeal(pk, pt, Crypto.HPKE_INFO, Crypto.HPKE_AAD)
+        expect(sealed.length).toBe(32 + pt.length + 16)
+        const other = svc === noble ? node : noble
+        expect(toHex(yield* other.hpkeOpen(xSecret, sealed, Crypto.HPKE_INFO, Crypto.HPKE_AAD))).toBe(toHex(pt))
+        for (const bad of [sealed.subarray(0, 47), new Uint8Array(0), concat(sealed, Uint8Array.of(0))]) {
+          const exit = yield* Effect.exit(svc.hpkeOpen(xSecret, bad, Crypto.HPKE_INFO, Crypto.HPKE_AAD))
+          expect(Exit.isFailure(exit)).toBe(true)
+        }
+        const wrongKey = yield* Effect.either(svc.hpkeOpen(new Uint8Array(31), sealed, Crypto.HPKE_INFO, Crypto.HPKE_AAD))
+        expect(Either.isLeft(wrongKey)).toBe(true)
+        // A low-order recipient key gives an all-zero DH output, which HPKE must refuse.
+        const lowOrder = yield* Effect.either(svc.hpkeSeal(new Uint8Array(32), pt, Crypto.HPKE_INFO, Crypto.HPKE_AAD))
+        expect(Either.isLeft(lowOrder) && lowOrder.left._tag).toBe("HpkeError")
+      }))
+  }
+
+  it("X25519 agrees across layers on attacker-chosen u-coordinates (high bit set, u >= p)", async () => {
+    const nobleH = (await import("../src/internal/cryptoNoble.js")).hpkePrimitives
+    const nodeH = (await import("../src/internal/cryptoNode.js")).hpkePrimitives
+    const secret = new Uint8Array(32).fill(3)
+    const outcome = (f: () => Uint8Array) => {
+      try {
+        return toHex(f())
+      } catch {
+        return "refused"
+      }
+    }
+    const us = [le32(P), le32(P + 1n), le32(P + 9n), le32((1n << 255n) + 9n), new Uint8Array(32).fill(0xff), le32(0n), le32(1n)]
+    for (let i = 0; i < 50; i++) us.push(Effect.runSync(node.randomBytes(32)))
+    for (const u of us) {
+      expect(outcome(() => nodeH.x25519(secret, u))).toBe(outcome(() => nobleH.x25519(secret, u)))
+    }
+    expect(outcome(() => nodeH.x25519(secret, le32(0n)))).toBe("refused")
+  })
+
+  it.effect("layerTest is deterministic per seed and differs across seeds", () =>
+    Effect.gen(function*() {
+      const draw = (seed: number) =>
+        Effect.provide(Effect.flatMap(Crypto.Crypto, (c) => c.randomBytes(48)), Crypto.layerTest(seed))
+      expect(toHex(yield* draw(1))).toBe(toHex(yield* draw(1)))
+      expect(toHex(yield* draw(1))).not.toBe(toHex(yield* draw(2)))
+      const real = Crypto.make("node")
+      expect(toHex(yield* real.randomBytes(32))).not.toBe(toHex(yield* real.randomBytes(32)))
+    }))
+})
