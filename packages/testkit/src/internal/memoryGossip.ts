@@ -174,9 +174,13 @@ export class MemoryGossipNetwork {
   }
 
   private deliver(from: Id, to: Id, topic: string, wire: Wire): void {
-    const state = this.linkUp(from, to) ? this.nodes.get(to)?.topics.get(topic) : undefined
+    const up = this.linkUp(from, to)
+    const state = up ? this.nodes.get(to)?.topics.get(topic) : undefined
     if (state === undefined) {
       this.counters.dropped++
+      // Someone takes us for a neighbour on a topic we have left (its Neighbor crossed our Quit): a node
+      // without the topic drops the connection, which the sender sees as a disconnect.
+      if (up && wire._tag === "Neighbor") this.send(to, from, topic, { _tag: "Disconnect", alive: false, peers: [] })
       return
     }
     this.counters.delivered++
