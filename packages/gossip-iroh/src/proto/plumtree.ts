@@ -15,7 +15,7 @@ type Id = EndpointId.EndpointId
 /** A message id: BLAKE3 of the content, nothing else. */
 export const messageIdOf = (content: Uint8Array): Uint8Array => blake3(content)
 
-const key = (id: Uint8Array): string => Buffer.from(id).toString("hex")
+const key = (id: Uint8Array): string => Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString("hex")
 
 const equalBytes = (a: Uint8Array, b: Uint8Array): boolean =>
   a.length === b.length && a.every((x, i) => x === b[i])
@@ -224,7 +224,10 @@ export class Plumtree {
     const k = key(id)
     this.graftTimerScheduled.delete(k)
     if (this.receivedMessages.has(k)) return
-    const entry = this.missingMessages.get(k)?.shift()
+    const list = this.missingMessages.get(k)
+    const entry = list?.shift()
+    // iroh keeps the emptied list around; dropping it is equivalent and keeps IHave floods from leaking memory.
+    if (list !== undefined && list.length === 0) this.missingMessages.delete(k)
     if (entry === undefined) return
     this.addEager(entry.peer)
     this.send(out, entry.peer, { _tag: "Graft", id, round: entry.round })

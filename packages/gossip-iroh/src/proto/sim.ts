@@ -3,7 +3,10 @@
  * process, virtual time in milliseconds, a latency per node pair fixed at first use, events ordered by time then
  * FIFO. Used by the tests to check the protocol's delivery guarantees and efficiency (RMR, LDH) at scale.
  */
+import { Either, Option } from "effect"
 import type { EndpointId } from "@dtt/core"
+import { FrameDecoder, encodeMessageFrame } from "../wire/frame.js"
+import { decodeTopicMessage, type TopicMessage } from "../wire/messages.js"
 import { defaultProtoConfig, type ProtoConfig } from "./config.js"
 import type { Command, Event, InEvent, TopicId } from "./events.js"
 import { type Rng, seededRng } from "./rng.js"
@@ -29,6 +32,21 @@ const connKey = (a: Id, b: Id): string => (a < b ? `${a}|${b}` : `${b}|${a}`)
 export interface NetworkConfig {
   readonly latency: LatencyConfig
   readonly proto: ProtoConfig
+  /**
+   * Pass every message through the wire codec (encode, frame, decode) and fail loudly if that is not possible.
+   * Needs real Ed25519 public keys as node ids.
+   */
+  readonly throughWire?: boolean
+}
+
+const viaWire = (message: TopicMessage, maxMessageSize: number): TopicMessage => {
+  const frame = encodeMessageFrame(message, maxMessageSize)
+  if (Either.isLeft(frame)) throw new Error(`unencodable message: ${frame.left._tag}`)
+  const decoder = new FrameDecoder(maxMessageSize)
+  decoder.push(frame.right)
+  const payload = Either.getOrThrow(decoder.next())
+  if (Option.isNone(payload)) throw new Error("frame did not decode")
+  return Either.getOrThrow(decodeTopicMessage(payload.value))
 }
 
 export class Network {
@@ -45,9 +63,9 @@ export class Network {
     readonly rng: Rng
   ) {}
 
-  insert(peer: Id, proto: ProtoConfig = this.config.proto): void {
+  insert(peer: Id, proto: ProtoConfig = this.config.proto, meData?: Uint8Array): void {
     if (this.peers.has(peer)) throw new Error(`duplicate peer ${peer}`)
-    this.peers.set(peer, new ProtoState({ me: peer, rng: this.rng.fork(), config: proto }))
+    this.peers.set(peer, new ProtoState({ me: peer, rng: this.rng.fork(), config: proto, ...(meData ? { meData } : {}) }))
   }
 
   insertAndJoin(peer: Id, topic: TopicId, bootstrap: ReadonlyArray<Id>): void {
@@ -142,12 +160,14 @@ export class Network {
     const kill: Array<Id> = []
     for (const out of state.handle(event, this.time)) {
       switch (out._tag) {
-        case "SendMessage":
+        case "SendMessage": {
+          const message = this.config.throughWire ? viaWire(out.message, this.config.proto.maxMessageSize) : out.message
           this.queue.insert(this.time + this.latencyBetween(peer, out.to), {
             peer: out.to,
-            event: { _tag: "RecvMessage", from: peer, topic: out.topic, message: out.message }
+            event: { _tag: "RecvMessage", from: peer, topic: out.topic, message }
           })
           break
+        }
         case "ScheduleTimer":
           this.queue.insert(this.time + out.delay, { peer, event: { _tag: "TimerExpired", timer: out.timer } })
           break
