@@ -274,6 +274,43 @@ describe("wire: hostile input", () => {
     )
   })
 
+  it("FrameDecoder is total over arbitrary streams and chunkings and loses no bytes", () => {
+    FastCheck.assert(
+      FastCheck.property(
+        FastCheck.uint8Array({ maxLength: 600 }),
+        FastCheck.array(FastCheck.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 20 }),
+        FastCheck.boolean(),
+        (junk, cuts, withValidPrefix) => {
+          const stream = withValidPrefix ? new Uint8Array([...Either.getOrThrow(Wire.frame(junk.slice(0, 100), 512)), ...junk]) : junk
+          const d = new Wire.FrameDecoder(512)
+          let pos = 0
+          let consumed = 0
+          let ci = 0
+          for (;;) {
+            if (pos < stream.length) {
+              const n = cuts[ci++ % cuts.length]!
+              d.push(stream.subarray(pos, pos + n))
+              pos += n
+            }
+            const next = d.next()
+            if (Either.isLeft(next)) {
+              expect(next.left.size).toBeGreaterThan(512)
+              return
+            }
+            if (Option.isSome(next.right)) {
+              consumed += 4 + next.right.value.length
+              continue
+            }
+            if (pos >= stream.length) break
+          }
+          expect(consumed + d.pending).toBe(stream.length)
+          expect(Either.isLeft(d.end())).toBe(d.pending >= 4)
+        }
+      ),
+      { numRuns: 3000, seed: 11 }
+    )
+  })
+
   it("round-trips arbitrary well-formed messages", () => {
     const id32 = FastCheck.uint8Array({ minLength: 32, maxLength: 32 })
     const u16 = FastCheck.integer({ min: 0, max: 0xffff })
