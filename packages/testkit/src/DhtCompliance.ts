@@ -22,8 +22,8 @@
  * The suite runs on the real clock (`it.scopedLive`), never on `TestClock`, so it works over real sockets.
  */
 import { Bep44, Dht } from "@dtt/core"
-import { describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Layer, type Scope } from "effect"
+import { vitest } from "./internal/vitest.js"
 import { seedOf, signedItem } from "./TestItems.js"
 
 export interface DhtComplianceHarness {
@@ -81,6 +81,7 @@ const sameItem = (a: Dht.MutableItem, b: Dht.MutableItem) =>
   hex(a.signature) === hex(b.signature)
 
 export const dhtCompliance = (name: string, makeHarness: MakeDhtHarness, options: DhtComplianceOptions = {}): void => {
+  const { describe, expect, it } = vitest()
   const timeout = options.timeout ?? 30_000
   const freshKey = (label: string) => seedOf(`dht-compliance:${name}:${label}:${keyCounter++}`)
   describe(`Dht compliance: ${name}`, () => {

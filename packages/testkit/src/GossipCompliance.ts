@@ -18,8 +18,8 @@
  * The suite runs on the real clock (`it.scopedLive`) with short real timeouts, never on `TestClock`.
  */
 import { type EndpointId, Gossip } from "@dtt/core"
-import { describe, expect, it } from "@effect/vitest"
 import { Clock, Context, Duration, Effect, Exit, Fiber, Layer, Option, Scope, Stream } from "effect"
+import { vitest } from "./internal/vitest.js"
 
 export type GossipTopology = "full" | "chain"
 
@@ -63,6 +63,7 @@ const received = (r: Recorder) =>
   r.events().flatMap((e) => (e._tag === "Received" ? [e] : []))
 
 export const gossipCompliance = (name: string, makeNodes: MakeGossipNodes, options: GossipComplianceOptions = {}): void => {
+  const { describe, expect, it } = vitest()
   const eventTimeout = options.eventTimeout ?? 10_000
   const quiet = Duration.millis(options.quietPeriod ?? 300)
   const timeout = options.timeout ?? 30_000

@@ -1,20 +1,17 @@
 /**
- * Strict Ed25519 verification for the memory DHT's storing nodes and lookups.
- *
- * Kept behind this one function so it can move to the core `Crypto` service (`verifyStrict`) without touching
- * the model. Strict (non-ZIP215) is what the Rust crate's storing nodes and readers effectively require.
+ * Ed25519 for the memory DHT's storing nodes and for test items, through the core `Crypto` implementation
+ * (node:crypto with ed25519-dalek's strict checks) used directly, so the memory layers need no `Crypto` in
+ * their environment. Strict verification: a slightly stricter reader than mainline's, which only matters for
+ * deliberately malformed keys or signatures.
  */
-import { ed25519 } from "@noble/curves/ed25519.js"
+import { Crypto } from "@dtt/core"
 
-export const verifyStrict = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean => {
-  if (publicKey.length !== 32 || signature.length !== 64) return false
-  try {
-    return ed25519.verify(signature, message, publicKey, { zip215: false })
-  } catch {
-    return false
-  }
-}
+let shared: Crypto.CryptoService | undefined
+const crypto = (): Crypto.CryptoService => (shared ??= Crypto.make("node"))
 
-export const sign = (secretKey: Uint8Array, message: Uint8Array): Uint8Array => ed25519.sign(message, secretKey)
+export const verifyStrict = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean =>
+  publicKey.length === 32 && signature.length === 64 && crypto().verifyStrict(publicKey, message, signature)
 
-export const publicKeyOf = (secretKey: Uint8Array): Uint8Array => ed25519.getPublicKey(secretKey)
+export const sign = (secretKey: Uint8Array, message: Uint8Array): Uint8Array => crypto().sign(secretKey, message)
+
+export const publicKeyOf = (secretKey: Uint8Array): Uint8Array => crypto().ed25519PublicKey(secretKey)
