@@ -1,11 +1,16 @@
 /**
  * A private mainline DHT on loopback: N storing nodes on 127.0.0.1, bootstrapped from one another, each with
- * its own storage rule. Clients join it through `bootstrap`. Everything closes with the scope.
+ * its own storage rule. Clients join it through `bootstrap` (or `clientLayer`). Everything closes with the
+ * scope the Testbed was made in.
  */
-import { Bep44, type Crypto, type Dht } from "@dtt/core"
-import { Context, Effect, Layer, type Scope } from "effect"
+import { Bep44, Crypto, Dht } from "@dtt/core"
+import { Context, Duration, Effect, Layer, type Scope } from "effect"
+import * as Bencode from "./Bencode.js"
 import * as DhtMainline from "./DhtMainline.js"
-import { addressKey } from "./internal/address.js"
+import * as Krpc from "./Krpc.js"
+import { addressKey, compareDistance } from "./internal/address.js"
+import { K } from "./internal/routingTable.js"
+import * as Rpc from "./internal/rpc.js"
 
 export interface TestbedOptions {
   /** Number of storing nodes. */
@@ -25,8 +30,23 @@ export interface Testbed {
   readonly rules: ReadonlyArray<DhtMainline.StoreRule>
   /** What each storing node currently holds for the item's slot (one entry per node that holds something). */
   readonly storedItems: (publicKey: Uint8Array, salt: Uint8Array) => ReadonlyArray<Dht.MutableItem>
-  /** Options for a client layer on this testbed (loopback bind, its bootstrap), merged with `extra`. */
+  /** Options for a client on this testbed (loopback bind, its bootstrap), merged with `extra`. */
   readonly clientOptions: (extra?: DhtMainline.Options) => DhtMainline.Options
+  /**
+   * A read-only client `Dht` layer on this testbed, with the Testbed's `Crypto` already provided.
+   * `config` is the `Dht.make` policy (retries, timeouts, maxGetValues).
+   */
+  readonly clientLayer: (
+    config?: Partial<Dht.DhtConfig>,
+    extra?: DhtMainline.Options
+  ) => Layer.Layer<Dht.Dht, Dht.DhtUnavailable>
+  /** Put one item to one node directly (its own get for a token, then put), bypassing the lookup. */
+  readonly putTo: (nodeIndex: number, item: Dht.MutableItem, cas?: bigint) => Effect.Effect<void, Dht.DhtError>
+  /**
+   * Spread the items over the K nodes closest to their target so that each node holds exactly one of them
+   * (node of rank j gets item j mod n): how several writers' values for one slot exist on a real network.
+   */
+  readonly storeOnDistinctNodes: (items: ReadonlyArray<Dht.MutableItem>) => Effect.Effect<void, Dht.DhtError>
 }
 
 export class TestbedTag extends Context.Tag("@dtt/dht-mainline/Testbed")<TestbedTag, Testbed>() {}
@@ -35,6 +55,7 @@ const BOOTSTRAP_ENTRIES = 4
 
 export const make = (options: TestbedOptions): Effect.Effect<Testbed, Dht.DhtUnavailable, Scope.Scope | Crypto.Crypto> =>
   Effect.gen(function* () {
+    const crypto = yield* Crypto.Crypto
     const ruleOf = (i: number): DhtMainline.StoreRule =>
       typeof options.rule === "function" ? options.rule(i) : (options.rule ?? "last-writer-wins")
     const nodes: Array<DhtMainline.MainlineNode> = []
@@ -56,6 +77,64 @@ export const make = (options: TestbedOptions): Effect.Effect<Testbed, Dht.DhtUna
       yield* Effect.forEach(nodes, (n) => n.bootstrap, { concurrency: 4, discard: true })
     }
     const bootstrap = nodes.slice(0, BOOTSTRAP_ENTRIES).map((n) => addressKey(n.address))
+    const clientOptions = (extra: DhtMainline.Options = {}): DhtMainline.Options => ({
+      ...extra,
+      host: "127.0.0.1",
+      bootstrap
+    })
+
+    // One bare read-only endpoint for the direct writes of `putTo`.
+    const direct = yield* Rpc.make({
+      host: "127.0.0.1",
+      port: 0,
+      readOnly: true,
+      requestTimeout: Duration.seconds(2),
+      maxInFlight: 64,
+      inboxCapacity: 256,
+      onQuery: () => undefined
+    })
+    const directId = yield* crypto.randomBytes(20)
+    const failure = (node: number, e: Rpc.RpcFailure): Dht.DhtError =>
+      e._tag === "Timeout"
+        ? new Dht.DhtUnavailable({ reason: `testbed node ${node} did not answer` })
+        : new Dht.DhtPutRejected({ reason: `testbed node ${node}: ${e.message}`, code: e.code })
+
+    const putTo = (index: number, item: Dht.MutableItem, cas?: bigint) =>
+      Effect.gen(function* () {
+        const node = nodes[index]
+        if (node === undefined) return yield* new Dht.DhtUnavailable({ reason: `no testbed node ${index}` })
+        const target = Bep44.target(item.publicKey, item.salt)
+        const reply = yield* direct.request(node.address, "get", Bencode.dict({ id: directId, target }))
+        yield* direct.request(
+          node.address,
+          "put",
+          Bencode.dict({
+            id: directId,
+            token: Krpc.bytes(reply, "token"),
+            k: item.publicKey,
+            salt: item.salt.length > 0 ? item.salt : undefined,
+            seq: item.seq,
+            cas,
+            sig: item.signature,
+            v: item.value
+          })
+        )
+      }).pipe(Effect.mapError((e) => (e._tag === "Timeout" || e._tag === "Remote" ? failure(index, e) : e)))
+
+    const storeOnDistinctNodes = (items: ReadonlyArray<Dht.MutableItem>) =>
+      Effect.forEach(
+        items.length === 0 ? [] : nodesClosestTo(Bep44.target(items[0]!.publicKey, items[0]!.salt)),
+        (nodeIndex, rank) => putTo(nodeIndex, items[rank % items.length]!),
+        { concurrency: 8, discard: true }
+      )
+
+    const nodesClosestTo = (target: Uint8Array): ReadonlyArray<number> =>
+      nodes
+        .map((n, i) => ({ id: n.id, i }))
+        .sort((a, b) => compareDistance(target, a.id, b.id))
+        .slice(0, K)
+        .map(({ i }) => i)
+
     return {
       bootstrap,
       nodes,
@@ -64,7 +143,13 @@ export const make = (options: TestbedOptions): Effect.Effect<Testbed, Dht.DhtUna
         const target = Bep44.target(publicKey, salt)
         return nodes.flatMap((n) => n.stored(target) ?? [])
       },
-      clientOptions: (extra = {}) => ({ ...extra, host: "127.0.0.1", bootstrap })
+      clientOptions,
+      clientLayer: (config = {}, extra = {}) =>
+        DhtMainline.layer(clientOptions({ ...extra, dht: { ...extra.dht, ...config } })).pipe(
+          Layer.provide(Layer.succeed(Crypto.Crypto, crypto))
+        ),
+      putTo,
+      storeOnDistinctNodes
     }
   })
 

@@ -2,6 +2,7 @@
 // bytes flipped, cut, repeated or spliced, and well-formed bencode with the wrong shapes. Deterministic from
 // a seed (xorshift), so a failure can be replayed.
 import { Bep44 } from "@dtt/core"
+import { Duration, Effect } from "effect"
 import { Bencode, Krpc } from "../src/index.js"
 import { seedOf, signItem } from "./helpers.js"
 
@@ -102,3 +103,28 @@ export const hostileDatagram = (r: ReturnType<typeof rng>): Uint8Array => {
     }
   }
 }
+
+/**
+ * Sends `count` hostile datagrams round-robin to the victims, in bursts, waiting after each burst until the
+ * victims have read what was sent (loopback drops datagrams a busy receiver has no buffer for, and dropped
+ * datagrams test nothing). Returns how many the victims received.
+ */
+export const barrage = (
+  send: (bytes: Uint8Array, port: number) => Effect.Effect<void>,
+  victims: ReadonlyArray<{ readonly address: { readonly port: number }; readonly stats: { readonly received: number } }>,
+  count: number,
+  r: ReturnType<typeof rng>,
+  burst = 64
+) =>
+  Effect.gen(function* () {
+    const received = () => victims.reduce((n, v) => n + v.stats.received, 0)
+    const start = received()
+    for (let sent = 0; sent < count; ) {
+      for (let k = 0; k < burst && sent < count; k++, sent++) {
+        yield* send(hostileDatagram(r), victims[sent % victims.length]!.address.port)
+      }
+      // Wait (up to 100 ms) for the victims to catch up before the next burst.
+      for (let wait = 0; wait < 100 && received() - start < sent; wait++) yield* Effect.sleep(Duration.millis(1))
+    }
+    return received() - start
+  })
