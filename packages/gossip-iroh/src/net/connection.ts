@@ -1,0 +1,254 @@
+/**
+ * One QUIC connection to a peer, as iroh-gossip uses it (spec iroh-gossip.md §1.3-1.4): only uni streams, one per
+ * (direction, topic), each starting with the 32-byte topic header frame, then one length-prefixed postcard
+ * `TopicMessage` per frame.
+ *
+ * Send side: one fiber writes queued frames in order (at most one `writeAll` in flight per stream, length prefix
+ * and payload in one call). After a `Disconnect` frame the topic stream is finished and forgotten, so the next
+ * message for that topic opens a new stream, as Rust does. `endSending` drains the queue, finishes every stream
+ * and waits (bounded) for the peer to acknowledge them.
+ *
+ * Receive side: one fiber accepts uni streams; the header is read before the next stream is accepted (a bad
+ * header ends the receive side, as in Rust); every stream then has its own reader fiber. A bad frame drops only
+ * that stream. Everything the peer sends is bounded by the frame decoder's maximum size.
+ */
+import { Deferred, Duration, Effect, Either, Option, Queue, type Scope } from "effect"
+import type { EndpointId as Id } from "@dtt/core"
+import { decodeStreamHeader, decodeTopicMessage, encodeStreamHeaderFrame, FrameDecoder, type TopicMessage } from "../wire/index.js"
+import { StreamError } from "./errors.js"
+import * as Iroh from "./iroh.js"
+
+type EndpointId = Id.EndpointId
+
+/** Topics are keyed by their 64-hex form inside the driver. */
+export type TopicKey = string
+
+export const topicKey = (topic: Uint8Array): TopicKey => Buffer.from(topic).toString("hex")
+export const topicBytes = (key: TopicKey): Uint8Array => new Uint8Array(Buffer.from(key, "hex"))
+
+export interface OutgoingFrame {
+  readonly topic: TopicKey
+  /** The complete frame (length prefix included), already checked against the maximum size. */
+  readonly frame: Uint8Array
+  /** A `Swarm(Disconnect)` frame: finish the topic stream after it. */
+  readonly closesStream: boolean
+}
+
+export interface ConnectionHandlers {
+  readonly onMessage: (from: EndpointId, topic: TopicKey, message: TopicMessage) => Effect.Effect<void>
+  /** Called once, when the connection is closed (by either side) or its loops failed. */
+  readonly onClosed: (conn: PeerConnection, reason: string) => Effect.Effect<void>
+}
+
+export interface PeerConnection {
+  /** Unique within this node (napi `stableId` is only unique per endpoint and we want our own ordering). */
+  readonly seq: number
+  readonly remote: EndpointId
+  /** Strong reference: napi closes a connection whose JS handle is collected. */
+  readonly raw: Iroh.Connection
+  readonly origin: "dial" | "accept"
+  /** Queues a frame; false when the connection no longer sends or its queue is full. */
+  readonly send: (frame: OutgoingFrame) => Effect.Effect<boolean>
+  /** Stops sending: drains what is queued, finishes every stream, waits up to 5 s for acknowledgements. */
+  readonly endSending: Effect.Effect<void>
+  /** Closes the QUIC connection (error code 0, as Rust's `close from disconnect`). */
+  readonly close: (reason: string) => Effect.Effect<void>
+  /** Open receive streams right now (used to decide when a lingering connection is idle). */
+  readonly openReceiveStreams: () => number
+  readonly closed: Effect.Effect<string>
+}
+
+export interface ConnectionOptions {
+  readonly maxMessageSize: number
+  /** Frames a connection may queue before new ones are dropped (Rust: 64 and blocking; we never block the actor). */
+  readonly sendQueueCapacity: number
+}
+
+const READ_CHUNK = 65_536
+const STOPPED_WAIT = Duration.seconds(5)
+
+let nextSeq = 0
+
+const END = Symbol("end of sending")
+
+const tryNapi = <A>(f: () => Promise<A>) =>
+  Effect.tryPromise({ try: f, catch: (e) => new StreamError({ detail: Iroh.napiErrorMessage(e) }) })
+
+const ignore = (p: Promise<unknown>) => {
+  p.then(
+    () => undefined,
+    () => undefined
+  )
+}
+
+/** Reads the next frame payload of a stream, or None at a clean end of stream. */
+const nextFrame = (stream: Iroh.RecvStream, decoder: FrameDecoder): Effect.Effect<Option.Option<Uint8Array>, StreamError> =>
+  Effect.gen(function* () {
+    while (true) {
+      const ready = decoder.next()
+      if (Either.isLeft(ready)) return yield* new StreamError({ detail: `frame of ${ready.left.size} bytes exceeds ${ready.left.max}` })
+      if (Option.isSome(ready.right)) return ready.right
+      const chunk = yield* tryNapi(() => stream.read(READ_CHUNK))
+      if (chunk.length === 0) {
+        const end = decoder.end()
+        if (Either.isLeft(end)) return yield* new StreamError({ detail: "stream ended inside a frame" })
+        return Option.none()
+      }
+      decoder.push(Iroh.fromNapiBytes(chunk))
+    }
+  })
+
+/**
+ * Starts the send and receive loops of a connection in `scope`. The loops end when the connection closes; then
+ * `onClosed` runs once.
+ */
+export const start = (
+  remote: EndpointId,
+  raw: Iroh.Connection,
+  origin: "dial" | "accept",
+  options: ConnectionOptions,
+  handlers: ConnectionHandlers,
+  scope: Scope.Scope
+): Effect.Effect<PeerConnection> =>
+  Effect.gen(function* () {
+    const seq = nextSeq++
+    // Unbounded queue with our own capacity check, so the end marker can always be queued.
+    const queue = yield* Queue.unbounded<OutgoingFrame | typeof END>()
+    const sendStreams = new Map<TopicKey, Iroh.SendStream>()
+    let sending = true
+    let queued = 0
+    let receiving = 0
+    const closedSignal = yield* Deferred.make<string>()
+    const sendDone = yield* Deferred.make<void>()
+
+    const closeRaw = (reason: string) =>
+      Effect.sync(() => {
+        try {
+          raw.close(0n, Iroh.toNapiBytes(new TextEncoder().encode(reason)))
+        } catch {
+          // already closed
+        }
+      })
+
+    const streamFor = (topic: TopicKey) =>
+      Effect.gen(function* () {
+        const existing = sendStreams.get(topic)
+        if (existing !== undefined) return existing
+        const stream = yield* tryNapi(() => raw.openUni())
+        const header = Either.getOrThrow(encodeStreamHeaderFrame(topicBytes(topic)))
+        yield* tryNapi(() => stream.writeAll(Iroh.toNapiBytes(header)))
+        sendStreams.set(topic, stream)
+        return stream
+      })
+
+    const finishStream = (stream: Iroh.SendStream) =>
+      tryNapi(() => stream.finish()).pipe(
+        Effect.zipRight(tryNapi(() => stream.stopped())),
+        Effect.timeout(STOPPED_WAIT),
+        Effect.ignore
+      )
+
+    const writeOne = (item: OutgoingFrame) =>
+      Effect.gen(function* () {
+        const stream = yield* streamFor(item.topic)
+        yield* tryNapi(() => stream.writeAll(Iroh.toNapiBytes(item.frame)))
+        if (item.closesStream) {
+          sendStreams.delete(item.topic)
+          // The peer acknowledges in the background; the next message for the topic opens a fresh stream.
+          yield* finishStream(stream).pipe(Effect.forkIn(scope))
+        }
+      })
+
+    // The send fiber writes frames in order until the end marker, then finishes every stream it opened. A write
+    // error means the connection is unusable: close it (Rust ends the whole connection loop on a send error).
+    yield* Effect.gen(function* () {
+      while (true) {
+        const item = yield* Queue.take(queue)
+        if (item === END) break
+        queued--
+        yield* writeOne(item)
+      }
+      const streams = [...sendStreams.values()]
+      sendStreams.clear()
+      yield* Effect.forEach(streams, finishStream, { concurrency: "unbounded", discard: true })
+    }).pipe(
+      Effect.catchAll((e) => closeRaw(`send failed: ${e.detail}`)),
+      Effect.ensuring(Effect.zipRight(Queue.shutdown(queue), Deferred.succeed(sendDone, undefined))),
+      Effect.forkIn(scope)
+    )
+
+    const stopSending = Effect.suspend(() => {
+      if (!sending) return Effect.void
+      sending = false
+      return Queue.offer(queue, END)
+    })
+
+    const readStream = (stream: Iroh.RecvStream, decoder: FrameDecoder, topic: TopicKey) =>
+      Effect.gen(function* () {
+        while (true) {
+          const payload = yield* nextFrame(stream, decoder)
+          if (Option.isNone(payload)) return
+          const message = decodeTopicMessage(payload.value)
+          // Rust drops the stream on an undecodable frame; the connection and its other streams live on.
+          if (Either.isLeft(message)) return yield* new StreamError({ detail: `bad frame: ${message.left.reason}` })
+          yield* handlers.onMessage(remote, topic, message.right)
+        }
+      }).pipe(
+        Effect.catchAll(() => Effect.sync(() => ignore(stream.stop(0n)))),
+        Effect.ensuring(Effect.sync(() => receiving--))
+      )
+
+    // The receive fiber: accepts streams until the connection dies. A header that does not decode ends the
+    // receive side for good (as in Rust), and we close the connection rather than keep a deaf one.
+    yield* Effect.gen(function* () {
+      while (true) {
+        const stream = yield* tryNapi(() => raw.acceptUni())
+        receiving++
+        const decoder = new FrameDecoder(options.maxMessageSize)
+        const header = yield* nextFrame(stream, decoder).pipe(Effect.either)
+        if (Either.isLeft(header) || Option.isNone(header.right)) {
+          receiving--
+          if (Either.isLeft(header)) return yield* header.left
+          continue
+        }
+        const topic = decodeStreamHeader(header.right.value)
+        if (Either.isLeft(topic)) {
+          receiving--
+          return yield* new StreamError({ detail: "bad stream header" })
+        }
+        yield* readStream(stream, decoder, topicKey(topic.right)).pipe(Effect.forkIn(scope))
+      }
+    }).pipe(
+      Effect.catchAll((e) => closeRaw(e.detail)),
+      Effect.forkIn(scope)
+    )
+
+    const self: PeerConnection = {
+      seq,
+      remote,
+      raw,
+      origin,
+      send: (frame) =>
+        Effect.suspend(() => {
+          if (!sending || queued >= options.sendQueueCapacity) return Effect.succeed(false)
+          queued++
+          return Queue.offer(queue, frame)
+        }),
+      endSending: Effect.zipRight(stopSending, Deferred.await(sendDone)),
+      close: (reason) => closeRaw(reason),
+      openReceiveStreams: () => receiving,
+      closed: Deferred.await(closedSignal)
+    }
+
+    // Connection end: `closed()` resolves when either side closes or the connection times out.
+    yield* Effect.gen(function* () {
+      const reason = yield* Effect.tryPromise(() => raw.closed()).pipe(
+        Effect.catchAll((e) => Effect.succeed(Iroh.napiErrorMessage(e.error)))
+      )
+      yield* stopSending
+      yield* Deferred.succeed(closedSignal, reason)
+      yield* handlers.onClosed(self, reason)
+    }).pipe(Effect.forkIn(scope))
+
+    return self
+  })

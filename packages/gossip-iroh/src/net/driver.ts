@@ -1,0 +1,512 @@
+/**
+ * The IO driver (iroh-gossip's `net` actor, spec iroh-gossip.md §1-§5): one fiber owns all state and runs the
+ * sans-IO protocol. Network input, timers, dial results and API commands arrive as messages in one bounded inbox
+ * (so a flood from the network back-pressures the QUIC streams instead of growing memory); the protocol's out
+ * events are executed in order.
+ *
+ * Peers are `Pending` (a dial is running, messages wait in a bounded queue) or `Active` (the newest connection is
+ * the send path; older ones keep receiving until they close). Local deviations from Rust, invisible on the wire:
+ * a failed dial drops the pending queue (Rust keeps it and never re-dials, PR #159); send queues report overload
+ * instead of blocking the actor; a dial to an id with no known address fails at once when the endpoint cannot
+ * look ids up by itself.
+ */
+import { Clock, Deferred, Duration, Effect, Either, Option, Queue, Schedule, type Scope } from "effect"
+import type { EndpointId as Id } from "@dtt/core"
+import { AddressBook } from "../AddressBook.js"
+import type { AddressLookup } from "../AddressLookup.js"
+import type { Command, Event, InEvent, OutEvent, TopicId } from "../proto/events.js"
+import { decodeAddrInfo, encodeAddrInfo, encodeMessageFrame, formatSocketAddr, parseSocketAddr } from "../wire/index.js"
+import type { SocketAddr } from "../wire/socketAddr.js"
+import * as Connection from "./connection.js"
+import type { DialAddr, NetEndpoint } from "./endpoint.js"
+import { DialError } from "./errors.js"
+
+type EndpointId = Id.EndpointId
+
+/** The protocol as the driver needs it: `ProtoState` of `../proto`, or a stand-in in tests. */
+export interface Protocol {
+  readonly handle: (event: InEvent, now: number) => ReadonlyArray<OutEvent>
+}
+
+/** A consumer of one topic's events (see `Subscription.ts`). */
+export interface Subscriber {
+  readonly offer: (event: Event) => void
+  /** The topic was left or the node shut down. */
+  readonly end: (reason: "unsubscribed" | "shutdown") => void
+}
+
+export interface DriverOptions {
+  readonly maxMessageSize: number
+  /** Frames queued per connection before further ones are dropped. */
+  readonly sendQueueCapacity: number
+  /** Messages kept for a peer while its dial runs. */
+  readonly pendingQueueCapacity: number
+  readonly inboxCapacity: number
+  /** Extra ways to find a peer's address when the book has none (e.g. the mainline DHT). */
+  readonly lookups: ReadonlyArray<AddressLookup>
+  /** How long one lookup may take before the dial gives up on it. */
+  readonly lookupTimeout: Duration.DurationInput
+  /** How often we check whether our own addresses changed. */
+  readonly addrPollInterval: Duration.DurationInput
+  /** Shutdown: how long we wait for queued frames (the Disconnects) to reach peers before closing. */
+  readonly shutdownGrace: Duration.DurationInput
+}
+
+export const defaultDriverOptions: DriverOptions = {
+  maxMessageSize: 4096,
+  sendQueueCapacity: 1024,
+  pendingQueueCapacity: 256,
+  inboxCapacity: 1024,
+  lookups: [],
+  lookupTimeout: Duration.seconds(10),
+  addrPollInterval: Duration.seconds(5),
+  shutdownGrace: Duration.seconds(2)
+}
+
+type Message =
+  | { readonly _tag: "Proto"; readonly event: InEvent }
+  | { readonly _tag: "Connected"; readonly conn: Connection.PeerConnection }
+  | { readonly _tag: "DialFailed"; readonly peer: EndpointId; readonly error: DialError }
+  | { readonly _tag: "ConnClosed"; readonly conn: Connection.PeerConnection; readonly reason: string }
+  | {
+      readonly _tag: "Subscribe"
+      readonly topic: TopicId
+      readonly bootstrap: ReadonlyArray<EndpointId>
+      readonly subscriber: Subscriber
+      readonly done: Deferred.Deferred<void>
+    }
+  | { readonly _tag: "Unsubscribe"; readonly topic: TopicId; readonly subscriber: Subscriber }
+  | { readonly _tag: "OwnAddr"; readonly addr: DialAddr }
+  | { readonly _tag: "Shutdown"; readonly done: Deferred.Deferred<Effect.Effect<void>> }
+
+type PeerState =
+  | { readonly _tag: "Pending"; readonly queue: Array<Connection.OutgoingFrame> }
+  | { readonly _tag: "Active"; conn: Connection.PeerConnection; readonly others: Set<Connection.PeerConnection> }
+
+interface TopicEntry {
+  readonly subscribers: Set<Subscriber>
+  readonly neighbors: Set<EndpointId>
+  readonly joinWaiters: Set<Deferred.Deferred<void, void>>
+}
+
+/** Counters for tests, benchmarks and debugging. */
+export interface DriverStats {
+  dialsStarted: number
+  dialsFailed: number
+  connectionsOpened: number
+  connectionsClosed: number
+  framesDropped: number
+  messagesReceived: number
+}
+
+export interface Driver {
+  readonly endpoint: NetEndpoint
+  readonly book: AddressBook
+  readonly stats: DriverStats
+  readonly subscribe: (
+    topic: TopicId,
+    bootstrap: ReadonlyArray<EndpointId>,
+    subscriber: Subscriber
+  ) => Effect.Effect<boolean>
+  readonly unsubscribe: (topic: TopicId, subscriber: Subscriber) => Effect.Effect<void>
+  /** False once the driver is shut down. */
+  readonly command: (topic: TopicId, command: Command) => Effect.Effect<boolean>
+  readonly neighbors: (topic: TopicId) => ReadonlyArray<EndpointId>
+  /** Resolves when the topic has a neighbour; fails when the topic is left or the node shuts down. */
+  readonly awaitJoined: (topic: TopicId) => Effect.Effect<void, void>
+  readonly addAddress: (addr: DialAddr) => Effect.Effect<void>
+  readonly isRunning: () => boolean
+  /** Peers with a connection we currently send on. */
+  readonly activePeers: () => ReadonlyArray<EndpointId>
+  readonly openConnections: () => number
+}
+
+const toAddrStrings = (list: ReadonlyArray<SocketAddr>) => list.map(formatSocketAddr)
+
+/** Our addresses as the PeerData iroh-gossip peers expect (postcard `AddrInfo`). */
+export const encodeOwnPeerData = (addr: DialAddr): Uint8Array =>
+  encodeAddrInfo({
+    relayUrl: addr.relayUrl,
+    directAddresses: addr.directAddresses.map(parseSocketAddr).filter((a): a is SocketAddr => a !== undefined)
+  })
+
+const isDisconnect = (event: OutEvent & { _tag: "SendMessage" }) =>
+  event.message._tag === "Swarm" && event.message.message._tag === "Disconnect"
+
+export const make = (
+  endpoint: NetEndpoint,
+  protocol: Protocol,
+  options: DriverOptions = defaultDriverOptions
+): Effect.Effect<Driver, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const scope = yield* Effect.scope
+    const inbox = yield* Effect.acquireRelease(Queue.bounded<Message>(options.inboxCapacity), Queue.shutdown)
+    const book = new AddressBook()
+    const peers = new Map<EndpointId, PeerState>()
+    const pendingDials = new Set<EndpointId>()
+    // Strong references to every live connection (napi closes collected ones).
+    const connections = new Set<Connection.PeerConnection>()
+    const topics = new Map<TopicId, TopicEntry>()
+    const stats: DriverStats = {
+      dialsStarted: 0,
+      dialsFailed: 0,
+      connectionsOpened: 0,
+      connectionsClosed: 0,
+      framesDropped: 0,
+      messagesReceived: 0
+    }
+    let running = true
+
+    const post = (message: Message) => Queue.offer(inbox, message).pipe(Effect.asVoid)
+
+    const handlers: Connection.ConnectionHandlers = {
+      onMessage: (from, topic, message) => post({ _tag: "Proto", event: { _tag: "RecvMessage", from, topic, message } }),
+      onClosed: (conn, reason) => post({ _tag: "ConnClosed", conn, reason })
+    }
+    const connOptions = { maxMessageSize: options.maxMessageSize, sendQueueCapacity: options.sendQueueCapacity }
+
+    const adopt = (remote: EndpointId, raw: Connection.PeerConnection["raw"], origin: "dial" | "accept") =>
+      Effect.gen(function* () {
+        const conn = yield* Connection.start(remote, raw, origin, connOptions, handlers, scope)
+        yield* post({ _tag: "Connected", conn })
+      })
+
+    // Incoming connections.
+    yield* Effect.gen(function* () {
+      while (true) {
+        const accepted = yield* Queue.take(endpoint.accepted)
+        yield* adopt(accepted.remote, accepted.connection, "accept")
+      }
+    }).pipe(Effect.forkScoped)
+
+    const now = Clock.currentTimeMillis
+
+    // ------------------------------------------------------------------------------------------------------------
+    // dialing
+
+    const resolve = (peer: EndpointId) =>
+      Effect.gen(function* () {
+        const known = book.get(peer, yield* now)
+        if (known !== undefined) return Option.some(known)
+        for (const lookup of options.lookups) {
+          const found = yield* lookup.resolve(peer).pipe(
+            Effect.timeout(options.lookupTimeout),
+            Effect.orElseSucceed(() => Option.none<DialAddr>())
+          )
+          if (Option.isSome(found)) {
+            book.add(found.value, yield* now)
+            return found
+          }
+        }
+        // With DNS/pkarr configured, iroh can find the peer from its id alone.
+        if (endpoint.canLookupById) return Option.some<DialAddr>({ id: peer, relayUrl: undefined, directAddresses: [] })
+        return Option.none<DialAddr>()
+      })
+
+    const startDial = (peer: EndpointId) =>
+      Effect.suspend(() => {
+        if (pendingDials.has(peer)) return Effect.void
+        pendingDials.add(peer)
+        stats.dialsStarted++
+        return Effect.gen(function* () {
+          const addr = yield* resolve(peer)
+          if (Option.isNone(addr)) {
+            return yield* new DialError({ peer, reason: "NoAddress", detail: "no address known for this id" })
+          }
+          const raw = yield* endpoint.dial(addr.value)
+          yield* adopt(peer, raw, "dial")
+        }).pipe(
+          Effect.catchAll((error) => post({ _tag: "DialFailed", peer, error })),
+          Effect.forkIn(scope),
+          Effect.asVoid
+        )
+      })
+
+    /** Learn the address a connected peer actually uses (so we can dial it again later). */
+    const learnRemoteAddr = (peer: EndpointId) =>
+      endpoint.remoteAddr(peer).pipe(
+        Effect.flatMap((addr) =>
+          Option.isNone(addr) ? Effect.void : Effect.flatMap(now, (t) => Effect.sync(() => book.add(addr.value, t)))
+        ),
+        Effect.ignore,
+        Effect.forkIn(scope)
+      )
+
+    // ------------------------------------------------------------------------------------------------------------
+    // protocol
+
+    const feed = (event: InEvent): Effect.Effect<void> =>
+      Effect.gen(function* () {
+        const out = protocol.handle(event, yield* now)
+        for (const e of out) yield* execute(e)
+      })
+
+    const injectLater = (event: InEvent) => post({ _tag: "Proto", event }).pipe(Effect.forkIn(scope), Effect.asVoid)
+
+    const sendFrame = (to: EndpointId, frame: Connection.OutgoingFrame) =>
+      Effect.gen(function* () {
+        const entry = peers.get(to)
+        if (entry === undefined) {
+          peers.set(to, { _tag: "Pending", queue: [frame] })
+          yield* startDial(to)
+        } else if (entry._tag === "Pending") {
+          if (entry.queue.length < options.pendingQueueCapacity) entry.queue.push(frame)
+          else stats.framesDropped++
+        } else {
+          const ok = yield* entry.conn.send(frame)
+          if (!ok) stats.framesDropped++
+        }
+      })
+
+    const execute = (e: OutEvent): Effect.Effect<void> =>
+      Effect.gen(function* () {
+        switch (e._tag) {
+          case "SendMessage": {
+            if (e.to === endpoint.id) {
+              // A random walk can reach us; Rust fails that dial. Same outcome, without the dial.
+              yield* injectLater({ _tag: "PeerDisconnected", peer: e.to })
+              return
+            }
+            const frame = encodeMessageFrame(e.message, options.maxMessageSize)
+            if (Either.isLeft(frame)) {
+              stats.framesDropped++
+              return
+            }
+            yield* sendFrame(e.to, { topic: e.topic, frame: frame.right, closesStream: isDisconnect(e) })
+            return
+          }
+          case "EmitEvent": {
+            const entry = topics.get(e.topic)
+            if (entry === undefined) return
+            if (e.event._tag === "NeighborUp") {
+              entry.neighbors.add(e.event.peer)
+              for (const w of entry.joinWaiters) yield* Deferred.succeed(w, undefined)
+              entry.joinWaiters.clear()
+            } else if (e.event._tag === "NeighborDown") {
+              entry.neighbors.delete(e.event.peer)
+            } else {
+              stats.messagesReceived++
+            }
+            for (const s of entry.subscribers) s.offer(e.event)
+            return
+          }
+          case "ScheduleTimer": {
+            const timer = e.timer
+            yield* Effect.sleep(Duration.millis(e.delay)).pipe(
+              Effect.zipRight(post({ _tag: "Proto", event: { _tag: "TimerExpired", timer } })),
+              Effect.forkIn(scope)
+            )
+            return
+          }
+          case "DisconnectPeer": {
+            const entry = peers.get(e.peer)
+            if (entry === undefined) return
+            peers.delete(e.peer)
+            // The connection lingers for receiving (as in Rust); only our send path ends.
+            if (entry._tag === "Active") yield* entry.conn.endSending.pipe(Effect.forkIn(scope))
+            return
+          }
+          case "PeerData": {
+            const info = decodeAddrInfo(e.data)
+            if (Either.isLeft(info)) return // Rust logs and ignores undecodable PeerData
+            book.add(
+              { id: e.peer, relayUrl: info.right.relayUrl, directAddresses: toAddrStrings(info.right.directAddresses) },
+              yield* now
+            )
+            return
+          }
+        }
+      })
+
+    // ------------------------------------------------------------------------------------------------------------
+    // the actor
+
+    const handle = (m: Message): Effect.Effect<void> =>
+      Effect.gen(function* () {
+        switch (m._tag) {
+          case "Proto":
+            if (running) yield* feed(m.event)
+            else if (m.event._tag === "Command") yield* feed(m.event) // the Quits of the shutdown
+            return
+          case "Connected": {
+            const conn = m.conn
+            stats.connectionsOpened++
+            connections.add(conn)
+            if (conn.origin === "dial") pendingDials.delete(conn.remote)
+            if (!running) {
+              yield* conn.close("shutting down")
+              return
+            }
+            const entry = peers.get(conn.remote)
+            if (entry === undefined || entry._tag === "Pending") {
+              peers.set(conn.remote, { _tag: "Active", conn, others: new Set() })
+              if (entry !== undefined) {
+                for (const frame of entry.queue) {
+                  if (!(yield* conn.send(frame))) stats.framesDropped++
+                }
+              }
+            } else {
+              // Newest connection becomes the send path; the old one drains, finishes its streams, keeps receiving.
+              entry.others.add(entry.conn)
+              yield* entry.conn.endSending.pipe(Effect.forkIn(scope))
+              entry.conn = conn
+            }
+            yield* learnRemoteAddr(conn.remote)
+            return
+          }
+          case "DialFailed": {
+            pendingDials.delete(m.peer)
+            stats.dialsFailed++
+            const entry = peers.get(m.peer)
+            if (entry?._tag === "Active") return
+            if (entry !== undefined) peers.delete(m.peer)
+            yield* feed({ _tag: "PeerDisconnected", peer: m.peer })
+            return
+          }
+          case "ConnClosed": {
+            connections.delete(m.conn)
+            stats.connectionsClosed++
+            const entry = peers.get(m.conn.remote)
+            if (entry?._tag === "Active") {
+              if (entry.conn === m.conn) {
+                peers.delete(m.conn.remote)
+                if (running) yield* feed({ _tag: "PeerDisconnected", peer: m.conn.remote })
+              } else {
+                entry.others.delete(m.conn)
+              }
+            }
+            return
+          }
+          case "Subscribe": {
+            if (!running) {
+              m.subscriber.end("shutdown")
+              yield* Deferred.succeed(m.done, undefined)
+              return
+            }
+            let entry = topics.get(m.topic)
+            if (entry === undefined) {
+              entry = { subscribers: new Set(), neighbors: new Set(), joinWaiters: new Set() }
+              topics.set(m.topic, entry)
+            }
+            entry.subscribers.add(m.subscriber)
+            // A late subscriber first learns the current neighbours (as in Rust).
+            for (const peer of entry.neighbors) m.subscriber.offer({ _tag: "NeighborUp", peer })
+            yield* Deferred.succeed(m.done, undefined)
+            yield* feed({ _tag: "Command", topic: m.topic, command: { _tag: "Join", peers: m.bootstrap } })
+            return
+          }
+          case "Unsubscribe": {
+            const entry = topics.get(m.topic)
+            if (entry === undefined || !entry.subscribers.delete(m.subscriber)) return
+            m.subscriber.end("unsubscribed")
+            if (entry.subscribers.size > 0) return
+            topics.delete(m.topic)
+            for (const w of entry.joinWaiters) yield* Deferred.fail(w, undefined)
+            yield* feed({ _tag: "Command", topic: m.topic, command: { _tag: "Quit" } })
+            return
+          }
+          case "OwnAddr": {
+            if (!running) return
+            yield* feed({ _tag: "UpdatePeerData", data: encodeOwnPeerData(m.addr) })
+            for (const lookup of options.lookups) {
+              yield* lookup.publish(m.addr).pipe(Effect.ignore, Effect.forkIn(scope))
+            }
+            return
+          }
+          case "Shutdown": {
+            // Leave every topic (peers get Disconnect{alive:false}), then let the send paths flush and finish.
+            for (const [topic, entry] of topics) {
+              for (const s of entry.subscribers) s.end("shutdown")
+              for (const w of entry.joinWaiters) yield* Deferred.fail(w, undefined)
+              yield* feed({ _tag: "Command", topic, command: { _tag: "Quit" } })
+            }
+            topics.clear()
+            running = false
+            const flushing = [...peers.values()].flatMap((p) => (p._tag === "Active" ? [p.conn.endSending] : []))
+            peers.clear()
+            // The scope is closing: the finalizer runs the flush itself (a fiber forked now would never start).
+            yield* Deferred.succeed(m.done, Effect.all(flushing, { concurrency: "unbounded", discard: true }))
+            return
+          }
+        }
+      })
+
+    yield* Effect.gen(function* () {
+      while (true) {
+        const m = yield* Queue.take(inbox)
+        yield* handle(m)
+      }
+    }).pipe(Effect.forkScoped)
+
+    // Graceful shutdown runs before the fibers above are interrupted (finalizers run in reverse order). Finalizers
+    // are uninterruptible: the timeouts only work inside `interruptible`.
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function* () {
+        const done = yield* Deferred.make<Effect.Effect<void>>()
+        yield* post({ _tag: "Shutdown", done })
+        const flush = yield* Deferred.await(done).pipe(Effect.timeout(Duration.seconds(1)))
+        yield* flush.pipe(Effect.timeout(options.shutdownGrace))
+      }).pipe(
+        Effect.interruptible,
+        Effect.ignore,
+        Effect.zipRight(Effect.forEach([...connections], (c) => c.close("close from disconnect"), { discard: true }))
+      )
+    )
+
+    // Our own addresses, now and whenever they change, become the PeerData we announce. We poll: napi's
+    // `watchAddr` panics ("no reactor running") when called from JS and takes the whole process down.
+    let lastAddr = ""
+    yield* endpoint.addr.pipe(
+      Effect.flatMap((addr) => {
+        const key = JSON.stringify(addr)
+        if (key === lastAddr) return Effect.void
+        lastAddr = key
+        return post({ _tag: "OwnAddr", addr })
+      }),
+      Effect.repeat(Schedule.spaced(options.addrPollInterval)),
+      Effect.forkScoped
+    )
+
+    // Rust's 30 s eviction tick of the gossip address lookup.
+    yield* Effect.flatMap(now, (t) => Effect.sync(() => book.evictExpired(t))).pipe(
+      Effect.repeat(Schedule.spaced(Duration.seconds(30))),
+      Effect.forkScoped
+    )
+
+    const withRunning = <A>(effect: Effect.Effect<A>, otherwise: A) =>
+      Effect.suspend(() => (running ? effect : Effect.succeed(otherwise)))
+
+    return {
+      endpoint,
+      book,
+      stats,
+      subscribe: (topic, bootstrap, subscriber) =>
+        withRunning(
+          Effect.gen(function* () {
+            const done = yield* Deferred.make<void>()
+            yield* post({ _tag: "Subscribe", topic, bootstrap, subscriber, done })
+            yield* Deferred.await(done)
+            return true
+          }),
+          false
+        ),
+      unsubscribe: (topic, subscriber) => withRunning(post({ _tag: "Unsubscribe", topic, subscriber }), undefined),
+      command: (topic, command) =>
+        withRunning(post({ _tag: "Proto", event: { _tag: "Command", topic, command } }).pipe(Effect.as(true)), false),
+      neighbors: (topic) => [...(topics.get(topic)?.neighbors ?? [])],
+      awaitJoined: (topic) =>
+        Effect.suspend(() => {
+          const entry = topics.get(topic)
+          if (entry === undefined) return Effect.fail(undefined)
+          if (entry.neighbors.size > 0) return Effect.void
+          return Effect.flatMap(Deferred.make<void, void>(), (w) => {
+            entry.joinWaiters.add(w)
+            return Deferred.await(w).pipe(Effect.ensuring(Effect.sync(() => entry.joinWaiters.delete(w))))
+          })
+        }),
+      addAddress: (addr) => Effect.flatMap(now, (t) => Effect.sync(() => book.add(addr, t))),
+      isRunning: () => running,
+      activePeers: () => [...peers].flatMap(([id, p]) => (p._tag === "Active" ? [id] : [])),
+      openConnections: () => connections.size
+    } satisfies Driver
+  })
