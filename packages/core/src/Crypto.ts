@@ -29,6 +29,13 @@ export interface CryptoService {
   readonly sha512: (data: Uint8Array) => Uint8Array
   /** The RFC 8032 public key of a 32-byte seed. Throws on a seed of the wrong length (a programming error). */
   readonly ed25519PublicKey: (seed: Uint8Array) => Uint8Array
+  /**
+   * The X25519 public key matching an Ed25519 seed's key: equal to the Montgomery form of
+   * `ed25519PublicKey(seed)` (dalek `to_montgomery`), computed without decompressing a point.
+   */
+  readonly x25519PublicFromSeed: (seed: Uint8Array) => Uint8Array
+  /** The X25519 secret of an Ed25519 seed: SHA-512(seed)[0..32], unclamped (dalek `to_scalar_bytes`). */
+  readonly x25519SecretFromSeed: (seed: Uint8Array) => Uint8Array
   /** Plain RFC 8032 Ed25519 (no context, no prehash) with a 32-byte seed. Deterministic. */
   readonly sign: (seed: Uint8Array, message: Uint8Array) => Uint8Array
   /** Accepts exactly what ed25519-dalek `verify_strict` accepts (spec §3). Never throws. */
@@ -77,6 +84,8 @@ const fromPrimitives = (name: string, p: CryptoPrimitives, random: (n: number) =
     name,
     sha512: p.sha512,
     ed25519PublicKey: p.ed25519PublicKey,
+    x25519PublicFromSeed: p.x25519PublicFromSeed,
+    x25519SecretFromSeed: (seed) => p.sha512(seed).slice(0, 32),
     sign: p.sign,
     verifyStrict: p.verifyStrict,
     hpkeSealWithIkm: sealWithIkm,

@@ -12,7 +12,7 @@
  */
 import { Effect, Either } from "effect"
 import { Crypto, type CryptoService, HPKE_AAD, HPKE_INFO } from "./Crypto.js"
-import { concat, readU32le, readU64le, u32le, u64le } from "./internal/bytes.js"
+import { concat, equal, readU32le, readU64le, u32le, u64le } from "./internal/bytes.js"
 import { CannotDecrypt, MalformedContent, type RecordError, WrongLength } from "./internal/recordErrors.js"
 import * as Keys from "./Keys.js"
 import * as Record from "./Record.js"
@@ -66,22 +66,35 @@ export const decode = (bytes: Uint8Array): Either.Either<EncryptedRecord, WrongL
 // ed25519-dalek-hpke framing around one HPKE seal: LE8(enc length = 32) ‖ enc ‖ ciphertext ‖ tag.
 const ENC_LENGTH_PREFIX = u64le(32n)
 
-const wrapSeal = (crypto: CryptoService, recipientEd25519: Uint8Array, plaintext: Uint8Array) => {
-  const recipient = Keys.x25519PublicFromEd25519(recipientEd25519)
-  if (recipient === undefined) return Effect.fail(new MalformedContent({ reason: "recipient key is not an Ed25519 point" }))
-  return crypto.hpkeSeal(recipient, plaintext, HPKE_INFO, HPKE_AAD).pipe(
+const wrapSeal = (crypto: CryptoService, recipientX25519: Uint8Array, plaintext: Uint8Array) =>
+  crypto.hpkeSeal(recipientX25519, plaintext, HPKE_INFO, HPKE_AAD).pipe(
     Effect.map((sealed) => concat(ENC_LENGTH_PREFIX, sealed)),
     Effect.mapError((e) => new MalformedContent({ reason: e.reason }))
   )
-}
+
+/** Steps 1–4 with the recipient (the minute's encryption key) already in X25519 form. */
+const sealToX25519 = (
+  crypto: CryptoService,
+  recordBytes: Uint8Array,
+  encryptionX25519: Uint8Array
+): Effect.Effect<Uint8Array, WrongLength | MalformedContent> =>
+  Effect.gen(function*() {
+    if (recordBytes.length + VALUE_OVERHEAD > MAX_SIZE) {
+      return yield* new WrongLength({ what: "encrypted record value", expected: `<= ${MAX_SIZE}`, actual: recordBytes.length + VALUE_OVERHEAD })
+    }
+    const oneTimeSeed = yield* crypto.randomBytes(32)
+    // The X25519 form of the one-time Ed25519 key, as the Rust side gets it from to_montgomery.
+    const encryptedRecord = yield* wrapSeal(crypto, crypto.x25519PublicFromSeed(oneTimeSeed), recordBytes)
+    const encryptedDecryptionKey = yield* wrapSeal(crypto, encryptionX25519, oneTimeSeed)
+    return yield* encode({ encryptedRecord, encryptedDecryptionKey })
+  })
 
 const wrapOpen = (crypto: CryptoService, recipientSeed: Uint8Array, framed: Uint8Array, what: string) => {
   // The Rust wrapper accepts only a 32-byte enc (longer lengths fail there as a bad encapped key).
   if (framed.length < 8 || readU64le(framed, 0) !== 32n || framed.length < 8 + 32 + 16) {
     return Effect.fail(new CannotDecrypt({ reason: `${what}: bad HPKE framing` }))
   }
-  const secret = crypto.sha512(recipientSeed).slice(0, 32)
-  return crypto.hpkeOpen(secret, framed.subarray(8), HPKE_INFO, HPKE_AAD).pipe(
+  return crypto.hpkeOpen(crypto.x25519SecretFromSeed(recipientSeed), framed.subarray(8), HPKE_INFO, HPKE_AAD).pipe(
     Effect.mapError(() => new CannotDecrypt({ reason: `${what} does not open with this key` }))
   )
 }
@@ -93,15 +106,11 @@ export const seal = (
   recordBytes: Uint8Array,
   encryptionPublicKeyEd25519: Uint8Array
 ): Effect.Effect<Uint8Array, WrongLength | MalformedContent, Crypto> =>
-  Effect.gen(function*() {
-    const crypto = yield* Crypto
-    if (recordBytes.length + VALUE_OVERHEAD > MAX_SIZE) {
-      return yield* new WrongLength({ what: "encrypted record value", expected: `<= ${MAX_SIZE}`, actual: recordBytes.length + VALUE_OVERHEAD })
-    }
-    const oneTimeSeed = yield* crypto.randomBytes(32)
-    const encryptedRecord = yield* wrapSeal(crypto, crypto.ed25519PublicKey(oneTimeSeed), recordBytes)
-    const encryptedDecryptionKey = yield* wrapSeal(crypto, encryptionPublicKeyEd25519, oneTimeSeed)
-    return yield* encode({ encryptedRecord, encryptedDecryptionKey })
+  Effect.flatMap(Crypto, (crypto) => {
+    const recipient = Keys.x25519PublicFromEd25519(encryptionPublicKeyEd25519)
+    return recipient === undefined
+      ? Effect.fail(new MalformedContent({ reason: "encryption key is not an Ed25519 point" }))
+      : sealToX25519(crypto, recordBytes, recipient)
   })
 
 /** Decrypt a DHT value with the minute's encryption seed; returns the record bytes (not yet parsed or verified). */
@@ -119,6 +128,17 @@ export const open = (
     return yield* wrapOpen(crypto, oneTimeSeed, parts.encryptedRecord, "record")
   })
 
+// The minute's encryption key changes once a minute but every seal needs its X25519 form (one scalar
+// multiplication): remember the last one. Keyed by the seed bytes, so any rotation is handled correctly.
+let lastEncryptionKey: { readonly seed: Uint8Array; readonly x25519: Uint8Array } | undefined
+
+const encryptionX25519 = (crypto: CryptoService, seed: Uint8Array): Uint8Array => {
+  if (lastEncryptionKey !== undefined && equal(lastEncryptionKey.seed, seed)) return lastEncryptionKey.x25519
+  const x25519 = crypto.x25519PublicFromSeed(seed)
+  lastEncryptionKey = { seed: Uint8Array.from(seed), x25519 }
+  return x25519
+}
+
 /** Encrypt a signed record for its own minute (the encryption key is derived from `record.unixMinute`). */
 export const sealRecord = (
   record: Record.Record,
@@ -128,7 +148,7 @@ export const sealRecord = (
 ): Effect.Effect<Uint8Array, RecordError, Crypto> =>
   Effect.flatMap(Crypto, (crypto) => {
     const seed = rotation.derive(TopicId.hashOf(topicHash), record.unixMinute, initialSecretHash)
-    return seal(record.bytes, crypto.ed25519PublicKey(seed))
+    return sealToX25519(crypto, record.bytes, encryptionX25519(crypto, seed))
   })
 
 /**

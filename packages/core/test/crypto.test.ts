@@ -221,6 +221,20 @@ describe("HPKE and randomness", () => {
     expect(outcome(() => nodeH.x25519(secret, le32(0n)))).toBe("refused")
   })
 
+  it("x25519PublicFromSeed equals toMontgomery(Ed25519 public key) and X25519(SHA-512(seed)[..32], 9)", async () => {
+    const { x25519 } = await import("@noble/curves/ed25519.js")
+    const nobleH = (await import("../src/internal/cryptoNoble.js")).hpkePrimitives
+    for (let i = 0; i < 40; i++) {
+      const seed = Effect.runSync(node.randomBytes(32))
+      const expected = toHex(ed25519.utils.toMontgomery(ed25519.getPublicKey(seed)))
+      expect(toHex(noble.x25519PublicFromSeed(seed))).toBe(expected)
+      expect(toHex(node.x25519PublicFromSeed(seed))).toBe(expected)
+      expect(toHex(x25519.getPublicKey(noble.x25519SecretFromSeed(seed)))).toBe(expected)
+      // The Edwards-based fixed-base path of the noble layer equals the Montgomery ladder for any scalar.
+      expect(toHex(nobleH.x25519Base(seed))).toBe(toHex(x25519.getPublicKey(seed)))
+    }
+  })
+
   it.effect("layerTest is deterministic per seed and differs across seeds", () =>
     Effect.gen(function*() {
       const draw = (seed: number) =>

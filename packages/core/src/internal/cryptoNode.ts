@@ -104,7 +104,9 @@ const verifyStrict = (key: Uint8Array, message: Uint8Array, signature: Uint8Arra
 
 export const primitives: CryptoPrimitives = {
   sha512: (data) => view(nodeCrypto.createHash("sha512").update(data).digest()),
-  ed25519PublicKey: (seed) => rawPublic(privateKey("Ed25519", seed)),
+  ed25519PublicKey: (seed) => rawPublic(signingKeys.get("Ed25519", seed)),
+  x25519PublicFromSeed: (seed) =>
+    rawPublic(privateKey("X25519", view(nodeCrypto.createHash("sha512").update(seed).digest()).subarray(0, 32))),
   sign: (seed, message) => view(nodeCrypto.sign(null, message, signingKeys.get("Ed25519", seed))),
   verifyStrict,
   hpke: Hpke.make(hpkePrimitives),
