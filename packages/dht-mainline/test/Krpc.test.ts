@@ -56,3 +56,26 @@ describe("KRPC messages", () => {
     expect(decodeNodes(new Uint8Array(26), 10)).toEqual([]) // port 0 / 0.0.0.0 skipped
   })
 })
+
+describe("routing table", () => {
+  it("keeps the closest nodes, exactly ordered, and one id per address", async () => {
+    const { make } = await import("../src/internal/routingTable.js")
+    const local = new Uint8Array(20)
+    const table = make(local, { host: "127.0.0.1", port: 1 })
+    const idOf = (n: number) => {
+      const id = new Uint8Array(20)
+      id[0] = n
+      id[19] = 1
+      return id
+    }
+    for (let n = 1; n <= 40; n++) table.add({ id: idOf(n), host: "127.0.0.2", port: 1000 + n })
+    table.add({ id: idOf(200), host: "127.0.0.2", port: 1001 }) // same address, another id: ignored
+    table.add({ id: idOf(201), host: "127.0.0.1", port: 1 }) // ourselves: ignored
+    expect(table.size()).toBe(40)
+    const target = idOf(3)
+    expect(table.closest(target, 4).map((n) => n.id[0])).toEqual([3, 2, 1, 7])
+    table.remove(idOf(1))
+    table.add({ id: idOf(202), host: "127.0.0.2", port: 1001 }) // the address is free again
+    expect(table.size()).toBe(40)
+  })
+})

@@ -66,7 +66,12 @@ export const lookup = (
     }
 
     for (const node of ctx.table.closest(target, ctx.k)) offer(node)
-    if (ctx.table.size() < ctx.k) for (const seed of yield* ctx.seeds) offer(seed)
+    let seeded = false
+    const offerSeeds = Effect.gen(function* () {
+      seeded = true
+      for (const seed of yield* ctx.seeds) offer(seed)
+    })
+    if (ctx.table.size() < ctx.k) yield* offerSeeds
 
     const next = (): Candidate | undefined => {
       let answered = 0
@@ -92,7 +97,14 @@ export const lookup = (
           Effect.forkScoped
         )
       }
-      if (inFlight === 0) break
+      if (inFlight === 0) {
+        // A full routing table whose nodes have all gone away (laptop changed networks): start over from the seeds.
+        if (!seeded && ![...candidates.values()].some((c) => c.state === "answered")) {
+          yield* offerSeeds
+          if (next() !== undefined) continue
+        }
+        break
+      }
       const { c, exit } = yield* Queue.take(done)
       inFlight--
       const body = Exit.isSuccess(exit) ? exit.value : undefined

@@ -4,7 +4,7 @@
  * that stop answering are removed by the lookups that notice.
  */
 import KBucket from "k-bucket"
-import { type Address, compareDistance, ID_BYTES, type NodeInfo } from "./address.js"
+import { type Address, addressKey, compareDistance, ID_BYTES, type NodeInfo, toHex } from "./address.js"
 
 export const K = 20
 
@@ -24,14 +24,24 @@ export interface RoutingTable {
 
 export const make = (localId: Uint8Array, self: Address): RoutingTable => {
   const bucket = new KBucket<Contact>({ localNodeId: localId, numberOfNodesPerKBucket: K })
+  // One id per address: a single host:port claiming many ids (a cheap Sybil trick) gets one entry only.
+  const idByAddress = new Map<string, string>()
   return {
     add: (node) => {
       if (node.id.length !== ID_BYTES || (node.host === self.host && node.port === self.port)) return
       if (compareDistance(localId, node.id, localId) === 0) return
+      const key = addressKey(node)
+      const idHex = toHex(node.id)
+      const known = idByAddress.get(key)
+      if (known !== undefined && known !== idHex) return
       bucket.add({ id: node.id, host: node.host, port: node.port })
+      if (known === undefined && bucket.get(node.id) !== null) idByAddress.set(key, idHex)
     },
     remove: (id) => {
-      if (id.length === ID_BYTES) bucket.remove(id)
+      if (id.length !== ID_BYTES) return
+      const contact = bucket.get(id)
+      if (contact !== null) idByAddress.delete(addressKey(contact))
+      bucket.remove(id)
     },
     closest: (target, n) =>
       // k-bucket ranks by a double built from 160 bits; take a margin and re-rank exactly.
