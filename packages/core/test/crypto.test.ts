@@ -3,7 +3,7 @@
  * layers must give the same answer, and the answer dalek gives), HPKE failure handling, randomness layers.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { ed25519 } from "@noble/curves/ed25519.js"
+import { ED25519_TORSION_SUBGROUP as ED25519_TORSION, ed25519 } from "@noble/curves/ed25519.js"
 import { sha512 } from "@noble/hashes/sha2.js"
 import { Effect, Either, Exit } from "effect"
 import * as Crypto from "../src/Crypto.js"
@@ -157,6 +157,43 @@ describe("verifyStrict on adversarial inputs", () => {
     expect(a.equals(Point.fromBytes(le32(3n)))).toBe(true)
     expect(precheck(NON_CANONICAL_A, honest)).toBe("nonCanonicalA")
     expect(precheck(pub, honest)).toBe("standard")
+  })
+
+  it("mixed-order A (honest key + torsion): accepted exactly when [k]T vanishes, by both layers", () => {
+    // A = [a]B + T is not small-order, so verify_strict evaluates the cofactorless equation, which holds iff
+    // [k]T = O. These inputs reach OpenSSL in the node layer, so this checks it against the noble recipe.
+    const torsion = ED25519_TORSION.map((hex) => Point.fromHex(hex))
+    let accepted = 0
+    let rejected = 0
+    for (const t of torsion.filter((p) => !p.is0())) {
+      const order = [1n, 2n, 4n, 8n].find((n) => t.multiplyUnsafe(n).is0())!
+      const mixedA = Point.BASE.multiply(scalar).add(t)
+      const aBytes = mixedA.toBytes()
+      for (let i = 0; i < 24; i++) {
+        const msg = utf8(`mixed-${i}`)
+        const r = 1000n + BigInt(i)
+        const rBytes = Point.BASE.multiply(r).toBytes()
+        const k = challenge(rBytes, aBytes, msg)
+        const sig = concat(rBytes, le32((r + k * scalar) % L))
+        const expected = k % order === 0n
+        expected ? accepted++ : rejected++
+        expect(noble.verifyStrict(aBytes, msg, sig)).toBe(expected)
+        expect(node.verifyStrict(aBytes, msg, sig)).toBe(expected)
+      }
+    }
+    expect(accepted).toBeGreaterThan(0)
+    expect(rejected).toBeGreaterThan(0)
+  })
+
+  it("honest signatures from random keys verify on both layers", () => {
+    for (let i = 0; i < 50; i++) {
+      const sk = Effect.runSync(node.randomBytes(32))
+      const msg = Effect.runSync(node.randomBytes(i * 7))
+      const sig = node.sign(sk, msg)
+      expect(toHex(noble.sign(sk, msg))).toBe(toHex(sig))
+      expect(noble.verifyStrict(node.ed25519PublicKey(sk), msg, sig)).toBe(true)
+      expect(node.verifyStrict(noble.ed25519PublicKey(sk), msg, sig)).toBe(true)
+    }
   })
 
   it("random signatures and keys: both layers agree", () => {
