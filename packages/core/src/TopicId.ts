@@ -3,7 +3,7 @@
  * and no prefix; the same 32 bytes are the iroh-gossip topic id (spec wire.md §1).
  */
 import { sha512 } from "@noble/hashes/sha2.js"
-import { Either, Equal, Hash, Inspectable } from "effect"
+import { Either, Equal, Hash, Inspectable, ParseResult, Schema } from "effect"
 import { copy, equal, fromHex as hexToBytes, toHex, utf8 } from "./internal/bytes.js"
 import { MalformedContent, WrongLength } from "./internal/recordErrors.js"
 
@@ -64,3 +64,20 @@ export const equals = (a: TopicId, b: TopicId): boolean => Equal.equals(a, b)
 
 /** The hash of a `TopicId`, or a raw hash passed through (many functions accept either). */
 export const hashOf = (topic: TopicId | Uint8Array): Uint8Array => (isTopicId(topic) ? topic.hash : topic)
+
+/** Schema of a `TopicId` value itself. */
+export const TopicIdFromSelf: Schema.Schema<TopicId> = Schema.declare(isTopicId, { identifier: "TopicId" })
+
+/** Schema between 64 hex characters and a `TopicId` (for config files and CLI flags holding a raw hash). */
+export const TopicIdFromHex: Schema.Schema<TopicId, string> = Schema.transformOrFail(Schema.String, TopicIdFromSelf, {
+  strict: true,
+  decode: (hex, _, ast) => Either.mapLeft(fromHex(hex), (e) => new ParseResult.Type(ast, hex, e.message)),
+  encode: (id) => ParseResult.succeed(id.hex)
+})
+
+/** Schema between a topic name and its `TopicId` (H32 of the name). Encoding is impossible: a hash has no name. */
+export const TopicIdFromName: Schema.Schema<TopicId, string> = Schema.transformOrFail(Schema.String, TopicIdFromSelf, {
+  strict: true,
+  decode: (name) => ParseResult.succeed(fromName(name)),
+  encode: (id, _, ast) => ParseResult.fail(new ParseResult.Forbidden(ast, id, "a topic id cannot be turned back into its name"))
+})

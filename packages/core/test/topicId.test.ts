@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Either, Equal, Hash, HashSet } from "effect"
+import { Either, Equal, Hash, HashSet, Schema } from "effect"
 import { toHex } from "../src/internal/bytes.js"
 import * as TopicId from "../src/TopicId.js"
 
@@ -42,6 +42,17 @@ describe("TopicId", () => {
     expect(TopicId.isTopicId(a)).toBe(true)
     expect(TopicId.isTopicId({ hash: a.hash })).toBe(false)
     expect(toHex(TopicId.hashOf(a))).toBe(a.hex)
+  })
+
+  it("schemas: from hex (both ways) and from a name", () => {
+    const id = TopicId.fromName("my-iroh-gossip-topic")
+    const fromHex = Schema.decodeUnknownEither(TopicId.TopicIdFromHex)
+    expect(Either.getOrThrow(fromHex(id.hex)).hex).toBe(id.hex)
+    expect(Either.isLeft(fromHex("00"))).toBe(true)
+    expect(Either.isLeft(fromHex(42))).toBe(true)
+    expect(Schema.encodeSync(TopicId.TopicIdFromHex)(id)).toBe(id.hex)
+    expect(Schema.decodeSync(TopicId.TopicIdFromName)("my-iroh-gossip-topic").hex).toBe(id.hex)
+    expect(Either.isLeft(Schema.encodeEither(TopicId.TopicIdFromName)(id))).toBe(true)
   })
 
   it("fromHash never throws on random input lengths 0..2000", () => {
