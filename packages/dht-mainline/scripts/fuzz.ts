@@ -63,6 +63,8 @@ const overUdp = Effect.gen(function* () {
   const heapBefore = liveHeap()
   const start = performance.now()
   const received = yield* barrage(attacker.send, victims, DATAGRAMS, r)
+  const repliesToAttacker = attacker.received.length
+  attacker.received.length = 0 // the attacker's own log of replies is not the victims' memory
   yield* Effect.sleep(Duration.millis(500))
   const ms = Math.round(performance.now() - start)
   const item = signItem(seedOf(123), bytesOf("fuzz"), bytesOf("still alive"))
@@ -72,6 +74,7 @@ const overUdp = Effect.gen(function* () {
   return {
     datagramsSent: DATAGRAMS,
     datagramsReceived: received,
+    repliesToAttacker,
     ms,
     victims: victims.map((v, i) => ({ role: i < 2 ? `storing node ${i}` : "client", ...v.stats })),
     afterwards: { putStoredAt: receipt.storedAt, getReturned: got.length, getMatches: got.length === 1, forgedItemsHeld: forgedHeld },
