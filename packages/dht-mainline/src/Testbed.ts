@@ -110,6 +110,7 @@ export const make = (options: TestbedOptions): Effect.Effect<Testbed, Dht.DhtUna
           "put",
           Bencode.dict({
             id: directId,
+            target,
             token: Krpc.bytes(reply, "token"),
             k: item.publicKey,
             salt: item.salt.length > 0 ? item.salt : undefined,

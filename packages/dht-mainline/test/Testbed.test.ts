@@ -36,6 +36,7 @@ const putToOne = (node: DhtMainline.MainlineNode, item: Dht.MutableItem) =>
       "put",
       Bencode.dict({
         id,
+        target,
         token: Krpc.bytes(got, "token"),
         k: item.publicKey,
         salt: item.salt,
@@ -71,7 +72,7 @@ describe("mainline DHT on a loopback Testbed", () => {
     }).pipe(Effect.provide(Crypto.layer))
   )
 
-  it.scopedLive("a put carries seq and cas = 9223372036854775807 exactly on the wire", () =>
+  it.scopedLive("a put carries seq and cas = 9223372036854775807 exactly on the wire, as Rust mainline parses it", () =>
     Effect.gen(function* () {
       const fake = yield* FakeNode.make((q) =>
         q.method === "get"
@@ -94,6 +95,7 @@ describe("mainline DHT on a loopback Testbed", () => {
           salt: bytesOf("salt"),
           seq: 9223372036854775807n,
           sig: item.signature,
+          target: Bep44.target(item.publicKey, item.salt),
           token: bytesOf("tok"),
           v: bytesOf("value")
         })
@@ -102,6 +104,9 @@ describe("mainline DHT on a loopback Testbed", () => {
       expect(puts[0]).toContain("3:casi9223372036854775807e")
       expect(puts[0]).toContain("3:seqi9223372036854775807e")
       expect(puts[0]).toContain("2:roi1e")
+      // Rust mainline only parses messages whose transaction id is exactly 4 bytes.
+      expect(put.transactionId).toHaveLength(4)
+      expect(fake.received.every((b) => Either.getOrThrow(Krpc.parse(b)).transactionId.length === 4)).toBe(true)
     }).pipe(Effect.provide(Crypto.layer))
   )
 

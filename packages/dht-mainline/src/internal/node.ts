@@ -192,6 +192,8 @@ export const make = (options: NodeOptions): Effect.Effect<Node, Dht.DhtUnavailab
                 "put",
                 Bencode.dict({
                   id,
+                  // Not in BEP44, but Rust mainline 7 refuses a put without it (its message type requires it).
+                  target,
                   token: node.token,
                   k: item.publicKey,
                   salt: item.salt.length > 0 ? item.salt : undefined,

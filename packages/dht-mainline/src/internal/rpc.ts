@@ -1,5 +1,5 @@
 /**
- * The KRPC endpoint: one UDP socket, outgoing requests matched to replies by a 2-byte transaction id, a
+ * The KRPC endpoint: one UDP socket, outgoing requests matched to replies by a 4-byte transaction id, a
  * per-request timeout, a bound on requests in flight, and incoming queries handed to a synchronous handler.
  *
  * Datagrams are read into a bounded dropping queue and handled by one fiber, so a flood costs at most the
@@ -49,6 +49,19 @@ export interface RpcOptions {
   readonly inboxCapacity: number
   /** Answers a query; `undefined` means stay silent. Must not throw (it is guarded anyway). */
   readonly onQuery: (query: Krpc.Query, from: Address) => Reply | undefined
+}
+
+/**
+ * Rust mainline 7 reads `t` into a 4-byte array and silently drops any message whose `t` has another length
+ * (queries and replies alike), so our requests use exactly 4 bytes. Replies echo whatever the query carried.
+ */
+export const TRANSACTION_ID_BYTES = 4
+const TRANSACTION_SPACE = 2 ** 32
+
+const transactionIdBytes = (id: number): Uint8Array => {
+  const out = new Uint8Array(TRANSACTION_ID_BYTES)
+  new DataView(out.buffer).setUint32(0, id)
+  return out
 }
 
 interface Pending {
@@ -108,7 +121,7 @@ export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable
     const inbox = yield* Queue.dropping<Datagram>(options.inboxCapacity)
     const pending = new Map<number, Pending>()
     const permits = yield* Effect.makeSemaphore(options.maxInFlight)
-    let nextTransaction = yield* Random.nextIntBetween(0, 0x10000)
+    let nextTransaction = yield* Random.nextIntBetween(0, TRANSACTION_SPACE)
 
     socket.on("message", (msg, rinfo) => {
       stats.received++
@@ -152,7 +165,7 @@ export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable
 
     const settle = (message: Krpc.Response | Krpc.ErrorReply, from: Address): Effect.Effect<void> => {
       const t = message.transactionId
-      const entry = t.length === 2 ? pending.get((t[0]! << 8) | t[1]!) : undefined
+      const entry = t.length === TRANSACTION_ID_BYTES ? pending.get(Buffer.from(t).readUInt32BE(0)) : undefined
       if (entry === undefined || entry.to !== addressKey(from)) {
         stats.unmatchedReplies++
         return Effect.void
@@ -181,8 +194,8 @@ export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable
     )
 
     const allocate = Effect.sync(() => {
-      // At most `maxInFlight` (< 65536) ids are in use, so a free one is always found.
-      do nextTransaction = (nextTransaction + 1) & 0xffff
+      // At most `maxInFlight` ids are in use, so a free one is always found.
+      do nextTransaction = (nextTransaction + 1) % TRANSACTION_SPACE
       while (pending.has(nextTransaction))
       return nextTransaction
     })
@@ -193,7 +206,7 @@ export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable
           Effect.tap(([id, deferred]) => Effect.sync(() => pending.set(id, { to: addressKey(to), deferred })))
         ),
         ([id, deferred]) =>
-          send(to, Krpc.encodeQuery(Uint8Array.of(id >> 8, id & 0xff), method, args, options.readOnly)).pipe(
+          send(to, Krpc.encodeQuery(transactionIdBytes(id), method, args, options.readOnly)).pipe(
             Effect.tap(() => Effect.sync(() => stats.requestsSent++)),
             Effect.zipRight(Deferred.await(deferred)),
             Effect.timeoutFail({
