@@ -36,6 +36,11 @@ export interface MemoryDhtConfig {
   readonly loss: number
   /** How long a client waits for a lost or unanswered request before giving up on that node. */
   readonly requestTimeout: Duration.DurationInput
+  /**
+   * Answer times are rounded up to a multiple of this (ms). Under `TestClock` every distinct instant costs a
+   * few milliseconds of real time; a coarser quantum makes long simulations faster.
+   */
+  readonly timeQuantum: number
   /** Seed for loss, jitter and node placement, so runs repeat exactly. */
   readonly seed: number
 }
@@ -48,6 +53,7 @@ export const defaultMemoryDhtConfig: MemoryDhtConfig = {
   latencyJitter: Duration.zero,
   loss: 0,
   requestTimeout: Duration.seconds(2),
+  timeQuantum: 1,
   seed: 1
 }
 
@@ -151,19 +157,46 @@ export class MemoryDhtNetwork {
     return !(this.loss > 0 && this.rng.next() < this.loss)
   }
 
-  private roundTrip(): Effect.Effect<void> {
-    const millis = this.latencyMillis + (this.jitterMillis > 0 ? this.rng.next() * this.jitterMillis : 0)
-    return millis > 0 ? Effect.sleep(Duration.millis(millis)) : Effect.void
+  private quantize(millis: number): number {
+    const q = this.config.timeQuantum
+    return Math.ceil(millis / q) * q
   }
 
-  /** Ask one node; `None` when it does not answer (after the request timeout, as a UDP client would). */
-  private ask<A>(client: string, node: number, handle: () => A): Effect.Effect<Option.Option<A>> {
-    return Effect.suspend(() => {
-      if (!this.answers(client, node)) {
-        return Effect.as(Effect.sleep(this.config.requestTimeout), Option.none())
+  /**
+   * Ask several nodes at once. Answers come out in arrival order, grouped by arrival time, with one sleep per
+   * distinct arrival time (under `TestClock` each wake-up is costly, so not one sleep per node). A node that
+   * does not answer yields `None` after the request timeout, as a UDP client gives up on it.
+   */
+  private exchange<A>(
+    client: string,
+    nodes: ReadonlyArray<number>,
+    handle: (node: number) => A
+  ): Stream.Stream<Option.Option<A>> {
+    return Stream.suspend(() => {
+      const groups = new Map<number, Array<{ readonly node: number; readonly answers: boolean }>>()
+      for (const node of nodes) {
+        const answers = this.answers(client, node)
+        const after = answers
+          ? this.quantize(this.latencyMillis + (this.jitterMillis > 0 ? this.rng.next() * this.jitterMillis : 0))
+          : this.quantize(Duration.toMillis(this.config.requestTimeout))
+        const group = groups.get(after) ?? []
+        group.push({ node, answers })
+        groups.set(after, group)
       }
-      return Effect.flatMap(this.roundTrip(), () =>
-        Effect.sync(() => (this.nodes[node]!.up ? Option.some(handle()) : Option.none()))
+      const ordered = [...groups.entries()].sort((a, b) => a[0] - b[0])
+      return Stream.fromIterable(ordered).pipe(
+        Stream.mapAccumEffect(0, (elapsed, [after, group]) =>
+          Effect.zipRight(
+            after > elapsed ? Effect.sleep(Duration.millis(after - elapsed)) : Effect.void,
+            Effect.sync(() => [
+              Math.max(after, elapsed),
+              group.map(({ answers, node }) =>
+                answers && this.nodes[node]!.up ? Option.some(handle(node)) : Option.none<A>()
+              )
+            ] as const)
+          )
+        ),
+        Stream.mapConcat((answers) => answers)
       )
     })
   }
@@ -181,16 +214,12 @@ export class MemoryDhtNetwork {
       const key = hex(target)
       this.count(client, key, "gets")
       let answered = 0
-      const requests = this.storingNodes(target).map((node) =>
-        this.ask(client, node, () => {
-          answered++
-          this.nodeRequests.gets++
-          const stored = this.nodes[node]!.store.get(key)
-          return stored !== undefined && this.isValid(stored, publicKey, salt) ? stored.item : undefined
-        })
-      )
-      return Stream.fromIterable(requests).pipe(
-        Stream.mapEffect((request) => request, { concurrency: "unbounded", unordered: true }),
+      return this.exchange(client, this.storingNodes(target), (node) => {
+        answered++
+        this.nodeRequests.gets++
+        const stored = this.nodes[node]!.store.get(key)
+        return stored !== undefined && this.isValid(stored, publicKey, salt) ? stored.item : undefined
+      }).pipe(
         Stream.filterMap((answer) => Option.flatMap(answer, Option.fromNullable)),
         Stream.concat(
           Stream.suspend(() =>
@@ -220,15 +249,13 @@ export class MemoryDhtNetwork {
       // The signature is the same for every node: check it once per put, not K times.
       let signatureOk: boolean | undefined
       const checkSignature = () => (signatureOk ??= signatureValid(item))
-      return Effect.forEach(
-        this.storingNodes(target),
-        (node) =>
-          this.ask(client, node, () => {
-            this.nodeRequests.puts++
-            return this.applyPut(this.nodes[node]!, key, item, cas, checkSignature)
-          }),
-        { concurrency: "unbounded" }
-      ).pipe(Effect.flatMap((answers) => putOutcome(answers)))
+      return this.exchange(client, this.storingNodes(target), (node) => {
+        this.nodeRequests.puts++
+        return this.applyPut(this.nodes[node]!, key, item, cas, checkSignature)
+      }).pipe(
+        Stream.runCollect,
+        Effect.flatMap((answers) => putOutcome(Array.from(answers)))
+      )
     })
   }
 

@@ -10,9 +10,10 @@
  */
 import { type EndpointId, Gossip } from "@dtt/core"
 import { blake3 } from "@noble/hashes/blake3.js"
-import { type Clock, Deferred, Duration, Effect, type Fiber, Exit } from "effect"
+import { type Clock, Deferred, Duration, type Effect, Exit, type Fiber } from "effect"
 import { EventBuffer } from "./eventBuffer.js"
 import { makePrng, type Prng } from "./prng.js"
+import { Scheduler } from "./scheduler.js"
 
 type Id = EndpointId.EndpointId
 
@@ -39,6 +40,11 @@ export interface MemoryGossipConfig {
   readonly eventBufferCapacity: number
   /** How long a message id is remembered for de-duplication (iroh: 90 s). */
   readonly messageIdRetention: Duration.DurationInput
+  /**
+   * Delivery times are rounded up to a multiple of this (ms). Under `TestClock` every distinct instant costs a
+   * few milliseconds of real time, so a coarser quantum (5-10 ms) makes large simulations much faster.
+   */
+  readonly timeQuantum: number
   readonly seed: number
 }
 
@@ -55,6 +61,7 @@ export const defaultMemoryGossipConfig: MemoryGossipConfig = {
   maxMessageSize: 4096,
   eventBufferCapacity: 256,
   messageIdRetention: Duration.seconds(90),
+  timeQuantum: 1,
   seed: 1
 }
 
@@ -83,17 +90,6 @@ export interface GossipCounters {
   received: number
 }
 
-interface Pending {
-  readonly deliverAt: number
-  readonly topic: string
-  readonly wire: Wire
-}
-
-interface Link {
-  readonly items: Array<Pending>
-  running: boolean
-}
-
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")
 
 const pairKey = (a: Id, b: Id): string => (a < b ? `${a}|${b}` : `${b}|${a}`)
@@ -101,7 +97,9 @@ const pairKey = (a: Id, b: Id): string => (a < b ? `${a}|${b}` : `${b}|${a}`)
 export class MemoryGossipNetwork {
   readonly nodes = new Map<Id, GossipNode>()
   readonly cuts = new Set<string>()
-  private readonly links = new Map<string, Link>()
+  /** Per directed link, the last delivery deadline: links are FIFO, like a QUIC stream. */
+  private readonly lastDelivery = new Map<string, number>()
+  private readonly scheduler: Scheduler
   readonly rng: Prng
   latencyMillis: number
   jitterMillis: number
@@ -110,9 +108,10 @@ export class MemoryGossipNetwork {
 
   constructor(
     readonly config: MemoryGossipConfig,
-    private readonly clock: Clock.Clock,
-    private readonly fork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.RuntimeFiber<A, E>
+    clock: Clock.Clock,
+    fork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.RuntimeFiber<A, E>
   ) {
+    this.scheduler = new Scheduler(clock, fork, config.timeQuantum)
     this.rng = makePrng(config.seed)
     this.latencyMillis = Duration.toMillis(config.latency)
     this.jitterMillis = Duration.toMillis(config.latencyJitter)
@@ -120,12 +119,12 @@ export class MemoryGossipNetwork {
   }
 
   now(): number {
-    return this.clock.unsafeCurrentTimeMillis()
+    return this.scheduler.now()
   }
 
-  /** Run `f` after `delay` (a fiber in the network's scope, so it stops with the network). */
+  /** Run `f` after `delay` on the network's timeline (it stops with the network's scope). */
   schedule(delay: Duration.DurationInput, f: () => void): void {
-    this.fork(Effect.zipRight(Effect.sleep(delay), Effect.sync(f)))
+    this.scheduler.runAfter(delay, f)
   }
 
   linkUp(a: Id, b: Id): boolean {
@@ -140,37 +139,9 @@ export class MemoryGossipNetwork {
       return
     }
     const key = `${from}>${to}`
-    let link = this.links.get(key)
-    if (link === undefined) {
-      link = { items: [], running: false }
-      this.links.set(key, link)
-    }
     const delay = this.latencyMillis + (this.jitterMillis > 0 ? this.rng.next() * this.jitterMillis : 0)
-    const last = link.items[link.items.length - 1]
-    link.items.push({ deliverAt: Math.max(this.now() + delay, last?.deliverAt ?? 0), topic, wire })
-    if (!link.running) {
-      link.running = true
-      this.fork(this.drain(from, to, link))
-    }
-  }
-
-  private drain(from: Id, to: Id, link: Link): Effect.Effect<void> {
-    return Effect.suspend(() => {
-      const head = link.items[0]
-      if (head === undefined) {
-        link.running = false
-        return Effect.void
-      }
-      const wait = head.deliverAt - this.now()
-      return Effect.zipRight(
-        wait > 0 ? Effect.sleep(Duration.millis(wait)) : Effect.yieldNow(),
-        Effect.suspend(() => {
-          link.items.shift()
-          this.deliver(from, to, head.topic, head.wire)
-          return this.drain(from, to, link)
-        })
-      )
-    })
+    const at = Math.max(this.now() + delay, this.lastDelivery.get(key) ?? 0)
+    this.lastDelivery.set(key, this.scheduler.runAt(at, () => this.deliver(from, to, topic, wire)))
   }
 
   private deliver(from: Id, to: Id, topic: string, wire: Wire): void {
