@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { createInterface } from "node:readline"
-import { Duration, Effect, Either } from "effect"
+import { Duration, Effect, Either, type Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Bep44, Crypto, type Dht, EncryptedRecord, GossipRecordContent, Keys, Record, TopicId } from "@dtt/core"
 import { DhtMainline, Testbed } from "@dtt/dht-mainline"
@@ -100,7 +100,7 @@ const tsClient = (bootstrap: ReadonlyArray<string>) =>
     return dht
   })
 
-const runScoped = <A, E>(effect: Effect.Effect<A, E, Crypto.Crypto | import("effect").Scope.Scope>) =>
+const runScoped = <A, E>(effect: Effect.Effect<A, E, Crypto.Crypto | Scope.Scope>) =>
   Effect.runPromise(effect.pipe(Effect.scoped, Effect.provide(Crypto.layerNode)))
 
 /** A DTT value made by the real Rust crate (Record::sign + Record::encrypt) for a random node. */
