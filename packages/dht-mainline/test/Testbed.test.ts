@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs"
 import { Bep44, Crypto, Dht } from "@dtt/core"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Either, Exit, Scope } from "effect"
+import { Duration, Effect, Either, Exit, Scope, TestClock } from "effect"
 import { Bencode, DhtMainline, Krpc, Testbed } from "../src/index.js"
 import * as Rpc from "../src/internal/rpc.js"
 import * as FakeNode from "./fakeNode.js"
@@ -215,6 +215,37 @@ describe("mainline DHT on a loopback Testbed", () => {
       expect((yield* Effect.flip(dht.getMutable(item.publicKey, item.salt)))._tag).toBe("DhtUnavailable")
       expect((yield* Effect.flip(dht.putMutable(item)))._tag).toBe("DhtUnavailable")
       expect(Date.now() - started).toBeGreaterThanOrEqual(3 * 200)
+    }).pipe(Effect.provide(Crypto.layer))
+  )
+
+  // Under TestClock: the token secret rotates on the Effect clock, inside the node's scope.
+  it.scoped("write tokens expire after two rotations of the secret (5 minutes each)", () =>
+    Effect.gen(function* () {
+      const node = yield* DhtMainline.makeNode({ host: "127.0.0.1", bootstrap: [], storing: { rule: "last-writer-wins" } })
+      const rpc = yield* Rpc.make({
+        host: "127.0.0.1",
+        port: 0,
+        readOnly: true,
+        requestTimeout: Duration.seconds(2),
+        maxInFlight: 4,
+        inboxCapacity: 16,
+        onQuery: () => undefined
+      })
+      const id = new Uint8Array(20).fill(0xee)
+      const item = signItem(seedOf(90), bytesOf("tokens"), bytesOf("v"))
+      const target = Bep44.target(item.publicKey, item.salt)
+      const token = Krpc.bytes(yield* rpc.request(node.address, "get", Bencode.dict({ id, target })), "token")
+      const put = (seq: bigint) => {
+        const next = signItem(seedOf(90), bytesOf("tokens"), bytesOf(`v${seq}`), seq)
+        const args = { id, target, token, k: next.publicKey, salt: next.salt, seq, sig: next.signature, v: next.value }
+        return rpc.request(node.address, "put", Bencode.dict(args)).pipe(Effect.as("ok"), Effect.catchAll((e) => Effect.succeed(e)))
+      }
+      expect(yield* put(1n)).toBe("ok")
+      yield* TestClock.adjust(Duration.minutes(5))
+      expect(yield* put(2n)).toBe("ok") // the previous secret is still accepted
+      yield* TestClock.adjust(Duration.minutes(5))
+      expect(yield* put(3n)).toMatchObject({ _tag: "Remote", code: 203 })
+      expect(node.stored(target)?.seq).toBe(2n)
     }).pipe(Effect.provide(Crypto.layer))
   )
 
