@@ -54,9 +54,24 @@ const publicKey = (curve: Curve, key: Uint8Array): nodeCrypto.KeyObject => {
   return nodeCrypto.createPublicKey({ key: { kty: "OKP", crv: curve, x: b64url(key) }, format: "jwk" })
 }
 
-const rawPublic = (key: nodeCrypto.KeyObject): Uint8Array => {
-  const x = nodeCrypto.createPublicKey(key).export({ format: "jwk" }).x
-  return view(Buffer.from(x ?? "", "base64url"))
+/** The raw public key of a private key object (its JWK export carries `x`, no extra key object needed). */
+const rawPublic = (key: nodeCrypto.KeyObject): Uint8Array => view(Buffer.from(key.export({ format: "jwk" }).x ?? "", "base64url"))
+
+// Random bytes are cut from a pooled block: one call into OpenSSL's CSPRNG per 4 KiB instead of one per key.
+// Every byte is handed out once, as a copy, so callers never alias the pool.
+const RANDOM_POOL_SIZE = 4096
+let randomPool: Uint8Array = new Uint8Array(0)
+let randomAt = 0
+const randomBytes = (n: number): Uint8Array => {
+  if (n > RANDOM_POOL_SIZE) return view(nodeCrypto.randomBytes(n))
+  if (randomAt + n > randomPool.length) {
+    randomPool = view(nodeCrypto.randomBytes(RANDOM_POOL_SIZE))
+    randomAt = 0
+  }
+  const out = randomPool.slice(randomAt, randomAt + n)
+  randomPool.fill(0, randomAt, randomAt + n)
+  randomAt += n
+  return out
 }
 
 export const hpkePrimitives: Hpke.HpkePrimitives = {
@@ -110,5 +125,5 @@ export const primitives: CryptoPrimitives = {
   sign: (seed, message) => view(nodeCrypto.sign(null, message, signingKeys.get("Ed25519", seed))),
   verifyStrict,
   hpke: Hpke.make(hpkePrimitives),
-  randomBytes: (n) => view(nodeCrypto.randomBytes(n))
+  randomBytes
 }
