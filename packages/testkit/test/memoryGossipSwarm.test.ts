@@ -128,4 +128,27 @@ describe("MemoryGossip swarm", () => {
       const views = yield* graph(network, alive)
       expect(componentOf(views, victim).size).toBeGreaterThan(alive.length / 2)
     }))
+
+  it.scoped("shuffles spread peers into passive views over time; off when the interval is infinite", () =>
+    Effect.gen(function* () {
+      const passiveTotal = (network: MemoryGossip.MemoryGossipNetwork, ids: ReadonlyArray<Id>) =>
+        Effect.map(graph(network, ids), (views) => [...views.values()].reduce((n, v) => n + v.passive.length, 0))
+      const run = (shuffleInterval: Duration.DurationInput) =>
+        Effect.scoped(
+          Effect.gen(function* () {
+            const network = yield* MemoryGossip.make({ shuffleInterval })
+            const { ids } = yield* swarm(network, 16)
+            const before = yield* passiveTotal(network, ids)
+            const sentBefore = (yield* MemoryGossip.stats(network)).sent
+            yield* TestClock.adjust(Duration.minutes(5))
+            return { before, after: yield* passiveTotal(network, ids), sent: (yield* MemoryGossip.stats(network)).sent - sentBefore }
+          })
+        )
+      const shuffling = yield* run(Duration.seconds(60))
+      expect(shuffling.after).toBeGreaterThan(shuffling.before)
+      expect(shuffling.sent).toBeGreaterThan(0)
+      const still = yield* run(Duration.infinity)
+      expect(still.after).toBe(still.before)
+      expect(still.sent).toBe(0)
+    }))
 })

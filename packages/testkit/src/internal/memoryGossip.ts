@@ -21,6 +21,11 @@ export interface MemoryGossipConfig {
   /** HyParView active view: at most this many neighbours per topic (iroh: 5). */
   readonly activeViewCapacity: number
   readonly passiveViewCapacity: number
+  /**
+   * Every this often a node sends a Shuffle (a few of its active and passive peers) on a random walk and adds
+   * what comes back to its passive view (iroh: 60 s). `Duration.infinity` turns shuffling off.
+   */
+  readonly shuffleInterval: Duration.DurationInput
   /** Random-walk length of a ForwardJoin (iroh ARWL: 6). */
   readonly activeRandomWalkLength: number
   /** At this remaining ttl a ForwardJoin also lands in the passive view (iroh PRWL: 3). */
@@ -51,6 +56,7 @@ export interface MemoryGossipConfig {
 export const defaultMemoryGossipConfig: MemoryGossipConfig = {
   activeViewCapacity: 5,
   passiveViewCapacity: 30,
+  shuffleInterval: Duration.seconds(60),
   activeRandomWalkLength: 6,
   passiveRandomWalkLength: 3,
   neighborRequestTimeout: Duration.millis(500),
@@ -70,6 +76,8 @@ type Wire =
   | { readonly _tag: "ForwardJoin"; readonly peer: Id; readonly ttl: number }
   | { readonly _tag: "Neighbor"; readonly high: boolean }
   | { readonly _tag: "Disconnect"; readonly alive: boolean; readonly peers: ReadonlyArray<Id> }
+  | { readonly _tag: "Shuffle"; readonly origin: Id; readonly peers: ReadonlyArray<Id>; readonly ttl: number }
+  | { readonly _tag: "ShuffleReply"; readonly peers: ReadonlyArray<Id> }
   | {
       readonly _tag: "Gossip"
       readonly id: string
@@ -241,6 +249,51 @@ export class TopicState {
   ) {
     this.network = node.network
     this.config = node.network.config
+    this.scheduleShuffle()
+  }
+
+  private scheduleShuffle(): void {
+    const interval = Duration.decode(this.config.shuffleInterval)
+    if (!Duration.isFinite(interval)) return
+    this.network.schedule(interval, () => {
+      if (this.closed) return
+      this.shuffle()
+      this.scheduleShuffle()
+    })
+  }
+
+  /** Draw up to `n` distinct random elements. */
+  private sample<A>(items: ReadonlyArray<A>, n: number): Array<A> {
+    const pool = [...items]
+    const out: Array<A> = []
+    while (pool.length > 0 && out.length < n) out.push(pool.splice(this.network.rng.int(pool.length), 1)[0]!)
+    return out
+  }
+
+  private shuffle(): void {
+    const target = this.pick(this.active)
+    if (target === undefined) return
+    const peers = [
+      ...this.sample(this.active.filter((p) => p !== target), 3),
+      ...this.sample(this.passive.filter((p) => p !== target), 4),
+      this.me
+    ]
+    this.send(target, { _tag: "Shuffle", origin: this.me, peers, ttl: this.config.activeRandomWalkLength })
+  }
+
+  private onShuffle(from: Id, origin: Id, peers: ReadonlyArray<Id>, ttl: number): void {
+    if (ttl === 0 || this.active.length <= 1) {
+      const reply = [
+        ...this.sample(this.passive, peers.length),
+        ...this.sample(this.active, peers.length)
+      ].slice(0, peers.length)
+      for (const p of peers) this.addPassive(p)
+      // the origin may be a stranger: the reply opens a connection just for it
+      this.send(origin, { _tag: "ShuffleReply", peers: reply })
+      return
+    }
+    const next = this.pick(this.active.filter((p) => p !== origin && p !== from))
+    if (next !== undefined) this.send(next, { _tag: "Shuffle", origin, peers, ttl: ttl - 1 })
   }
 
   private get me(): Id {
@@ -320,6 +373,11 @@ export class TopicState {
         return this.onDisconnect(from, wire.alive, wire.peers)
       case "Gossip":
         return this.onGossip(from, wire.id, wire.content, wire.scope)
+      case "Shuffle":
+        return this.onShuffle(from, wire.origin, wire.peers, wire.ttl)
+      case "ShuffleReply":
+        for (const p of wire.peers) this.addPassive(p)
+        return this.refill()
     }
   }
 
@@ -400,9 +458,7 @@ export class TopicState {
 
   private sendDisconnect(peer: Id, alive: boolean): void {
     // A few peers travel with the disconnect so the peer we let go can refill (iroh sends a ShuffleReply first).
-    const known = [...this.active, ...this.passive].filter((p) => p !== peer)
-    const peers: Array<Id> = []
-    while (known.length > 0 && peers.length < 7) peers.push(known.splice(this.network.rng.int(known.length), 1)[0]!)
+    const peers = this.sample([...this.active, ...this.passive].filter((p) => p !== peer), 7)
     this.send(peer, { _tag: "Disconnect", alive, peers })
   }
 
