@@ -10,7 +10,7 @@
  * Each HPKE output is framed as ed25519-dalek-hpke frames it: LE8(32) ‖ enc (32) ‖ ciphertext ‖ tag (16).
  * A gossip record (456 bytes) gives 512 + 88 + 4 = 604 bytes.
  */
-import { Effect, Either } from "effect"
+import { Effect, Either, ParseResult, Schema } from "effect"
 import { Crypto, type CryptoService, HPKE_AAD, HPKE_INFO } from "./Crypto.js"
 import { concat, equal, readU32le, readU64le, u32le, u64le } from "./internal/bytes.js"
 import { CannotDecrypt, MalformedContent, type RecordError, WrongLength } from "./internal/recordErrors.js"
@@ -62,6 +62,21 @@ export const decode = (bytes: Uint8Array): Either.Either<EncryptedRecord, WrongL
     encryptedDecryptionKey: bytes.slice(4 + inner)
   })
 }
+
+const isEncryptedRecord = (u: unknown): u is EncryptedRecord =>
+  typeof u === "object" && u !== null && "encryptedRecord" in u && u.encryptedRecord instanceof Uint8Array &&
+  "encryptedDecryptionKey" in u && u.encryptedDecryptionKey instanceof Uint8Array
+
+/** Schema between a DHT value and its two (still encrypted) parts, with the `decode`/`encode` rules. */
+export const EncryptedRecordFromBytes: Schema.Schema<EncryptedRecord, Uint8Array> = Schema.transformOrFail(
+  Schema.Uint8ArrayFromSelf,
+  Schema.declare(isEncryptedRecord, { identifier: "EncryptedRecord" }),
+  {
+    strict: true,
+    decode: (bytes, _, ast) => Either.mapLeft(decode(bytes), (e) => new ParseResult.Type(ast, bytes, e.message)),
+    encode: (value, _, ast) => Either.mapLeft(encode(value), (e) => new ParseResult.Type(ast, value, e.message))
+  }
+)
 
 // ed25519-dalek-hpke framing around one HPKE seal: LE8(enc length = 32) ‖ enc ‖ ciphertext ‖ tag.
 const ENC_LENGTH_PREFIX = u64le(32n)

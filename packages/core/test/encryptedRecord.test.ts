@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Exit } from "effect"
+import { Effect, Either, Exit, Schema } from "effect"
 import * as FastCheck from "effect/FastCheck"
 import * as Crypto from "../src/Crypto.js"
 import * as EncryptedRecord from "../src/EncryptedRecord.js"
@@ -52,6 +52,14 @@ describe("EncryptedRecord framing", () => {
     const tooBig = EncryptedRecord.encode({ encryptedRecord: new Uint8Array(2048 - 91), encryptedDecryptionKey: new Uint8Array(88) })
     expect(Either.isLeft(tooBig) && tooBig.left._tag).toBe("WrongLength")
     expect(Either.isLeft(EncryptedRecord.encode({ encryptedRecord: new Uint8Array(1), encryptedDecryptionKey: new Uint8Array(87) }))).toBe(true)
+  })
+
+  it("the Schema applies the same framing rules", () => {
+    const value = Either.getOrThrow(run(signAndSeal(new Uint8Array(320), 1n)))
+    const parts = Schema.decodeSync(EncryptedRecord.EncryptedRecordFromBytes)(value)
+    expect(parts.encryptedDecryptionKey.length).toBe(88)
+    expect(toHex(Schema.encodeSync(EncryptedRecord.EncryptedRecordFromBytes)(parts))).toBe(toHex(value))
+    expect(Either.isLeft(Schema.decodeUnknownEither(EncryptedRecord.EncryptedRecordFromBytes)(value.subarray(1)))).toBe(true)
   })
 
   it("seal refuses records whose value would exceed 2048 bytes", () => {

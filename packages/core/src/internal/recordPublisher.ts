@@ -14,9 +14,16 @@ import { defaultRotation } from "../SecretRotation.js"
 const SLOT_CACHE_MINUTES = 4
 /**
  * Opening a value (two HPKE opens and a signature check) is the expensive step, and every get returns mostly the
- * same few values; remember the outcome per (minute, value). Bounded per minute so hostile slots cannot grow it.
+ * same few values. The outcome is a pure function of (topic, minute, encryption seed, value), so it is memoised
+ * process-wide under exactly that key (several nodes or topics in one process share it). Bounded, oldest
+ * evicted first, so hostile slots cannot grow it.
  */
-const OPENED_CACHE_PER_MINUTE = 256
+const OPENED_CACHE_SIZE = 2048
+const opened = new Map<string, Record.Record | null>()
+const remember = (key: string, result: Record.Record | null) => {
+  if (opened.size >= OPENED_CACHE_SIZE) opened.delete(opened.keys().next().value!)
+  opened.set(key, result)
+}
 
 const valueKey = (value: Uint8Array): string => Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("latin1")
 
@@ -43,42 +50,32 @@ export const make = (options: Options): Effect.Effect<RecordPublisher, never, Dh
     const endpointId = EndpointId.unsafeFromBytes(ownKey)
     const stats = { gets: 0, puts: 0, skipped: 0, failedGets: 0, failedPuts: 0 }
 
-    const slots = new Map<bigint, Keys.Slot>()
-    const opened = new Map<bigint, Map<string, Record.Record | null>>()
-    const slotOf = (minute: bigint): Keys.Slot => {
+    const slots = new Map<bigint, Keys.Slot & { readonly cachePrefix: string }>()
+    const slotOf = (minute: bigint): Keys.Slot & { readonly cachePrefix: string } => {
       let slot = slots.get(minute)
       if (!slot) {
-        slot = Keys.slot(topicHash, minute)
+        // Keys.slot without its pure-JS key derivation: the Crypto service does it ~300x faster on node.
+        const signingSeed = Keys.signingSeed(topicHash, minute)
+        const publicKey = crypto.ed25519PublicKey(signingSeed)
+        const salt = Keys.salt(topicHash, minute)
+        const encryptionSeed = rotation.derive(topicHash, minute, initialSecretHash)
+        const cachePrefix = `${valueKey(topicHash)}|${minute}|${valueKey(encryptionSeed)}|`
+        slot = { minute, signingSeed, publicKey, salt, target: Bep44.target(publicKey, salt), cachePrefix }
         slots.set(minute, slot)
         for (const m of slots.keys()) if (slots.size > SLOT_CACHE_MINUTES && m !== minute) slots.delete(m)
       }
       return slot
     }
-    const openedOf = (minute: bigint): Map<string, Record.Record | null> => {
-      let cache = opened.get(minute)
-      if (!cache) {
-        cache = new Map()
-        opened.set(minute, cache)
-        for (const m of opened.keys()) if (opened.size > SLOT_CACHE_MINUTES && m !== minute) opened.delete(m)
-      }
-      return cache
-    }
-
     /** The verified record inside a DHT value, or null: every failure is the same silent skip. */
     const openValue = (value: Uint8Array, minute: bigint): Effect.Effect<Record.Record | null> => {
-      const cache = openedOf(minute)
-      const key = valueKey(value)
-      const known = cache.get(key)
+      const key = slotOf(minute).cachePrefix + valueKey(value)
+      const known = opened.get(key)
       if (known !== undefined) return Effect.succeed(known)
       return EncryptedRecord.openRecord(value, topicHash, minute, initialSecretHash, rotation).pipe(
         Effect.orElseSucceed(() => null),
         // Defects from malformed input must not escape either: hostile bytes only ever mean "skip".
         Effect.catchAllDefect(() => Effect.succeed(null)),
-        Effect.tap((result) =>
-          Effect.sync(() => {
-            if (cache.size < OPENED_CACHE_PER_MINUTE) cache.set(key, result)
-          })
-        ),
+        Effect.tap((result) => Effect.sync(() => remember(key, result))),
         Effect.provide(context)
       )
     }

@@ -209,12 +209,11 @@ export const joinNoWait = (topicId: TopicId, options: JoinOptions) =>
   Effect.map(open(topicId, options), ({ topic }) => topic)
 
 export const join = (topicId: TopicId, options: JoinOptions) =>
-  Effect.uninterruptibleMask((restore) =>
-    Effect.flatMap(open(topicId, options), ({ close, joined, topic }) =>
-      restore(Deferred.await(joined)).pipe(
-        // Giving up on the join (interruption, timeout, closed) tears the topic down, as dropping the Rust future does.
-        Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : close)),
-        Effect.as(topic)
-      )
+  Effect.flatMap(open(topicId, options), ({ close, joined, topic }) =>
+    Deferred.await(joined).pipe(
+      // Giving up on the join (interruption, timeout, closed) tears the topic down, as dropping the Rust future
+      // does. (Not `uninterruptibleMask` around `open`: fibers forked there would inherit uninterruptibility.)
+      Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : close)),
+      Effect.as(topic)
     )
-  ) as Effect.Effect<Topic, JoinError, Scope.Scope | Gossip | Crypto | NodeIdentity | import("../Dht.js").Dht>
+  )

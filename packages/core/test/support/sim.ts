@@ -6,16 +6,23 @@ import { Duration, Effect, Layer, TestClock } from "effect"
 export const TOPIC = TopicId.fromName("dtt-sim-topic")
 export const SECRET = "dtt-sim-secret"
 
-/**
- * Start node `index` and join the topic without waiting; the node's services and the `Topic` handle live as long
- * as the ambient scope (use `Scope.extend` for another lifetime).
- */
-export const startNode = (sim: SimNetwork.SimNetwork, index: number, options: Partial<Topic.JoinOptions> & { readonly topicId?: TopicId.TopicId } = {}) =>
-  Effect.gen(function*() {
-    const context = yield* Layer.build(Layer.merge(sim.node(index), Crypto.layerNode))
-    const { topicId, ...rest } = options
-    return yield* Effect.provide(Topic.joinNoWait(topicId ?? TOPIC, { secret: SECRET, config: Config.defaults, ...rest }), context)
-  })
+/** Node `index`'s services (identity, DHT, gossip, crypto), alive for the ambient scope. */
+export const nodeContext = (sim: SimNetwork.SimNetwork, index: number) =>
+  Layer.build(Layer.merge(sim.node(index), Crypto.layerNode))
+
+export type NodeContext = Effect.Effect.Success<ReturnType<typeof nodeContext>>
+
+type StartOptions = Partial<Topic.JoinOptions> & { readonly topicId?: TopicId.TopicId }
+
+/** Join the topic without waiting on an already started node; the `Topic` handle lives for the ambient scope. */
+export const joinOn = (context: NodeContext, options: StartOptions = {}) => {
+  const { topicId, ...rest } = options
+  return Effect.provide(Topic.joinNoWait(topicId ?? TOPIC, { secret: SECRET, config: Config.defaults, ...rest }), context)
+}
+
+/** Start node `index` and join without waiting; services and `Topic` handle live for the ambient scope. */
+export const startNode = (sim: SimNetwork.SimNetwork, index: number, options: StartOptions = {}) =>
+  Effect.flatMap(nodeContext(sim, index), (context) => joinOn(context, options))
 
 /** Advance the TestClock in steps, letting every fiber run between steps. */
 export const advance = (total: Duration.DurationInput, step: Duration.DurationInput = "100 millis") =>
