@@ -3,12 +3,127 @@
  * lookups when the address book has nothing for a peer it must dial, and publishes our addresses whenever they
  * change. `AddressLookup.dht` (below) stores them on the mainline DHT in iroh's own pkarr format.
  */
-import type { Effect, Option } from "effect"
+import { Crypto, Dht, EndpointId, NodeIdentity } from "@dtt/core"
+import { Clock, Duration, Effect, Option, type Scope } from "effect"
+import * as Pkarr from "./internal/pkarr.js"
 import type { DialAddr } from "./net/endpoint.js"
-import type { EndpointId } from "@dtt/core"
 
 export interface AddressLookup {
   readonly name: string
   readonly resolve: (id: EndpointId.EndpointId) => Effect.Effect<Option.Option<DialAddr>, unknown>
   readonly publish: (addr: DialAddr) => Effect.Effect<void, unknown>
 }
+
+export { PkarrDecodeError, PkarrEncodeError } from "./internal/pkarr.js"
+
+/**
+ * How often an unchanged record is put again. iroh's DHT lookup uses 1 hour; storing nodes keep items for about
+ * 2 hours (BEP44's suggestion, libtorrent's default) and the nodes closest to our key change as the DHT churns,
+ * so hourly refreshes keep the record findable at one put per hour per node.
+ */
+export const DEFAULT_REPUBLISH_INTERVAL: Duration.Duration = Duration.hours(1)
+
+export interface DhtLookupOptions {
+  /** TTL written into the TXT records (iroh: 30 s). Only DNS caches read it. */
+  readonly ttl?: number
+  /** Default `DEFAULT_REPUBLISH_INTERVAL`. */
+  readonly republishInterval?: Duration.DurationInput
+  /**
+   * What to publish. `all` (default): relay URL and direct addresses, so endpoints without relays (the
+   * `minimal` preset, private networks, tests) can be dialled by id. `relay-only`: what iroh's own DHT lookup
+   * publishes by default, for endpoints that prefer not to expose their IP addresses on a public DHT.
+   */
+  readonly addresses?: "all" | "relay-only"
+  /** Resolve only, never publish. Default false. */
+  readonly resolveOnly?: boolean
+}
+
+const NO_SALT = new Uint8Array(0)
+
+/**
+ * Endpoint addresses on the mainline DHT as pkarr records (BEP44 item under the endpoint's own key, no salt,
+ * seq = microseconds, value = DNS packet with `_iroh` TXT records): the records Rust iroh's mainline address
+ * lookup writes and reads, so Rust and TypeScript endpoints resolve each other.
+ *
+ * `publish` signs a new record when the addresses change (seq strictly above anything seen before, so a
+ * restarted node with a slow clock still wins); a background fiber in the current scope puts the newest record
+ * again every `republishInterval`. `resolve` picks the newest record that decodes.
+ */
+export const dht = (
+  options: DhtLookupOptions = {}
+): Effect.Effect<AddressLookup, never, Dht.Dht | Crypto.Crypto | NodeIdentity.NodeIdentity | Scope.Scope> =>
+  Effect.gen(function* () {
+    const dhtService = yield* Dht.Dht
+    const crypto = yield* Crypto.Crypto
+    const identity = yield* NodeIdentity.NodeIdentity
+    const ttl = options.ttl ?? Pkarr.DEFAULT_TTL
+    const lock = yield* Effect.makeSemaphore(1)
+    let current: { readonly packet: Uint8Array; readonly item: Dht.MutableItem } | undefined
+    let lastSeq: bigint | undefined
+
+    const put = (item: Dht.MutableItem) => dhtService.putMutable(item)
+
+    /** A seq above our last one and above whatever the DHT still holds from an earlier run. */
+    const nextSeq = Effect.gen(function* () {
+      if (lastSeq === undefined) {
+        const stored = yield* dhtService.getMutable(identity.publicKey, NO_SALT).pipe(
+          Effect.orElseSucceed((): ReadonlyArray<Dht.MutableItem> => [])
+        )
+        lastSeq = stored.reduce((max, item) => (item.seq > max ? item.seq : max), -1n)
+      }
+      const nowMicros = (yield* Clock.currentTimeNanos) / 1000n
+      const seq = nowMicros > lastSeq ? nowMicros : lastSeq + 1n
+      lastSeq = seq
+      return seq
+    })
+
+    const publish = (addr: DialAddr) =>
+      Effect.gen(function* () {
+        if (addr.id !== identity.endpointId) {
+          return yield* new Pkarr.PkarrEncodeError({ reason: `cannot publish for ${addr.id}: not our endpoint` })
+        }
+        const info: Pkarr.EndpointInfo = {
+          relayUrls: addr.relayUrl === undefined ? [] : [addr.relayUrl],
+          directAddresses: options.addresses === "relay-only" ? [] : addr.directAddresses
+        }
+        // iroh publishes nothing when there is nothing to reach.
+        if (info.relayUrls.length === 0 && info.directAddresses.length === 0) return
+        const packet = yield* Pkarr.encodePacket(identity.publicKey, info, ttl)
+        const item = yield* lock.withPermits(1)(
+          Effect.gen(function* () {
+            if (current !== undefined && Buffer.from(current.packet).equals(packet)) return undefined
+            const seq = yield* nextSeq
+            const item = Pkarr.signedItem((m) => crypto.sign(identity.secretKey, m), identity.publicKey, seq, packet)
+            current = { packet, item }
+            return item
+          })
+        )
+        if (item !== undefined) yield* put(item)
+      })
+
+    if (options.resolveOnly !== true) {
+      yield* Effect.suspend(() => (current === undefined ? Effect.void : Effect.ignore(put(current.item)))).pipe(
+        Effect.delay(options.republishInterval ?? DEFAULT_REPUBLISH_INTERVAL),
+        Effect.forever,
+        Effect.forkScoped
+      )
+    }
+
+    const resolve = (id: EndpointId.EndpointId) =>
+      Effect.gen(function* () {
+        const publicKey = EndpointId.toBytes(id)
+        const items = yield* dhtService.getMutable(publicKey, NO_SALT)
+        const info = Pkarr.newestInfo(publicKey, items)
+        if (info === undefined || (info.relayUrls.length === 0 && info.directAddresses.length === 0)) {
+          return Option.none<DialAddr>()
+        }
+        return Option.some<DialAddr>({ id, relayUrl: info.relayUrls[0], directAddresses: info.directAddresses })
+      })
+
+    return {
+      name: "dht",
+      resolve,
+      publish: options.resolveOnly === true ? () => Effect.void : publish
+    } satisfies AddressLookup
+  })
+
