@@ -38,6 +38,14 @@ const toDiscovered = (record: Record.Record, minute: bigint): DiscoveredRecord |
   return { record, minute, publisher, activePeers, messageHashes }
 }
 
+interface SlotState extends Keys.Slot {
+  readonly cachePrefix: string
+  /** The most distinct valid records (ours included) one get of this slot returned: what the DHT can hold. */
+  mostShown: number
+  /** At the last get: distinct records (ours included) that advertise at least one active peer. */
+  occupied: number
+}
+
 export const make = (options: Options): Effect.Effect<RecordPublisher, never, Dht | Crypto> =>
   Effect.gen(function*() {
     const dht = yield* Dht
@@ -50,8 +58,8 @@ export const make = (options: Options): Effect.Effect<RecordPublisher, never, Dh
     const endpointId = EndpointId.unsafeFromBytes(ownKey)
     const stats = { gets: 0, puts: 0, skipped: 0, failedGets: 0, failedPuts: 0 }
 
-    const slots = new Map<bigint, Keys.Slot & { readonly cachePrefix: string }>()
-    const slotOf = (minute: bigint): Keys.Slot & { readonly cachePrefix: string } => {
+    const slots = new Map<bigint, SlotState>()
+    const slotOf = (minute: bigint): SlotState => {
       let slot = slots.get(minute)
       if (!slot) {
         // Keys.slot without its pure-JS key derivation: the Crypto service does it ~300x faster on node.
@@ -60,7 +68,7 @@ export const make = (options: Options): Effect.Effect<RecordPublisher, never, Dh
         const salt = Keys.salt(topicHash, minute)
         const encryptionSeed = rotation.derive(topicHash, minute, initialSecretHash)
         const cachePrefix = `${valueKey(topicHash)}|${minute}|${valueKey(encryptionSeed)}|`
-        slot = { minute, signingSeed, publicKey, salt, target: Bep44.target(publicKey, salt), cachePrefix }
+        slot = { minute, signingSeed, publicKey, salt, target: Bep44.target(publicKey, salt), cachePrefix, mostShown: 0, occupied: 0 }
         slots.set(minute, slot)
         for (const m of slots.keys()) if (slots.size > SLOT_CACHE_MINUTES && m !== minute) slots.delete(m)
       }
@@ -86,15 +94,38 @@ export const make = (options: Options): Effect.Effect<RecordPublisher, never, Dh
         stats.gets++
         const items = yield* dht.getMutable(slot.publicKey, slot.salt).pipe(Effect.tapError(() => Effect.sync(() => stats.failedGets++)))
         const byPublisher = new Map<string, DiscoveredRecord>()
+        let own: DiscoveredRecord | undefined
         for (const item of items) {
           const record = yield* openValue(item.value, minute)
           if (record === null) continue
           const found = toDiscovered(record, minute)
-          if (found === undefined || found.publisher === endpointId || byPublisher.has(found.publisher)) continue
-          byPublisher.set(found.publisher, found)
+          if (found === undefined || byPublisher.has(found.publisher)) continue
+          if (found.publisher === endpointId) own ??= found
+          else byPublisher.set(found.publisher, found)
         }
-        return Array.from(byPublisher.values())
+        const others = Array.from(byPublisher.values())
+        const shown = others.length + (own ? 1 : 0)
+        slot.mostShown = Math.max(slot.mostShown, shown)
+        slot.occupied = [...others, ...(own ? [own] : [])].filter((r) => r.activePeers.length > 0).length
+        return others
       })
+
+    /**
+     * The second half of the cooperative cap (ours; Rust only has the count above). A storing node keeps ONE value
+     * per target, so when every writer reaches the same storing nodes a put REPLACES the record there instead of
+     * adding one: readers keep seeing about one record, the Rust rule "fewer than `cap` visible, so write" holds
+     * forever, and every node writes on every tick (puts per slot grow with the swarm: ~1.7 x N per minute).
+     * So the cap is taken against what the DHT has shown it can hold: the most distinct records (ours included)
+     * one get of a recent slot returned. A slot is full once it shows that many records advertising at least one
+     * peer (records of joined nodes; an empty bootstrap record, ours or not, may still be replaced by one).
+     */
+    const slotIsFull = (minute: bigint): boolean => {
+      const slot = slots.get(minute)
+      if (slot === undefined || slot.occupied === 0) return false
+      let capacity = 1
+      for (const s of slots.values()) capacity = Math.max(capacity, s.mostShown)
+      return slot.occupied >= Math.min(options.maxBootstrapRecords, capacity)
+    }
 
     const put = (record: Record.Record) =>
       Effect.gen(function*() {
@@ -124,7 +155,7 @@ export const make = (options: Options): Effect.Effect<RecordPublisher, never, Dh
       publishRecord: (record, cached) =>
         Effect.gen(function*() {
           const seen = cached ?? (yield* getRecords(record.unixMinute))
-          if (seen.length >= options.maxBootstrapRecords) {
+          if (seen.length >= options.maxBootstrapRecords || slotIsFull(record.unixMinute)) {
             stats.skipped++
             return { _tag: "Skipped", seen: seen.length } satisfies PublishOutcome
           }
