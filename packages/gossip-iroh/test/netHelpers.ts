@@ -1,5 +1,5 @@
 // Real-endpoint test helpers: nodes on 127.0.0.1, relays off, each in its own scope so a test can kill one.
-import { Chunk, Duration, Effect, Exit, Fiber, Scope, Stream } from "effect"
+import { Chunk, Duration, Effect, Exit, Fiber, Schedule, Scope, Stream } from "effect"
 import { type EndpointId, type Gossip, NodeIdentity } from "@dtt/core"
 import * as GossipIroh from "../src/GossipIroh.js"
 
@@ -54,12 +54,45 @@ export const collect = (topic: Gossip.GossipTopic, scope: Scope.Scope) =>
 
 /** Polls `check` every 20 ms until true, failing after `timeout`. */
 export const eventually = (what: string, check: () => boolean, timeout: Duration.DurationInput = "10 seconds") =>
-  Effect.suspend(() => (check() ? Effect.void : Effect.fail(what))).pipe(
-    Effect.retry({ schedule: Schedule_spaced20 }),
+  eventuallyEffect(what, Effect.sync(check), timeout)
+
+export const eventuallyEffect = (
+  what: string,
+  check: Effect.Effect<boolean>,
+  timeout: Duration.DurationInput = "10 seconds"
+) =>
+  Effect.flatMap(check, (ok) => (ok ? Effect.void : Effect.fail(what))).pipe(
+    Effect.retry({ schedule: Schedule.spaced(Duration.millis(20)) }),
     Effect.timeoutFail({ duration: timeout, onTimeout: () => new Error(`timed out waiting for: ${what}`) })
   )
 
-import { Schedule } from "effect"
-const Schedule_spaced20 = Schedule.spaced(Duration.millis(20))
-
 export { Chunk, Fiber }
+
+/**
+ * True when every member has a neighbour, nobody lists a non-member, and every member can reach every other one
+ * along "b is in a's active view" edges (the edges Plumtree pushes along). HyParView views are not always
+ * symmetric: a node evicted right after it was accepted answers the accepting node's Neighbor before it sees the
+ * Disconnect, and the accepting node (which still has it as a pending request) re-adds it (iroh-gossip 0.101 does
+ * the same). A broadcast made while views are still moving may legitimately miss nodes, so tests wait for this
+ * before they assert delivery.
+ */
+export const overlayConnected = (
+  members: ReadonlyArray<{ readonly id: EndpointId.EndpointId; readonly topic: Gossip.GossipTopic }>
+) =>
+  Effect.gen(function* () {
+    const ids = new Set(members.map((m) => m.id))
+    const views = new Map<EndpointId.EndpointId, ReadonlyArray<EndpointId.EndpointId>>()
+    for (const m of members) views.set(m.id, yield* m.topic.neighbors)
+    for (const ns of views.values()) {
+      if (ns.length === 0 || ns.some((n) => !ids.has(n))) return false
+    }
+    for (const from of ids) {
+      const seen = new Set([from])
+      const todo = [from]
+      while (todo.length > 0) {
+        for (const n of views.get(todo.pop()!)!) if (!seen.has(n)) (seen.add(n), todo.push(n))
+      }
+      if (seen.size !== ids.size) return false
+    }
+    return true
+  })

@@ -173,7 +173,14 @@ export const start = (
       yield* Effect.forEach(streams, finishStream, { concurrency: "unbounded", discard: true })
     }).pipe(
       Effect.catchAll((e) => closeRaw(`send failed: ${e.detail}`)),
-      Effect.ensuring(Effect.zipRight(Queue.shutdown(queue), Deferred.succeed(sendDone, undefined))),
+      // `sending` goes false before the queue is shut down: offering to a shut-down queue interrupts the offerer,
+      // and the offerer is the driver's actor fiber.
+      Effect.ensuring(
+        Effect.suspend(() => {
+          sending = false
+          return Effect.zipRight(Queue.shutdown(queue), Deferred.succeed(sendDone, undefined))
+        })
+      ),
       Effect.forkIn(scope)
     )
 

@@ -96,7 +96,14 @@ export interface DriverStats {
   connectionsOpened: number
   connectionsClosed: number
   framesDropped: number
+  /** Frames handed to a connection's send queue. */
+  framesQueued: number
+  /** Protocol messages that arrived from the network. */
+  framesIn: number
+  /** `Received` events (payloads delivered to subscribers). */
   messagesReceived: number
+  /** Messages whose handling failed unexpectedly (a bug; logged). The actor carries on with the next one. */
+  actorErrors: number
 }
 
 export interface Driver {
@@ -153,7 +160,10 @@ export const make = (
       connectionsOpened: 0,
       connectionsClosed: 0,
       framesDropped: 0,
-      messagesReceived: 0
+      framesQueued: 0,
+      framesIn: 0,
+      messagesReceived: 0,
+      actorErrors: 0
     }
     let running = true
 
@@ -254,7 +264,8 @@ export const make = (
           else stats.framesDropped++
         } else {
           const ok = yield* entry.conn.send(frame)
-          if (!ok) stats.framesDropped++
+          if (ok) stats.framesQueued++
+          else stats.framesDropped++
         }
       })
 
@@ -325,6 +336,7 @@ export const make = (
       Effect.gen(function* () {
         switch (m._tag) {
           case "Proto":
+            if (m.event._tag === "RecvMessage") stats.framesIn++
             if (running) yield* feed(m.event)
             else if (m.event._tag === "Command") yield* feed(m.event) // the Quits of the shutdown
             return
@@ -434,7 +446,15 @@ export const make = (
     yield* Effect.gen(function* () {
       while (true) {
         const m = yield* Queue.take(inbox)
-        yield* handle(m)
+        // One bad message must not silence the node: the actor is the only fiber that speaks the protocol.
+        yield* handle(m).pipe(
+          Effect.catchAllCause((cause) =>
+            Effect.zipRight(
+              Effect.sync(() => stats.actorErrors++),
+              Effect.logError("gossip driver: handling a message failed", cause)
+            )
+          )
+        )
       }
     }).pipe(Effect.forkScoped)
 
