@@ -134,6 +134,10 @@ describe("pkarr DNS packet", () => {
     })
     // Addresses come back in Rust's display form, duplicates merged.
     expect(Either.getOrThrow(decode(["addr=[0:0:0:0:0:0:0:1]:7", "addr=[::1]:7"])).directAddresses).toEqual(["[::1]:7"])
+    // Relay URLs come back as Rust's url crate prints them.
+    expect(Either.getOrThrow(decode(["relay=https://Relay.Example"])).relayUrls).toEqual(["https://relay.example/"])
+    // The name is compared as written (iroh does not fold case).
+    expect(Either.getOrThrow(Pkarr.decodePacket(PKARR_KEY, txtPacket(["_iroh", PKARR_Z32.toUpperCase()], ["addr=1.2.3.4:5"]))).directAddresses).toEqual([])
     // Records under another key's name are not ours.
     const other = ZBase32.encode(new Uint8Array(32).fill(7))
     expect(Either.getOrThrow(Pkarr.decodePacket(PKARR_KEY, txtPacket(["_iroh", other], ["addr=1.2.3.4:5"])))).toEqual({
@@ -152,6 +156,10 @@ describe("pkarr DNS packet", () => {
     expect(problem(hex("0000 8000 0000 0001 0000 0000 c00c 0010 0001 0000001e 0000"))).toBe("BadPointer")
     expect(problem(hex("0000 8000 0000 0001 0000 0000 c00e 0010 0001 0000001e 0000"))).toBe("BadPointer")
     expect(problem(hex("0000 8000 0000 0001 0000 0000 40 0010 0001 0000001e 0000 00"))).toBe("BadLabelType")
+    // Classes simple-dns does not know (the mDNS cache-flush bit is ignored).
+    expect(problem(hex("0000 8000 0000 0001 0000 0000 00 0010 0005 0000001e 0000"))).toBe("UnknownClass")
+    expect(problem(hex("0000 8000 0000 0001 0000 0000 00 0010 8001 0000001e 0000"))).toBe("ok")
+    expect(problem(hex("0000 8000 0001 0000 0000 0000 00 0010 00ff"))).toBe("ok")
     // TXT data whose character string runs past rdlength.
     expect(problem(hex("0000 8000 0000 0001 0000 0000 00 0010 0001 0000001e 0002 05 61"))).toBe("BadCharacterString")
     // A name of 5 × 63-byte labels is longer than 255 bytes.

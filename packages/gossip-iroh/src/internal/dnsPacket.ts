@@ -6,10 +6,13 @@
  * `build_bytes_vec_compressed`): id 0, flags 0x8000 (QR set, opcode 0, rcode 0), no questions, one answer per
  * value, the owner name spelled out once at offset 12 and every later occurrence a pointer `c0 0c`.
  *
- * Decoding accepts any packet (questions, any record type, any section, compressed names) and never throws:
- * every length is checked against the input, compression pointers must point strictly backwards (so no loop),
- * names stay within 255 bytes, and the section counts are checked against the bytes left before any loop runs.
- * Only TXT record data is interpreted; other record data is kept as raw bytes.
+ * Decoding accepts what `simple-dns` (the parser iroh uses) accepts, as far as pkarr records are concerned, and
+ * never throws: every length is checked against the input; a compression pointer must point before itself and a
+ * name stays within 255 bytes (together they rule out loops, as in simple-dns); classes must be ones simple-dns
+ * knows (IN, CS, CH, HS, NONE; ANY in questions), ignoring the mDNS cache-flush bit; the section counts are
+ * checked against the bytes left before any loop runs. Only TXT record data is interpreted; other record data
+ * is kept as raw bytes (simple-dns would also validate the data of the types it knows, which pkarr never uses).
+ * Checked against simple-dns on random mutations of real packets (interop/tests/pkarr.test.ts).
  */
 import { Data, Either } from "effect"
 
@@ -23,9 +26,14 @@ const HEADER_BYTES = 12
 const MAX_NAME_BYTES = 255
 const MAX_LABEL_BYTES = 63
 const MAX_CHARACTER_STRING = 255
+/** simple-dns's `CLASS`: IN, CS, CH, HS, NONE. Questions may also ask for ANY (255). */
+const KNOWN_CLASSES: ReadonlySet<number> = new Set([1, 2, 3, 4, 254])
+const CLASS_ANY = 255
+const CACHE_FLUSH = 0x8000
 
 export type DnsDecodeProblem =
   | "Truncated"
+  | "UnknownClass"
   | "ReservedFlag"
   | "BadLabelType"
   | "BadPointer"
@@ -123,8 +131,6 @@ const readName = (buf: Uint8Array, start: number): { labels: Array<string>; next
   const labels: Array<string> = []
   let pos = start
   let next = -1
-  // Every jump must land strictly before the previous one (or before the name's own start): no cycles.
-  let lowest = start
   let total = 1
   while (true) {
     if (pos >= buf.length) return new Fail("Truncated", pos)
@@ -136,10 +142,10 @@ const readName = (buf: Uint8Array, start: number): { labels: Array<string>; next
     const kind = len & 0xc0
     if (kind === 0xc0) {
       if (pos + 1 >= buf.length) return new Fail("Truncated", pos)
+      // Backwards only. A cycle then has to pass over labels each time round, so the name length ends it.
       const target = ((len & 0x3f) << 8) | buf[pos + 1]!
-      if (target >= lowest) return new Fail("BadPointer", pos)
+      if (target >= pos) return new Fail("BadPointer", pos)
       if (next < 0) next = pos + 2
-      lowest = target
       pos = target
       continue
     }
@@ -170,6 +176,7 @@ const readRecord = (buf: Uint8Array, start: number): { record: ResourceRecord; n
   const at = name.next
   if (at + 10 > buf.length) return new Fail("Truncated", at)
   const type = u16At(buf, at)
+  if (!KNOWN_CLASSES.has(u16At(buf, at + 2) & ~CACHE_FLUSH)) return new Fail("UnknownClass", at + 2)
   const length = u16At(buf, at + 8)
   const dataStart = at + 10
   if (dataStart + length > buf.length) return new Fail("Truncated", dataStart)
@@ -205,6 +212,8 @@ export const decode = (buf: Uint8Array): Either.Either<DnsPacket, DnsDecodeError
     const name = readName(buf, pos)
     if (name instanceof Fail) return fail(name)
     if (name.next + 4 > buf.length) return fail(new Fail("Truncated", name.next))
+    const qclass = u16At(buf, name.next + 2) & ~CACHE_FLUSH
+    if (!KNOWN_CLASSES.has(qclass) && qclass !== CLASS_ANY) return fail(new Fail("UnknownClass", name.next + 2))
     pos = name.next + 4
   }
   const section = (count: number): Array<ResourceRecord> | Fail => {

@@ -68,12 +68,12 @@ export const encodePacket = (
   )
 }
 
-const isUrl = (s: string) => {
+/** The URL as Rust's `url` crate prints it (lower-case host, `/` for an empty path), or undefined. */
+const normalizeUrl = (s: string): string | undefined => {
   try {
-    new URL(s)
-    return true
+    return new URL(s).href
   } catch {
-    return false
+    return undefined
   }
 }
 
@@ -95,7 +95,8 @@ export const decodePacket = (publicKey: Uint8Array, packet: Uint8Array): Either.
   for (const record of decoded.right.answers) {
     if (record.txt === undefined) continue
     const [label, zone, ...rest] = record.name
-    if (label !== IROH_TXT_NAME || zone?.toLowerCase() !== origin || rest.length > 0) continue
+    // Compared as written, as iroh does (a name in other letter case is not ours).
+    if (label !== IROH_TXT_NAME || zone !== origin || rest.length > 0) continue
     let text: string
     try {
       text = strictUtf8.decode(Buffer.concat(record.txt))
@@ -106,9 +107,11 @@ export const decodePacket = (publicKey: Uint8Array, packet: Uint8Array): Either.
     if (parts.length < 2) return Either.left(new PkarrDecodeError({ reason: `TXT value without '=': ${JSON.stringify(text.slice(0, 64))}` }))
     const [key, value] = parts as [string, string]
     switch (key) {
-      case "relay":
-        if (isUrl(value)) relays.push(value)
+      case "relay": {
+        const url = normalizeUrl(value)
+        if (url !== undefined) relays.push(url)
         break
+      }
       case "addr": {
         const addr = parseSocketAddr(value)
         if (addr !== undefined) addrs.push(formatSocketAddr(addr))
