@@ -2,6 +2,13 @@
  * A way to find an endpoint's addresses from its id alone, and to make our own findable. The driver asks its
  * lookups when the address book has nothing for a peer it must dial, and publishes our addresses whenever they
  * change. `AddressLookup.dht` (below) stores them on the mainline DHT in iroh's own pkarr format.
+ *
+ * ```ts
+ * // Gossip whose peers are dialled by bare id, addresses found on the DHT (needs Dht, Crypto, NodeIdentity).
+ * const gossip = Layer.unwrapScoped(
+ *   Effect.map(AddressLookup.dht(), (lookup) => GossipIroh.layer({ lookups: [lookup] }))
+ * )
+ * ```
  */
 import { Crypto, Dht, EndpointId, NodeIdentity } from "@dtt/core"
 import { Clock, Duration, Effect, Option, type Scope } from "effect"
