@@ -1,0 +1,111 @@
+/**
+ * The DHT load one topic puts on the network in steady state, for 10, 100 and 500 nodes running every actor with
+ * the default config on the testkit's memory network (virtual time; see support/virtualTime.ts).
+ *
+ * Measured from the memory DHT's own counters (one count per get and per put attempt a client makes):
+ * - puts per topic-minute: the put attempts into each minute's slot (its BEP44 target). The cooperative cap
+ *   (behaviour.md §1.3, §3.2: no put into a slot already showing `maxBootstrapRecords` = 5 records of other
+ *   nodes; ours also stops at what the DHT shows it can hold, see RecordPublisher.publishRecord) must keep it
+ *   bounded however many nodes run;
+ * - gets per node-minute: behaviour.md §3.9 expects ≈ 3.7 (publisher 60/35 ticks a minute × 1 get, each merge
+ *   60/120 ticks × 2 gets).
+ */
+import { describe, expect, it } from "vitest"
+import { Bep44, Config, Keys, type Topic } from "@dtt/core"
+import { MemoryDht, SimNetwork } from "@dtt/testkit"
+import { Effect } from "effect"
+import { startNode, TOPIC } from "./support/sim.js"
+import * as VT from "./support/virtualTime.js"
+
+const CAP = Config.defaults.bootstrap.maxBootstrapRecords
+
+/**
+ * Puts beyond the cap a slot may see in steady state: a publish is a get followed by a put, and two nodes whose
+ * gets both come before the first put of the minute both write. With the memory DHT's zero latency that takes two
+ * publisher ticks in the same millisecond (jitter is drawn in whole ms), so 2 extra is already generous.
+ */
+const RACE_ALLOWANCE = 2
+
+/** Upper bound of the timers themselves: publisher every ≥ 10 s (1 get), each merge every ≥ 60 s (2 gets). */
+const MAX_GETS_PER_NODE_MINUTE = 60 / 10 + 2 * (2 * 60 / 60)
+/** One extra tick of each actor can fall into a window by its edges (1 + 2 + 2 gets). */
+const EDGE_GETS = 5
+
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex")
+const slotTarget = (minute: bigint) => {
+  const slot = Keys.slot(TOPIC.hash, minute)
+  return hex(Bep44.target(slot.publicKey, slot.salt))
+}
+
+interface Load {
+  readonly nodes: number
+  readonly minutes: number
+  /** Put attempts into each window minute's slot. */
+  readonly putsPerSlot: ReadonlyArray<number>
+  /** Put attempts into any target during the window. */
+  readonly putsTotal: number
+  /** Gets each node made per minute of the window. */
+  readonly getsPerNodeMinute: ReadonlyArray<number>
+  readonly joinedAfterMs: number
+}
+
+/**
+ * Start `nodes` nodes over 20 simulated seconds, wait until all joined, then until a minute boundary at least
+ * 40 s later (publishers start 10 s after joining, merges 30 s: every actor is on its regular timer), and count
+ * DHT requests over the next `minutes` whole minutes.
+ */
+const measure = (nodes: number, minutes: number): Promise<Load> =>
+  VT.run(Effect.gen(function*() {
+    const sim = yield* SimNetwork.make()
+    const topics: Array<Topic.Topic> = []
+    const started = VT.currentWorld().now()
+    for (let i = 0; i < nodes; i++) {
+      topics.push(yield* startNode(sim, i))
+      yield* Effect.sleep(Math.floor(20_000 / nodes))
+    }
+    const allJoined = Effect.map(Effect.all(topics.map((t) => t.isJoined)), (joined) => joined.every(Boolean))
+    expect(yield* VT.until(allJoined, "3 minutes", "1 second")).toBeGreaterThanOrEqual(0)
+    const joinedAfterMs = VT.currentWorld().now() - started
+
+    const settled = VT.currentWorld().now() + 40_000
+    const windowStart = Math.ceil(settled / 60_000) * 60_000
+    yield* Effect.sleep(windowStart - VT.currentWorld().now())
+    yield* MemoryDht.resetStats(sim.dht)
+    yield* Effect.sleep(`${minutes} minutes`)
+    const stats = yield* MemoryDht.stats(sim.dht)
+
+    const first = Keys.unixMinuteOf(windowStart)
+    const putsPerSlot = Array.from({ length: minutes }, (_, i) => stats.byTarget.get(slotTarget(first + BigInt(i)))?.puts ?? 0)
+    const getsPerNodeMinute = topics.map((t) => (stats.byClient.get(t.endpointId)?.gets ?? 0) / minutes)
+    return { nodes, minutes, putsPerSlot, putsTotal: stats.totals.puts, getsPerNodeMinute, joinedAfterMs }
+  }))
+
+const mean = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0) / xs.length
+
+describe("DHT load of one topic in steady state (default config, memory network)", () => {
+  // Longer windows for the small swarms, where one node's timers weigh more in the mean.
+  for (const [nodes, minutes] of [[10, 10], [100, 5], [500, 3]] as const) {
+    it(`${nodes} nodes: puts per topic-minute within the cap, gets per node-minute ≤ 4`, async () => {
+      const began = Date.now()
+      const load = await measure(nodes, minutes)
+      const gets = mean(load.getsPerNodeMinute)
+      console.info(
+        `load ${nodes} nodes over ${minutes} min: puts per slot [${load.putsPerSlot.join(", ")}], ` +
+          `gets per node-minute mean ${gets.toFixed(2)} max ${Math.max(...load.getsPerNodeMinute).toFixed(2)}, ` +
+          `all joined after ${(load.joinedAfterMs / 1000).toFixed(1)} s simulated, ${Date.now() - began} ms real`
+      )
+      // Every put of the window went into the window's slots (nothing written for another minute).
+      expect(load.putsPerSlot.reduce((a, b) => a + b, 0)).toBe(load.putsTotal)
+      for (const puts of load.putsPerSlot) {
+        expect(puts).toBeLessThanOrEqual(CAP + RACE_ALLOWANCE)
+        // ...and the cap does not starve the slot: every minute someone keeps the topic discoverable.
+        expect(puts).toBeGreaterThanOrEqual(1)
+      }
+      expect(gets).toBeLessThanOrEqual(4)
+      // The actors really ran (the timers' slowest cadence gives more than 2), and no node is still
+      // bootstrapping (a bootstrap loop makes ~50 gets a minute).
+      expect(gets).toBeGreaterThan(2)
+      for (const g of load.getsPerNodeMinute) expect(g).toBeLessThanOrEqual(MAX_GETS_PER_NODE_MINUTE + EDGE_GETS / minutes)
+    }, 120_000)
+  }
+})
