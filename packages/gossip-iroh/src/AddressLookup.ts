@@ -36,6 +36,12 @@ export interface DhtLookupOptions {
   /** Default `DEFAULT_REPUBLISH_INTERVAL`. */
   readonly republishInterval?: Duration.DurationInput
   /**
+   * After a failed put (the DHT client may still be bootstrapping when the endpoint first reports its address),
+   * the record is put again after this long, doubling on each further failure up to `republishInterval`.
+   * Default 30 s.
+   */
+  readonly retryInterval?: Duration.DurationInput
+  /**
    * What to publish. `all` (default): relay URL and direct addresses, so endpoints without relays (the
    * `minimal` preset, private networks, tests) can be dialled by id. `relay-only`: what iroh's own DHT lookup
    * publishes by default, for endpoints that prefer not to expose their IP addresses on a public DHT.
@@ -53,8 +59,9 @@ const NO_SALT = new Uint8Array(0)
  * lookup writes and reads, so Rust and TypeScript endpoints resolve each other.
  *
  * `publish` signs a new record when the addresses change (seq strictly above anything seen before, so a
- * restarted node with a slow clock still wins); a background fiber in the current scope puts the newest record
- * again every `republishInterval`. `resolve` picks the newest record that decodes.
+ * restarted node with a slow clock still wins) and puts it; a background fiber in the current scope puts the
+ * newest record again every `republishInterval`, or sooner (`retryInterval`, doubling) after a failed put.
+ * `resolve` picks the newest record that decodes.
  */
 export const dht = (
   options: DhtLookupOptions = {}
@@ -65,10 +72,31 @@ export const dht = (
     const identity = yield* NodeIdentity.NodeIdentity
     const ttl = options.ttl ?? Pkarr.DEFAULT_TTL
     const lock = yield* Effect.makeSemaphore(1)
+    const republishMillis = Duration.toMillis(options.republishInterval ?? DEFAULT_REPUBLISH_INTERVAL)
+    const retryMillis = Math.min(Duration.toMillis(options.retryInterval ?? Duration.seconds(30)), republishMillis)
     let current: { readonly packet: Uint8Array; readonly item: Dht.MutableItem } | undefined
     let lastSeq: bigint | undefined
+    /** When the background fiber should put `current` again, and how many puts of it failed in a row. */
+    let dueAt = Number.POSITIVE_INFINITY
+    let failures = 0
 
-    const put = (item: Dht.MutableItem) => dhtService.putMutable(item)
+    const put = (item: Dht.MutableItem) =>
+      dhtService.putMutable(item).pipe(
+        Effect.tapBoth({
+          onSuccess: () =>
+            Effect.map(Clock.currentTimeMillis, (now) => {
+              if (current?.item !== item) return
+              failures = 0
+              dueAt = now + republishMillis
+            }),
+          onFailure: () =>
+            Effect.map(Clock.currentTimeMillis, (now) => {
+              if (current?.item !== item) return
+              failures++
+              dueAt = now + Math.min(retryMillis * 2 ** Math.min(failures - 1, 30), republishMillis)
+            })
+        })
+      )
 
     /** A seq above our last one and above whatever the DHT still holds from an earlier run. */
     const nextSeq = Effect.gen(function* () {
@@ -109,11 +137,11 @@ export const dht = (
       })
 
     if (options.resolveOnly !== true) {
-      yield* Effect.suspend(() => (current === undefined ? Effect.void : Effect.ignore(put(current.item)))).pipe(
-        Effect.delay(options.republishInterval ?? DEFAULT_REPUBLISH_INTERVAL),
-        Effect.forever,
-        Effect.forkScoped
-      )
+      // Wakes every `retryInterval` (a timer, no traffic) and puts only when due.
+      yield* Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        if (current !== undefined && now >= dueAt) yield* Effect.ignore(put(current.item))
+      }).pipe(Effect.delay(Duration.millis(retryMillis)), Effect.forever, Effect.forkScoped)
     }
 
     const resolve = (id: EndpointId.EndpointId) =>

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Bep44, Crypto, Dht, NodeIdentity } from "@dtt/core"
 import { Testbed } from "@dtt/dht-mainline"
-import { Duration, Effect, Either, Exit, FastCheck as fc, Layer, Option, Schedule, type Scope, Stream } from "effect"
+import { Clock, Duration, Effect, Either, Exit, FastCheck as fc, Layer, Option, Schedule, type Scope, Stream, TestClock } from "effect"
 import * as AddressLookup from "../src/AddressLookup.js"
 import * as GossipIroh from "../src/GossipIroh.js"
 import * as DnsPacket from "../src/internal/dnsPacket.js"
@@ -219,6 +219,47 @@ describe("pkarr BEP44 item", () => {
   })
 })
 
+describe("AddressLookup.dht publishing schedule (TestClock, stub DHT)", () => {
+  it.scoped("a failed put is retried after retryInterval, doubling; then the record is put again hourly", () =>
+    Effect.gen(function* () {
+      const puts: Array<number> = []
+      const items: Array<Dht.MutableItem> = []
+      let failuresLeft = 2
+      const stub: Dht.DhtService = {
+        getMutable: () => Effect.succeed([]),
+        putMutable: (item) =>
+          Effect.gen(function* () {
+            puts.push(yield* Clock.currentTimeMillis)
+            items.push(item)
+            if (failuresLeft-- > 0) return yield* new Dht.DhtUnavailable({ reason: "still bootstrapping" })
+            return { storedAt: 1, attempts: 1 }
+          })
+      }
+      const identity = NodeIdentity.fromSecretKey(new Uint8Array(32).fill(3))
+      const lookup = yield* AddressLookup.dht().pipe(
+        Effect.provideService(Dht.Dht, stub),
+        Effect.provideService(NodeIdentity.NodeIdentity, identity),
+        Effect.provide(Crypto.layerNode)
+      )
+      const addr = { id: identity.endpointId, relayUrl: undefined, directAddresses: ["127.0.0.1:1"] }
+      expect(Exit.isFailure(yield* Effect.exit(lookup.publish(addr)))).toBe(true)
+      yield* TestClock.adjust("30 seconds") // retry 1 (fails): next in 60 s
+      yield* TestClock.adjust("60 seconds") // retry 2 succeeds: next in 1 h
+      yield* TestClock.adjust("59 minutes")
+      expect(puts).toEqual([0, 30_000, 90_000])
+      yield* TestClock.adjust("1 minute")
+      expect(puts).toEqual([0, 30_000, 90_000, 3_690_000])
+      expect(items.every((item) => item === items[0])).toBe(true)
+      // Publishing the same addresses again changes nothing; new addresses are a new record, put at once.
+      yield* lookup.publish(addr)
+      expect(puts.length).toBe(4)
+      yield* lookup.publish({ ...addr, directAddresses: ["127.0.0.1:2"] })
+      expect(puts.length).toBe(5)
+      expect(items[4]!.seq).toBeGreaterThan(items[0]!.seq)
+    })
+  )
+})
+
 // ------------------------------------------------------------------------------------------------------------------
 // On a loopback mainline DHT
 
@@ -302,7 +343,7 @@ describe("AddressLookup.dht on a loopback mainline DHT", () => {
               Effect.zipRight(Effect.sync(() => seen.push(item)), inner.putMutable(item, options))
           }))
         ).pipe(Layer.provide(Layer.succeedContext(a.context)))
-        const again = yield* AddressLookup.dht({ republishInterval: "300 millis" }).pipe(
+        const again = yield* AddressLookup.dht({ republishInterval: "300 millis", retryInterval: "100 millis" }).pipe(
           Effect.provide(Layer.merge(Layer.succeedContext(a.context), counting))
         )
         yield* again.publish({ ...addr, directAddresses: ["127.0.0.1:40004"] })
