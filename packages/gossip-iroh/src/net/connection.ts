@@ -3,9 +3,9 @@
  * (direction, topic), each starting with the 32-byte topic header frame, then one length-prefixed postcard
  * `TopicMessage` per frame.
  *
- * Send side: one fiber writes queued frames in order (at most one `writeAll` in flight per stream, length prefix
- * and payload in one call). After a `Disconnect` frame the topic stream is finished and forgotten, so the next
- * message for that topic opens a new stream, as Rust does. `endSending` drains the queue, finishes every stream
+ * Send side: one fiber writes queued frames in order (at most one `writeAll` in flight per stream; consecutive
+ * frames of a topic, length prefixes included, go out in one call). After a `Disconnect` frame the topic stream
+ * is finished and forgotten, so the next message for that topic opens a new stream, as Rust does. `endSending` drains the queue, finishes every stream
  * and waits (bounded) for the peer to acknowledge them.
  *
  * Receive side: one fiber accepts uni streams; the header is read before the next stream is accepted (a bad
@@ -65,6 +65,9 @@ export interface ConnectionOptions {
 }
 
 const READ_CHUNK = 65_536
+/** Frames taken from the send queue at once, and the most bytes one `writeAll` carries. */
+const MAX_BATCH = 256
+const MAX_WRITE_BYTES = 32_768
 const STOPPED_WAIT = Duration.seconds(5)
 
 let nextSeq = 0
@@ -130,15 +133,14 @@ export const start = (
         }
       })
 
+    /** The open stream of a topic, or a new one (its header is then written together with the first frames). */
     const streamFor = (topic: TopicKey) =>
       Effect.gen(function* () {
         const existing = sendStreams.get(topic)
-        if (existing !== undefined) return existing
+        if (existing !== undefined) return { stream: existing, header: undefined }
         const stream = yield* tryNapi(() => raw.openUni())
-        const header = Either.getOrThrow(encodeStreamHeaderFrame(topicBytes(topic)))
-        yield* tryNapi(() => stream.writeAll(Iroh.toNapiBytes(header)))
         sendStreams.set(topic, stream)
-        return stream
+        return { stream, header: Either.getOrThrow(encodeStreamHeaderFrame(topicBytes(topic))) }
       })
 
     const finishStream = (stream: Iroh.SendStream) =>
@@ -148,25 +150,63 @@ export const start = (
         Effect.ignore
       )
 
-    const writeOne = (item: OutgoingFrame) =>
+    /**
+     * Writes consecutive frames of one topic with a single `writeAll`: every napi call costs a round trip through
+     * the binding, so a burst goes out as one buffer (the bytes on the stream are the same). After a Disconnect
+     * frame the stream is finished; the next message for the topic opens a fresh one.
+     */
+    const writeRun = (topic: TopicKey, frames: ReadonlyArray<Uint8Array>, closesStream: boolean) =>
       Effect.gen(function* () {
-        const stream = yield* streamFor(item.topic)
-        yield* tryNapi(() => stream.writeAll(Iroh.toNapiBytes(item.frame)))
-        if (item.closesStream) {
-          sendStreams.delete(item.topic)
-          // The peer acknowledges in the background; the next message for the topic opens a fresh stream.
+        const { stream, header } = yield* streamFor(topic)
+        const parts = header === undefined ? frames : [header, ...frames]
+        const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts)
+        yield* tryNapi(() => stream.writeAll(Iroh.toNapiBytes(bytes)))
+        if (closesStream) {
+          sendStreams.delete(topic)
+          // The peer acknowledges in the background.
           yield* finishStream(stream).pipe(Effect.forkIn(scope))
         }
+      })
+
+    /** Writes a batch taken from the queue, in order, as runs of same-topic frames; true when END was reached. */
+    const writeBatch = (batch: ReadonlyArray<OutgoingFrame | typeof END>) =>
+      Effect.gen(function* () {
+        let run: Array<Uint8Array> = []
+        let runTopic: TopicKey | undefined
+        let runBytes = 0
+        const flush = (closes: boolean) =>
+          Effect.suspend(() => {
+            if (runTopic === undefined) return Effect.void
+            const [topic, frames] = [runTopic, run]
+            run = []
+            runTopic = undefined
+            runBytes = 0
+            return writeRun(topic, frames, closes)
+          })
+        for (const item of batch) {
+          if (item === END) {
+            yield* flush(false)
+            return true
+          }
+          queued--
+          if (item.topic !== runTopic || runBytes + item.frame.length > MAX_WRITE_BYTES) yield* flush(false)
+          runTopic = item.topic
+          run.push(item.frame)
+          runBytes += item.frame.length
+          if (item.closesStream) yield* flush(true)
+        }
+        yield* flush(false)
+        return false
       })
 
     // The send fiber writes frames in order until the end marker, then finishes every stream it opened. A write
     // error means the connection is unusable: close it (Rust ends the whole connection loop on a send error).
     yield* Effect.gen(function* () {
       while (true) {
-        const item = yield* Queue.take(queue)
-        if (item === END) break
-        queued--
-        yield* writeOne(item)
+        // Block for one item, then take whatever else is already queued.
+        const first = yield* Queue.take(queue)
+        const rest = yield* Queue.takeUpTo(queue, MAX_BATCH - 1)
+        if (yield* writeBatch([first, ...rest])) break
       }
       const streams = [...sendStreams.values()]
       sendStreams.clear()
