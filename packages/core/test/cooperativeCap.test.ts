@@ -1,0 +1,107 @@
+/**
+ * The cooperative cap of `RecordPublisher.publishRecord` (PROTOCOL.md "Cooperative cap"): the Rust rule (no
+ * write when 5 records of other nodes show) plus ours (no write when the slot shows as many records advertising
+ * peers as the DHT has been seen to hold, up to 5). Memory DHT with zero latency, and storing nodes a client
+ * cannot reach cost no waiting either (request timeout 0), so no clock is involved.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Crypto, GossipRecordContent, Keys, RecordPublisher } from "@dtt/core"
+import { MemoryDht, SimNetwork } from "@dtt/testkit"
+import { Duration, Effect, Either, Layer } from "effect"
+import { SECRET, TOPIC } from "./support/sim.js"
+
+const MINUTE = 29_000_000n
+
+const network = SimNetwork.make({ dht: { requestTimeout: Duration.zero } })
+
+/** A record publisher for node `index` of `sim`, with the default cap of 5. */
+const publisherOf = (sim: SimNetwork.SimNetwork, index: number) =>
+  Effect.gen(function*() {
+    const context = yield* Layer.build(Layer.merge(sim.node(index), Crypto.layerNode))
+    return yield* Effect.provide(
+      RecordPublisher.make({ topicId: TOPIC, secretKey: SimNetwork.secretKey(index), initialSecret: SECRET, maxBootstrapRecords: 5 }),
+      context
+    )
+  })
+
+/** Content naming one neighbour (what a joined node's publisher writes). */
+const withPeer = Either.getOrThrow(
+  GossipRecordContent.make({ activePeers: [new Uint8Array(32).fill(7)] })
+)
+
+const publish = (p: RecordPublisher.RecordPublisher, minute: bigint, content: GossipRecordContent.GossipRecordContent) =>
+  Effect.flatMap(p.newRecord(minute, content), (record) => p.publishRecord(record))
+
+/** The K storing nodes of `minute`'s slot, so writers can be confined to disjoint parts of them. */
+const storingNodesOf = (sim: SimNetwork.SimNetwork, minute: bigint) => {
+  const slot = Keys.slot(TOPIC.hash, minute)
+  return MemoryDht.storingNodes(sim.dht, slot.publicKey, slot.salt)
+}
+
+describe("cooperative cap", () => {
+  it.scoped("on a DHT that shows one value per slot, the first record of a joined node fills the slot", () =>
+    Effect.gen(function*() {
+      const sim = yield* network
+      const [a, b, c] = [yield* publisherOf(sim, 0), yield* publisherOf(sim, 1), yield* publisherOf(sim, 2)]
+      expect((yield* publish(a, MINUTE, withPeer))._tag).toBe("Published")
+      // The Rust rule alone would let both write (1 record < 5) and replace each other's record forever.
+      expect(yield* publish(b, MINUTE, withPeer)).toEqual({ _tag: "Skipped", seen: 1 })
+      expect(yield* publish(c, MINUTE, withPeer)).toEqual({ _tag: "Skipped", seen: 1 })
+      // Our own record counts as well: no rewriting of it every tick.
+      expect(yield* publish(a, MINUTE, withPeer)).toEqual({ _tag: "Skipped", seen: 0 })
+      const stats = yield* MemoryDht.stats(sim.dht)
+      expect(stats.totals.puts).toBe(1)
+      // A fresh minute is a fresh slot.
+      expect((yield* publish(b, MINUTE + 1n, withPeer))._tag).toBe("Published")
+    }))
+
+  it.scoped("a record without peers (a node still bootstrapping) does not fill the slot", () =>
+    Effect.gen(function*() {
+      const sim = yield* network
+      const [a, b, c] = [yield* publisherOf(sim, 0), yield* publisherOf(sim, 1), yield* publisherOf(sim, 2)]
+      expect((yield* publish(a, MINUTE, GossipRecordContent.empty))._tag).toBe("Published")
+      expect((yield* publish(b, MINUTE, GossipRecordContent.empty))._tag).toBe("Published")
+      // A joined node replaces it with a record naming its neighbours; after that the slot is full.
+      expect((yield* publish(c, MINUTE, withPeer))._tag).toBe("Published")
+      expect((yield* publish(a, MINUTE, GossipRecordContent.empty))._tag).toBe("Skipped")
+    }))
+
+  it.scoped("where storing nodes hold different values, the limit follows what reads have shown, up to the cap", () =>
+    Effect.gen(function*() {
+      const sim = yield* network
+      const writers = [yield* publisherOf(sim, 0), yield* publisherOf(sim, 1), yield* publisherOf(sim, 2)]
+      const reader = yield* publisherOf(sim, 3)
+      const late = yield* publisherOf(sim, 4)
+      // Each writer reaches its own third of the storing nodes of both slots, so it sees an empty slot and writes.
+      const previous = yield* storingNodesOf(sim, MINUTE - 1n)
+      const current = yield* storingNodesOf(sim, MINUTE)
+      for (const [i, w] of writers.entries()) {
+        const part = (nodes: ReadonlyArray<number>) => nodes.filter((_, k) => k % 3 === i)
+        yield* MemoryDht.setReachable(sim.dht, w.endpointId, [...part(previous), ...part(current)])
+        expect((yield* publish(w, MINUTE - 1n, withPeer))._tag).toBe("Published")
+        if (i < 2) expect((yield* publish(w, MINUTE, withPeer))._tag).toBe("Published")
+      }
+      // The reader reaches every storing node: the previous slot shows 3 records, so slots hold at least 3.
+      expect((yield* reader.getRecords(MINUTE - 1n)).length).toBe(3)
+      // The current slot shows 2 (< min(5, 3)): there is room, the reader writes.
+      expect((yield* publish(reader, MINUTE, withPeer))._tag).toBe("Published")
+      // Its put reached all storing nodes and replaced both values there; a node that has seen nothing else
+      // finds one record and, on what it knows, a full slot.
+      expect((yield* late.getRecords(MINUTE)).map((r) => r.publisher)).toEqual([reader.endpointId])
+      expect(yield* publish(late, MINUTE, withPeer)).toEqual({ _tag: "Skipped", seen: 1 })
+    }))
+
+  it.scoped("five records of other nodes stop every writer (the Rust rule), whatever else was seen", () =>
+    Effect.gen(function*() {
+      const sim = yield* network
+      const current = yield* storingNodesOf(sim, MINUTE)
+      for (let i = 0; i < 5; i++) {
+        const w = yield* publisherOf(sim, i)
+        yield* MemoryDht.setReachable(sim.dht, w.endpointId, current.filter((_, k) => k % 5 === i))
+        expect((yield* publish(w, MINUTE, GossipRecordContent.empty))._tag).toBe("Published")
+      }
+      const reader = yield* publisherOf(sim, 5)
+      // Empty records fill nothing by our rule, but they are 5 records: the Rust rule applies.
+      expect(yield* publish(reader, MINUTE, withPeer)).toEqual({ _tag: "Skipped", seen: 5 })
+    }))
+})
