@@ -3,9 +3,9 @@
  * this node's record into a slot unless the cooperative cap says enough nodes already did (behaviour.md §3.2).
  *
  * Unlike the Rust crate, DHT operations are not queued behind one mailbox: a get never waits for an earlier
- * put's retries (Rust's single actor can stall discovery for ~85 s behind a failing put). And the cap is also
- * taken against how many records the DHT has shown it holds per slot (see `publishRecord`), so the puts per
- * slot stay bounded when storing nodes keep one value each.
+ * put's retries (Rust's single actor can stall discovery for ~85 s behind a failing put). And a slot that
+ * already shows a record of a joined node counts as full (see `publishRecord`), so the puts per slot stay
+ * bounded when storing nodes keep one value each.
  */
 import type { Effect } from "effect"
 import type { Crypto } from "./Crypto.js"
@@ -61,10 +61,10 @@ export interface RecordPublisher {
   readonly getRecords: (minute: bigint) => Effect.Effect<ReadonlyArray<DiscoveredRecord>, DhtError>
   /**
    * Write `record` into its minute's slot unless `cached` (or, without it, a fresh `getRecords`) already holds
-   * `maxBootstrapRecords` records of other nodes (the Rust rule), or the slot is full: at the last get it showed
-   * as many records advertising peers (ours included) as min(cap, the most distinct records one get of a recent
-   * slot returned). Storing nodes keep one value per target, so on a DHT that shows one value per slot a second
-   * write only replaces the first; without this rule every node would write on every tick.
+   * `maxBootstrapRecords` records of other nodes (the Rust rule), or the slot is full: the last get of it showed
+   * a record that advertises a peer, ours or another node's. Storing nodes keep one value per target, so a second
+   * write mostly replaces the first instead of adding to it; without this rule every node would write on every
+   * tick.
    */
   readonly publishRecord: (
     record: Record,

@@ -40,10 +40,8 @@ const toDiscovered = (record: Record.Record, minute: bigint): DiscoveredRecord |
 
 interface SlotState extends Keys.Slot {
   readonly cachePrefix: string
-  /** The most distinct valid records (ours included) one get of this slot returned: what the DHT can hold. */
-  mostShown: number
-  /** At the last get: distinct records (ours included) that advertise at least one active peer. */
-  occupied: number
+  /** At the last get: whether it showed a record (ours or another's) that advertises at least one active peer. */
+  holdsJoinedRecord: boolean
 }
 
 export const make = (options: Options): Effect.Effect<RecordPublisher, never, Dht | Crypto> =>
@@ -68,7 +66,7 @@ export const make = (options: Options): Effect.Effect<RecordPublisher, never, Dh
         const salt = Keys.salt(topicHash, minute)
         const encryptionSeed = rotation.derive(topicHash, minute, initialSecretHash)
         const cachePrefix = `${valueKey(topicHash)}|${minute}|${valueKey(encryptionSeed)}|`
-        slot = { minute, signingSeed, publicKey, salt, target: Bep44.target(publicKey, salt), cachePrefix, mostShown: 0, occupied: 0 }
+        slot = { minute, signingSeed, publicKey, salt, target: Bep44.target(publicKey, salt), cachePrefix, holdsJoinedRecord: false }
         slots.set(minute, slot)
         for (const m of slots.keys()) if (slots.size > SLOT_CACHE_MINUTES && m !== minute) slots.delete(m)
       }
@@ -104,28 +102,22 @@ export const make = (options: Options): Effect.Effect<RecordPublisher, never, Dh
           else byPublisher.set(found.publisher, found)
         }
         const others = Array.from(byPublisher.values())
-        const shown = others.length + (own ? 1 : 0)
-        slot.mostShown = Math.max(slot.mostShown, shown)
-        slot.occupied = [...others, ...(own ? [own] : [])].filter((r) => r.activePeers.length > 0).length
+        slot.holdsJoinedRecord = (own?.activePeers.length ?? 0) > 0 || others.some((r) => r.activePeers.length > 0)
         return others
       })
 
     /**
-     * The second half of the cooperative cap (ours; Rust only has the count above). A storing node keeps ONE value
-     * per target, so when every writer reaches the same storing nodes a put REPLACES the record there instead of
-     * adding one: readers keep seeing about one record, the Rust rule "fewer than `cap` visible, so write" holds
-     * forever, and every node writes on every tick (puts per slot grow with the swarm: ~1.7 x N per minute).
-     * So the cap is taken against what the DHT has shown it can hold: the most distinct records (ours included)
-     * one get of a recent slot returned. A slot is full once it shows that many records advertising at least one
-     * peer (records of joined nodes; an empty bootstrap record, ours or not, may still be replaced by one).
+     * The second half of the cooperative cap (ours; Rust only has the count above): a slot that shows a record of a
+     * joined node (one advertising a peer), ours or another's, is full. Why: a storing node keeps ONE value per
+     * target and the seq never changes, so a put into a slot the same storing nodes already hold REPLACES the
+     * record there (or is ignored) instead of adding one. Readers then keep seeing about one record, the Rust rule
+     * "fewer than `cap` visible, so write" holds forever, and every node writes on every tick: ~1.7 x N puts per
+     * slot-minute. Counting against a limit learnt from the distinct records reads return does not hold up either:
+     * with DHT latency, concurrent puts leave storing nodes briefly holding different writers' values, the limit
+     * grows and the writes come back. A record that names no peer (a node still bootstrapping) fills nothing, so
+     * a joined node still replaces it with one that names its neighbours.
      */
-    const slotIsFull = (minute: bigint): boolean => {
-      const slot = slots.get(minute)
-      if (slot === undefined || slot.occupied === 0) return false
-      let capacity = 1
-      for (const s of slots.values()) capacity = Math.max(capacity, s.mostShown)
-      return slot.occupied >= Math.min(options.maxBootstrapRecords, capacity)
-    }
+    const slotIsFull = (minute: bigint): boolean => slots.get(minute)?.holdsJoinedRecord ?? false
 
     const put = (record: Record.Record) =>
       Effect.gen(function*() {
