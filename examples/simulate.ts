@@ -4,8 +4,9 @@
  * memory gossip, and a timeline shows what happens: who joined when, neighbour counts, connected components and the
  * DHT requests per minute, then a summary.
  *
- *   npm run simulate -- [nodes=20] [minutes=5]
+ *   npm run simulate -- [nodes=20] [minutes=5] [dhtLatencyMs=0]
  *
+ * With a DHT latency, each request to the storing nodes takes that long plus up to as much again of jitter.
  * Nothing touches a real network and nothing really waits: minutes of simulated time take seconds.
  */
 import { Bep44, Config, Keys, type Topic } from "@dtt/core"
@@ -26,6 +27,7 @@ const positive = (raw: string | undefined, fallback: number, name: string): numb
 
 const NODES = positive(process.argv[2], 20, "nodes")
 const MINUTES = positive(process.argv[3], 5, "minutes")
+const LATENCY_MS = process.argv[4] === undefined ? 0 : positive(process.argv[4], 0, "dhtLatencyMs")
 /** Nodes start one after another, at most 500 ms apart, all within 20 s. */
 const STAGGER_MS = Math.min(500, Math.floor(20_000 / NODES))
 /** One status line this often. */
@@ -46,13 +48,16 @@ const program = Effect.gen(function*() {
   const world = VT.currentWorld()
   const t0 = world.now()
   const at = () => `t+${pad(seconds(world.now() - t0), 7)}`
-  const sim = yield* SimNetwork.make()
+  const sim = yield* SimNetwork.make(LATENCY_MS > 0 ? { dht: { latency: LATENCY_MS, latencyJitter: LATENCY_MS } } : {})
   const topics: Array<Topic.Topic> = []
   const startedAt: Array<number> = []
   const joinedAt: Array<number | undefined> = []
   let joinsSinceStatus = 0
 
-  console.log(`simulating ${NODES} nodes for ${MINUTES} simulated minutes (default config, memory DHT and gossip)`)
+  console.log(
+    `simulating ${NODES} nodes for ${MINUTES} simulated minutes (default config, memory DHT and gossip` +
+      (LATENCY_MS > 0 ? `, DHT round trip ${LATENCY_MS}-${2 * LATENCY_MS} ms)` : ")")
+  )
   console.log(`nodes start ${STAGGER_MS} ms apart; a status line every ${STATUS_EVERY_MS / 1000} s\n`)
 
   const graph = Effect.gen(function*() {
