@@ -3,9 +3,9 @@
  * are handles; the topic runs while any handle is held and stops completely when the last one goes.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Crypto, Topic } from "@dtt/core"
+import { Crypto, Gossip, Topic } from "@dtt/core"
 import { MemoryDht, MemoryGossip, SimNetwork } from "@dtt/testkit"
-import { Context, Duration, Effect, Exit, Fiber, Layer, Scope } from "effect"
+import { Context, Duration, Effect, Exit, Fiber, Layer, Option, Scope } from "effect"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
 import { advance, advanceUntil, joinOn, nodeContext, SECRET, startNode, TOPIC } from "./support/sim.js"
@@ -152,6 +152,39 @@ describe("Topic lifecycle (behaviour.md §2.7)", () => {
       const before = yield* getsOf(sim, 0)
       yield* advance("1 minute", "1 second")
       expect(yield* getsOf(sim, 0)).toBe(before)
+    }))
+
+  it.scoped("an interruption while the join is still setting the topic up leaves nothing behind", () =>
+    Effect.gen(function*() {
+      const sim = yield* SimNetwork.make()
+      const probe = yield* Probe.make
+      // The gossip handle interrupts the joining fiber when its event stream is picked up: after the
+      // subscription and the topic's scope exist, before the caller holds the `Topic` handle. (The signal is
+      // handled at the joining fiber's next step, as an interruption from another fiber would be.)
+      const interrupting = Layer.effect(
+        Gossip.Gossip,
+        Effect.map(Gossip.Gossip, (gossip): Gossip.GossipService => ({
+          ...gossip,
+          subscribe: (topic, peers) =>
+            Effect.map(gossip.subscribe(topic, peers), (handle) =>
+              Object.defineProperty({ ...handle }, "events", {
+                get: () => {
+                  const self = Option.getOrThrow(Fiber.getCurrentFiber())
+                  self.unsafeInterruptAsFork(self.id())
+                  return handle.events
+                }
+              }))
+        }))
+      )
+      const context = yield* Layer.build(Layer.merge(Layer.provideMerge(interrupting, sim.node(0)), Crypto.layerNode))
+      const fiber = yield* Effect.fork(
+        Effect.scoped(probe.watch(Effect.provide(Topic.joinNoWait(TOPIC, { secret: SECRET }), context)))
+      )
+      const exit = yield* Fiber.await(fiber)
+      expect(Exit.isInterrupted(exit)).toBe(true)
+      expect(subscribed(sim, 0)).toBe(false)
+      expect(yield* probe.liveFibers).toBe(0)
+      expect(probe.pendingTimers()).toBe(0)
     }))
 
   /**

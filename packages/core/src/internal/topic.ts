@@ -48,7 +48,10 @@ const open = (topicId: TopicId, options: JoinOptions) =>
       ...(options.rotation ? { rotation: options.rotation } : {})
     })
 
-    const scope = yield* Scope.make()
+    // The caller's scope holds the topic from the instant its scope exists (acquired uninterruptibly with it), so
+    // an interruption anywhere below, before the `Topic` handle is returned, still closes it.
+    let releaseFromCaller: Effect.Effect<void> | undefined
+    const scope = yield* Effect.acquireRelease(Scope.make(), (s) => releaseFromCaller ?? Scope.close(s, Exit.void))
     const gossip = yield* gossipService.subscribe(topicId.hash, config.bootstrap.initialPeers).pipe(
       Scope.extend(scope),
       Effect.onError(() => Scope.close(scope, Exit.void))
@@ -75,6 +78,7 @@ const open = (topicId: TopicId, options: JoinOptions) =>
         )
       })
     )
+    releaseFromCaller = close
 
     const core: Core = {
       config,
@@ -201,7 +205,7 @@ const open = (topicId: TopicId, options: JoinOptions) =>
       close
     }
     // The `Topic` handle itself lives as long as the caller's scope.
-    yield* Effect.addFinalizer(() => topic.release)
+    releaseFromCaller = topic.release
     return { topic, joined, close } satisfies Opened
   })
 
