@@ -5,8 +5,10 @@
  * Measured from the memory DHT's own counters (one count per get and per put attempt a client makes):
  * - puts per topic-minute: the put attempts into each minute's slot (its BEP44 target). The cooperative cap
  *   (behaviour.md §1.3, §3.2: no put into a slot already showing `maxBootstrapRecords` = 5 records of other
- *   nodes; ours also stops at what the DHT shows it can hold, see RecordPublisher.publishRecord) must keep it
- *   bounded however many nodes run;
+ *   nodes; ours also treats a slot showing a joined node's record as full, see RecordPublisher.publishRecord)
+ *   must keep it bounded however many nodes run. (Without our rule: ~1.7 puts per node per slot, as every put
+ *   replaces the one record the storing nodes hold.) The memory DHT answers at once here; with latency, races
+ *   add puts (PROTOCOL.md, "Cooperative cap", has the figures from `npm run simulate`);
  * - gets per node-minute: behaviour.md §3.9 expects ≈ 3.7 (publisher 60/35 ticks a minute × 1 get, each merge
  *   60/120 ticks × 2 gets).
  */
