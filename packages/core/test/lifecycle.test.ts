@@ -27,8 +27,19 @@ const setup = Effect.gen(function*() {
   const a = yield* joinOn(yield* nodeContext(sim, 0)).pipe(Scope.extend(topicScope))
   const b = yield* startNode(sim, 1)
   yield* advanceUntil(Effect.zipWith(a.isJoined, b.isJoined, (x, y) => x && y), "60 seconds")
-  return { sim, a, topicScope }
+  return { sim, a, b, topicScope }
 })
+
+/** The content of the next `Received` event (skipping neighbour events), within a few simulated seconds. */
+const nextReceived = (receiver: Topic.Receiver) =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.fork(
+      Effect.repeat(receiver.next, { until: (event) => event._tag === "Received" })
+    )
+    yield* advance("2 seconds")
+    const event = yield* Fiber.join(fiber)
+    return event._tag === "Received" ? new TextDecoder().decode(event.content) : event._tag
+  })
 
 const expectRunning = (sim: SimNetwork.SimNetwork, a: Topic.Topic) =>
   Effect.gen(function*() {
@@ -52,15 +63,19 @@ describe("Topic lifecycle (behaviour.md §2.7)", () => {
   for (const how of ["split", "sender/receiver"] as const) {
     it.scoped(`releasing only the Topic keeps it running; releasing the ${how} handles too stops it`, () =>
       Effect.gen(function*() {
-        const { a, sim, topicScope } = yield* setup
+        const { a, b, sim, topicScope } = yield* setup
         const handleScope = yield* Scope.make()
         const [sender, receiver] = how === "split"
           ? yield* a.split.pipe(Scope.extend(handleScope))
           : yield* Effect.all([a.sender, a.receiver]).pipe(Scope.extend(handleScope))
         yield* Scope.close(topicScope, Exit.void)
         yield* expectRunning(sim, a)
-        // Still usable: the sender works, the receiver still gets events.
-        yield* sender.broadcast(new Uint8Array([1]))
+        // Still usable both ways: the sender reaches b, the receiver gets b's messages.
+        const [bSender, bReceiver] = yield* b.split
+        yield* sender.broadcast(new TextEncoder().encode("from a"))
+        expect(yield* nextReceived(bReceiver)).toBe("from a")
+        yield* bSender.broadcast(new TextEncoder().encode("from b"))
+        expect(yield* nextReceived(receiver)).toBe("from b")
         yield* Scope.close(handleScope, Exit.void)
         yield* expectStopped(sim, a, receiver)
         expect((yield* Effect.flip(sender.broadcast(new Uint8Array([2]))))._tag).toBe("TopicClosed")
