@@ -92,18 +92,20 @@ export const make = (options: Options): Effect.Effect<RecordPublisher, never, Dh
         stats.gets++
         const items = yield* dht.getMutable(slot.publicKey, slot.salt).pipe(Effect.tapError(() => Effect.sync(() => stats.failedGets++)))
         const byPublisher = new Map<string, DiscoveredRecord>()
-        let own: DiscoveredRecord | undefined
+        // Any valid record naming a peer, ours included and before de-duplication (a publisher may show up with
+        // its bootstrap record on some storing nodes and a later one on others).
+        let joinedRecordSeen = false
         for (const item of items) {
           const record = yield* openValue(item.value, minute)
           if (record === null) continue
           const found = toDiscovered(record, minute)
-          if (found === undefined || byPublisher.has(found.publisher)) continue
-          if (found.publisher === endpointId) own ??= found
-          else byPublisher.set(found.publisher, found)
+          if (found === undefined) continue
+          if (found.activePeers.length > 0) joinedRecordSeen = true
+          if (found.publisher === endpointId || byPublisher.has(found.publisher)) continue
+          byPublisher.set(found.publisher, found)
         }
-        const others = Array.from(byPublisher.values())
-        slot.holdsJoinedRecord = (own?.activePeers.length ?? 0) > 0 || others.some((r) => r.activePeers.length > 0)
-        return others
+        slot.holdsJoinedRecord = joinedRecordSeen
+        return Array.from(byPublisher.values())
       })
 
     /**
