@@ -157,6 +157,26 @@ describe("bubble merge (behaviour.md §3.5)", () => {
       }
     })), 60_000)
 
+  it("the peers a record advertises are candidates too, not only its publisher", () =>
+    VT.run(Effect.gen(function*() {
+      // Only node 2 ever writes after the pairs formed; node 3 never writes at all (it found 2 through 2's
+      // start-up record). So the only way 0 and 1 can learn node 3 is as an active peer in 2's records.
+      const { mark, nodes } = yield* twoPairs((i) =>
+        Config.decodeSync({
+          merge: noOverlapMerge,
+          publisher: { enabled: i === 2 },
+          bootstrap: { publishRecordOnStartup: i !== 3 }
+        })
+      )
+      const ids = nodes.map((n) => n.topic.endpointId)
+      yield* Effect.sleep(Math.max(...nodes.map((n) => n.joinedAt)) + 30_100 - (yield* Clock.currentTimeMillis))
+      const calls = nodes.slice(0, 2).flatMap((n) => callsSince(n, mark))
+      expect(calls.length).toBeGreaterThan(0)
+      for (const call of calls) for (const peer of call.peers) expect([ids[2], ids[3]]).toContain(peer)
+      expect(calls.some((call) => call.peers.includes(ids[3]!))).toBe(true)
+      expect(yield* componentCount(nodes)).toBe(1)
+    })), 60_000)
+
   it("with minNeighbors neighbours already, it never joins anyone", () =>
     VT.run(Effect.gen(function*() {
       const config = Config.decodeSync({ merge: { ...noOverlapMerge, bubble: { minNeighbors: 1 } } })
