@@ -126,6 +126,11 @@ export type TimeoutConfig = typeof TimeoutConfig.Type
 const ConfigFields = Schema.Struct({
   bootstrap: Schema.optionalWith(BootstrapConfig, { default: () => Schema.decodeSync(BootstrapConfig)({}) }),
   publisher: Schema.optionalWith(PublisherConfig, { default: () => Schema.decodeSync(PublisherConfig)({}) }),
+  /**
+   * The policy of the node's `Dht` service. A `Topic` uses the `Dht` it is given and does not rebuild it (one
+   * service serves every topic of a node), so this takes effect where the layer is built, e.g.
+   * `DhtMainline.layer({ dht: config.dht })` or `Dht.make(transport, config.dht)`.
+   */
   dht: Schema.optionalWith(DhtConfig, { default: () => Schema.decodeSync(DhtConfig)({}) }),
   merge: Schema.optionalWith(MergeConfig, { default: () => Schema.decodeSync(MergeConfig)({}) }),
   /** Read by nothing, exactly as in Rust 0.3.5 (spec §3.8); kept so configs written for Rust carry over. */
