@@ -1,0 +1,169 @@
+/**
+ * A node: one identity, one DHT client, one gossip endpoint, shared by every topic it joins. It owns an Effect
+ * runtime whose scope holds all of that; `close()` leaves its topics and then releases sockets, timers and
+ * fibers, so nothing keeps the process alive afterwards.
+ */
+import { Crypto, NodeIdentity, Topic as CoreTopic } from "@dtt/core"
+import { DhtMainline } from "@dtt/dht-mainline"
+import { AddressLookup, GossipIroh } from "@dtt/gossip-iroh"
+import { Duration, Effect, Exit, Layer, ManagedRuntime, Scope } from "effect"
+import { TopicTrackerError } from "./Errors.js"
+import { type ResolvedNodeOptions, resolveJoin, resolveNodeOptions } from "./internal/options.js"
+import { NODE_CLOSED, toError } from "./internal/run.js"
+import type { JoinOptions, NodeOptions } from "./Options.js"
+import { type Topic, TopicHandle } from "./Topic.js"
+
+export interface Node extends AsyncDisposable {
+  /** This node's iroh endpoint id: its Ed25519 public key as 64 hex characters. */
+  readonly endpointId: string
+  /**
+   * Join a topic by name (or by its 32-byte id) with the shared secret. By default resolves once a peer has
+   * been found; see `JoinOptions`.
+   */
+  joinTopic(topic: string | Uint8Array, secret: string | Uint8Array, options?: JoinOptions): Promise<Topic>
+  /** The topics joined and not yet closed. */
+  topics(): ReadonlyArray<Topic>
+  isClosed(): boolean
+  /** Close every topic, then the gossip endpoint and the DHT client. Idempotent. */
+  close(): Promise<void>
+}
+
+type Services = NodeIdentity.NodeIdentity | Crypto.Crypto | CoreTopic.Requirements
+
+/** Identity, crypto, a DHT client, and gossip whose peers are dialled by id through their records on the DHT. */
+const nodeLayer = (options: ResolvedNodeOptions): Layer.Layer<Services, unknown> => {
+  const base = Layer.mergeAll(
+    Crypto.layerNode,
+    Layer.succeed(NodeIdentity.NodeIdentity, options.identity),
+    DhtMainline.layer(options.dht).pipe(Layer.provide(Crypto.layerNode))
+  )
+  const gossip = Layer.unwrapScoped(
+    Effect.map(AddressLookup.dht({ addresses: options.gossip.publishAddresses }), (lookup) =>
+      GossipIroh.layer({
+        bindAddr: options.gossip.bindAddress,
+        preset: options.gossip.preset,
+        relay: options.gossip.relay,
+        lookups: [lookup]
+      })
+    )
+  )
+  return Layer.provideMerge(gossip, base)
+}
+
+class NodeHandle implements Node {
+  readonly endpointId: string
+  readonly #runtime: ManagedRuntime.ManagedRuntime<Services, unknown>
+  readonly #options: ResolvedNodeOptions
+  readonly #topics = new Set<TopicHandle>()
+  /** Aborted on close: interrupts joins still in flight. */
+  readonly #abort = new AbortController()
+  readonly #pending = new Set<Promise<unknown>>()
+  #closing: Promise<void> | undefined
+
+  constructor(runtime: ManagedRuntime.ManagedRuntime<Services, unknown>, options: ResolvedNodeOptions) {
+    this.#runtime = runtime
+    this.#options = options
+    this.endpointId = options.identity.endpointId
+  }
+
+  joinTopic(
+    topic: string | Uint8Array,
+    secret: string | Uint8Array,
+    options?: JoinOptions,
+    onClosed?: () => Promise<void>
+  ): Promise<Topic> {
+    const join = this.#join(topic, secret, options, onClosed)
+    this.#pending.add(join)
+    void join.catch(() => undefined).finally(() => this.#pending.delete(join))
+    return join
+  }
+
+  async #join(
+    topicInput: unknown,
+    secretInput: unknown,
+    optionsInput: unknown,
+    onClosed?: () => Promise<void>
+  ): Promise<Topic> {
+    const join = resolveJoin(topicInput, secretInput, optionsInput)
+    if (this.isClosed()) throw new TopicTrackerError(NODE_CLOSED.tag, NODE_CLOSED.message)
+    const scope = Effect.runSync(Scope.make())
+    const joinOptions: CoreTopic.JoinOptions = {
+      secret: join.secret,
+      config: this.#options.config,
+      ...(join.timeoutMs === undefined ? {} : { timeout: Duration.millis(join.timeoutMs) }),
+      ...(join.rotation === undefined ? {} : { rotation: join.rotation })
+    }
+    const joining = (join.wait ? CoreTopic.join : CoreTopic.joinNoWait)(join.topicId, joinOptions)
+    const exit = await this.#runtime.runPromiseExit(Scope.extend(joining, scope), { signal: this.#abort.signal })
+    if (Exit.isFailure(exit)) {
+      await Effect.runPromise(Scope.close(scope, Exit.void))
+      throw toError(exit.cause, NODE_CLOSED)
+    }
+    const handle: TopicHandle = new TopicHandle(exit.value, scope, async () => {
+      this.#topics.delete(handle)
+      await onClosed?.()
+    })
+    this.#topics.add(handle)
+    return handle
+  }
+
+  topics(): ReadonlyArray<Topic> {
+    return [...this.#topics]
+  }
+
+  isClosed(): boolean {
+    return this.#closing !== undefined
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#abort.abort()
+      await Promise.allSettled([...this.#pending])
+      // Not `close()`: a topic's own close hook may be closing this node (module-level `joinTopic`).
+      await Promise.allSettled([...this.#topics].map((topic) => topic.leave()))
+      await this.#runtime.dispose()
+    })()
+    return this.#closing
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+}
+
+/**
+ * Start a node: bind the DHT socket and the gossip endpoint. Rejects with `InvalidArgument`/`InvalidConfig`
+ * for bad options, or with the tag of whatever failed to start (e.g. `EndpointBindError`).
+ */
+export const createNode = async (options?: NodeOptions): Promise<Node> => {
+  const resolved = resolveNodeOptions(options)
+  const runtime = ManagedRuntime.make(nodeLayer(resolved))
+  const built = await runtime.runPromiseExit(Effect.void)
+  if (Exit.isFailure(built)) {
+    await runtime.dispose()
+    throw toError(built.cause, NODE_CLOSED)
+  }
+  return new NodeHandle(runtime, resolved)
+}
+
+/**
+ * Start a node and join one topic with it: the shortest way in. Closing the returned topic closes its node.
+ * `options` takes both the node's and the join's options.
+ */
+export const joinTopic = async (
+  topic: string | Uint8Array,
+  secret: string | Uint8Array,
+  options?: NodeOptions & JoinOptions
+): Promise<Topic> => {
+  const { wait, timeoutMs, rotation, ...nodeOptions } = options ?? {}
+  // Check the join arguments before binding any socket.
+  resolveJoin(topic, secret, { wait, timeoutMs, rotation })
+  const node = (await createNode(nodeOptions)) as NodeHandle
+  try {
+    // No loop: `node.close` leaves its topics with `leave`, which does not run this hook.
+    return await node.joinTopic(topic, secret, { wait, timeoutMs, rotation }, () => node.close())
+  } catch (error) {
+    await node.close()
+    throw error
+  }
+}
