@@ -104,6 +104,11 @@ class NodeHandle implements Node {
       await onClosed?.()
     })
     this.#topics.add(handle)
+    if (this.isClosed()) {
+      // The node started closing while the join was finishing: it may already have closed its other topics.
+      await handle.leave()
+      throw new TopicTrackerError(NODE_CLOSED.tag, NODE_CLOSED.message)
+    }
     return handle
   }
 

@@ -108,7 +108,7 @@ export class TopicHandle implements Topic {
     this.endpointId = topic.endpointId
     this.#sender = runSync(Scope.extend(topic.sender, scope))
     // The topic can also close by itself (discovery timed out, gossip shut down): tidy up then too.
-    void Effect.runPromise(topic.awaitClosed).then(() => this.close())
+    void Effect.runPromise(topic.awaitClosed).then(() => this.close()).catch(() => undefined)
   }
 
   broadcast(content: Uint8Array | string): Promise<void> {
