@@ -66,11 +66,16 @@ class NodeHandle implements Node {
     this.endpointId = options.identity.endpointId
   }
 
-  joinTopic(
-    topic: string | Uint8Array,
-    secret: string | Uint8Array,
-    options?: JoinOptions,
-    onClosed?: () => Promise<void>
+  joinTopic(topic: string | Uint8Array, secret: string | Uint8Array, options?: JoinOptions): Promise<Topic> {
+    return this.joinWithCloseHook(topic, secret, options, undefined)
+  }
+
+  /** @internal `joinTopic`, running `onClosed` after the topic has closed (module-level `joinTopic` closes the node). */
+  joinWithCloseHook(
+    topic: unknown,
+    secret: unknown,
+    options: unknown,
+    onClosed: (() => Promise<void>) | undefined
   ): Promise<Topic> {
     const join = this.#join(topic, secret, options, onClosed)
     this.#pending.add(join)
@@ -166,7 +171,7 @@ export const joinTopic = async (
   const node = (await createNode(nodeOptions)) as NodeHandle
   try {
     // No loop: `node.close` leaves its topics with `leave`, which does not run this hook.
-    return await node.joinTopic(topic, secret, { wait, timeoutMs, rotation }, () => node.close())
+    return await node.joinWithCloseHook(topic, secret, { wait, timeoutMs, rotation }, () => node.close())
   } catch (error) {
     await node.close()
     throw error

@@ -61,15 +61,20 @@ const toBytes = (content: unknown): Uint8Array => {
   throw invalidArgument(`content must be a Uint8Array or a string, got ${content === null ? "null" : typeof content}`)
 }
 
+/**
+ * Every reader gets its own copy of a message's bytes: the topic hands the same array to all of them, and one
+ * reader writing into it must not change what another reads.
+ */
+const toMessage = (event: CoreTopic.TopicEvent & { readonly _tag: "Received" }): Message => ({
+  content: event.content.slice(),
+  deliveredFrom: event.deliveredFrom,
+  scope: event.scope._tag === "Neighbors" ? "neighbors" : "swarm"
+})
+
 const toTopicEvent = (event: CoreTopic.TopicEvent): TopicEvent => {
   switch (event._tag) {
     case "Received":
-      return {
-        type: "message",
-        content: event.content,
-        deliveredFrom: event.deliveredFrom,
-        scope: event.scope._tag === "Neighbors" ? "neighbors" : "swarm"
-      }
+      return { type: "message", ...toMessage(event) }
     case "NeighborUp":
       return { type: "neighborUp", peer: event.peer }
     case "NeighborDown":
@@ -79,14 +84,8 @@ const toTopicEvent = (event: CoreTopic.TopicEvent): TopicEvent => {
   }
 }
 
-const toMessage = (event: CoreTopic.TopicEvent): Message | undefined =>
-  event._tag === "Received"
-    ? {
-      content: event.content,
-      deliveredFrom: event.deliveredFrom,
-      scope: event.scope._tag === "Neighbors" ? "neighbors" : "swarm"
-    }
-    : undefined
+const messageOnly = (event: CoreTopic.TopicEvent): Message | undefined =>
+  event._tag === "Received" ? toMessage(event) : undefined
 
 /** @internal built by `Node.joinTopic`. */
 export class TopicHandle implements Topic {
@@ -137,11 +136,12 @@ export class TopicHandle implements Topic {
   }
 
   lastMessageHashes(): ReadonlyArray<Uint8Array> {
-    return runSync(this.#topic.lastMessageHashes)
+    // Copies: the topic's merge actor compares these very arrays.
+    return runSync(this.#topic.lastMessageHashes).map((hash) => hash.slice())
   }
 
   messages(): AsyncIterableIterator<Message> {
-    return new ReceiverIterator(this.#topic, this.#scope, toMessage)
+    return new ReceiverIterator(this.#topic, this.#scope, messageOnly)
   }
 
   events(): AsyncIterableIterator<TopicEvent> {

@@ -49,6 +49,12 @@ describe("two nodes on a loopback DHT", () => {
       expect(text(n1!.content)).toBe("to neighbours")
       expect(n1!.scope).toBe("neighbors")
       expect(text(n2!.content)).toBe("to neighbours")
+      // Each reader has its own bytes, and the hashes handed out are copies.
+      n1!.content.fill(0)
+      expect(text(n2!.content)).toBe("to neighbours")
+      const hashes = tb.lastMessageHashes()
+      hashes[0]!.fill(0)
+      expect(tb.lastMessageHashes()[0]).not.toEqual(hashes[0])
       // b received two messages: their hashes are remembered, oldest first; a's own sends are not in a's list.
       expect(tb.lastMessageHashes()).toHaveLength(2)
       expect(ta.lastMessageHashes()).toHaveLength(1)
