@@ -66,6 +66,28 @@ describe("lifecycle", () => {
     expect(error).toMatchObject({ _tag: "NodeClosed", message: "the node was closed" })
   })
 
+  it("wait: false with a timeout: the topic closes by itself when nobody is found, and a standalone node with it", async () => {
+    await settle()
+    const before = activeResources()
+    const node = await createNode(loopbackOptions(dht))
+    const topic = await node.joinTopic("promise-alone", "secret", { wait: false, timeoutMs: 1_500 })
+    expect(topic.isClosed()).toBe(false)
+    const reader = topic.events()
+    await expect(topic.joined()).rejects.toMatchObject({ _tag: "TopicClosed" })
+    expect(await reader.next()).toEqual({ done: true, value: undefined })
+    await settle()
+    expect(node.topics()).toEqual([])
+    await node.close()
+
+    const standalone = await joinTopic("promise-alone", "secret", { ...loopbackOptions(dht), wait: false, timeoutMs: 1_500 })
+    await expect(standalone.joined()).rejects.toMatchObject({ _tag: "TopicClosed" })
+    // Its node closes with it, without being asked (the gossip endpoint takes about a second to shut down).
+    const deadline = Date.now() + 5_000
+    while (JSON.stringify(activeResources()) !== JSON.stringify(before) && Date.now() < deadline) await settle()
+    expect(activeResources()).toEqual(before)
+    await standalone.close() // idempotent
+  })
+
   it("module-level joinTopic: closing the topic closes its node", async () => {
     await settle()
     const before = activeResources()
