@@ -6,7 +6,7 @@
  * implementation has: our dialable address (and ticket), feeding peers' addresses into the address book, and
  * driver statistics.
  */
-import { Context, Effect, Layer, Random, type Scope } from "effect"
+import { Context, Duration, Effect, Layer, Random, type Scope } from "effect"
 import { EndpointId, Gossip, NodeIdentity } from "@dtt/core"
 import type { AddressLookup } from "./AddressLookup.js"
 import * as Driver from "./net/driver.js"
@@ -43,6 +43,11 @@ export interface GossipIrohOptions {
   readonly dialTimeout?: number
   /** Events one subscriber may fall behind before it sees `Lagged` (iroh-gossip: 2048). */
   readonly subscriptionCapacity?: number
+  /**
+   * Milliseconds after which a connection neither side uses any more is closed (default 5000). iroh-gossip keeps
+   * them open until the peer goes away.
+   */
+  readonly idleConnectionTimeout?: number
 }
 
 export interface GossipIrohService extends Gossip.GossipService {
@@ -97,7 +102,10 @@ export const make = (
     const driver = yield* Driver.make(endpoint, protocol, {
       ...Driver.defaultDriverOptions,
       maxMessageSize: config.maxMessageSize,
-      lookups: options.lookups ?? []
+      lookups: options.lookups ?? [],
+      ...(options.idleConnectionTimeout === undefined
+        ? {}
+        : { idleConnectionTimeout: Duration.millis(options.idleConnectionTimeout) })
     })
     const capacity = options.subscriptionCapacity ?? 2048
     const maxContent = maxContentSize(config.maxMessageSize, "Swarm")

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Scope, Exit } from "effect"
-import { collect, eventually, introduce, spawnNode, text, topicOf } from "./netHelpers.js"
+import { collect, eventually, eventuallyEffect, introduce, spawnNode, text, topicOf } from "./netHelpers.js"
 
 describe("GossipIroh on real loopback endpoints", () => {
   it.live("3 nodes: chain join, a broadcast reaches both others", () =>
@@ -25,6 +25,59 @@ describe("GossipIroh on real loopback endpoints", () => {
       expect([...c3.received].sort()).toEqual(["hi0", "hi1"])
       yield* Scope.close(subs, Exit.void)
       yield* Effect.all([n1.kill, n2.kill, n3.kill], { concurrency: "unbounded" })
+    })
+  )
+})
+
+describe("connections nobody uses any more", () => {
+  it.live("are closed on both sides once a peer left the topic; the peer still sees NeighborDown first", () =>
+    Effect.gen(function* () {
+      const options = { idleConnectionTimeout: 300 }
+      const [a, b] = yield* Effect.all([spawnNode(options), spawnNode(options)])
+      yield* introduce(b, a)
+      const topic = topicOf("linger")
+      const subs = yield* Scope.make()
+      const ta = yield* a.service.subscribe(topic, []).pipe(Scope.extend(subs))
+      const ca = yield* collect(ta, subs)
+      const scopeB = yield* Scope.make()
+      const tb = yield* b.service.subscribe(topic, [a.id]).pipe(Scope.extend(scopeB))
+      yield* tb.joined
+      yield* ta.joined
+      // Neighbours: the connection is in use and stays open well past the idle timeout.
+      yield* Effect.sleep("1 second")
+      expect(yield* a.service.openConnections).toBeGreaterThan(0)
+      expect(a.service.stats.idleConnectionsClosed + b.service.stats.idleConnectionsClosed).toBe(0)
+      yield* Scope.close(scopeB, Exit.void)
+      yield* eventually("a sees b down", () => ca.events.some((e) => e._tag === "NeighborDown" && e.peer === b.id))
+      yield* eventuallyEffect(
+        "both sides closed the unused connection",
+        Effect.map(Effect.all([a.service.openConnections, b.service.openConnections]), ([x, y]) => x === 0 && y === 0),
+        "5 seconds"
+      )
+      yield* Scope.close(subs, Exit.void)
+      yield* Effect.all([a.kill, b.kill], { concurrency: "unbounded" })
+    })
+  )
+})
+
+describe("leaving a topic while a join is in flight", () => {
+  it.live("the contact that accepted the join hears Disconnect once its Neighbor reaches the leaver", () =>
+    Effect.gen(function* () {
+      const [a, b] = yield* Effect.all([spawnNode(), spawnNode()])
+      yield* introduce(b, a)
+      const topic = topicOf("left-early")
+      const subs = yield* Scope.make()
+      const ta = yield* a.service.subscribe(topic, []).pipe(Scope.extend(subs))
+      const ca = yield* collect(ta, subs)
+      // b sends Join and leaves before any answer: its active view is empty, so Quit tells nobody.
+      const scopeB = yield* Scope.make()
+      yield* b.service.subscribe(topic, [a.id]).pipe(Scope.extend(scopeB))
+      yield* Scope.close(scopeB, Exit.void)
+      yield* eventually("a accepted b's join", () => ca.events.some((e) => e._tag === "NeighborUp" && e.peer === b.id))
+      yield* eventually("a dropped b again", () => ca.events.some((e) => e._tag === "NeighborDown" && e.peer === b.id), "5 seconds")
+      expect(yield* ta.neighbors).toEqual([])
+      yield* Scope.close(subs, Exit.void)
+      yield* Effect.all([a.kill, b.kill], { concurrency: "unbounded" })
     })
   )
 })

@@ -55,6 +55,8 @@ export interface PeerConnection {
   readonly close: (reason: string) => Effect.Effect<void>
   /** Open receive streams right now (used to decide when a lingering connection is idle). */
   readonly openReceiveStreams: () => number
+  /** False once sending stopped (`endSending`, a write error, or the connection closed). */
+  readonly isSending: () => boolean
   readonly closed: Effect.Effect<string>
 }
 
@@ -284,6 +286,7 @@ export const start = (
       endSending: Effect.zipRight(stopSending, Deferred.await(sendDone)),
       close: (reason) => closeRaw(reason),
       openReceiveStreams: () => receiving,
+      isSending: () => sending,
       closed: Deferred.await(closedSignal)
     }
 

@@ -8,13 +8,15 @@
  * the send path; older ones keep receiving until they close). Local deviations from Rust, invisible on the wire:
  * a failed dial drops the pending queue (Rust keeps it and never re-dials, PR #159); send queues report overload
  * instead of blocking the actor; a dial to an id with no known address fails at once when the endpoint cannot
- * look ids up by itself.
+ * look ids up by itself; connections neither side uses any more are closed (`reapIdleConnections`); a peer that
+ * still talks to us on a topic we just left is told `Disconnect` (`answerLeftTopic`).
  */
 import { Clock, Deferred, Duration, Effect, Either, Option, Queue, Schedule, type Scope } from "effect"
 import type { EndpointId as Id } from "@dtt/core"
 import { AddressBook } from "../AddressBook.js"
 import type { AddressLookup } from "../AddressLookup.js"
 import type { Command, Event, InEvent, OutEvent, TopicId } from "../proto/events.js"
+import type { TopicMessage } from "../wire/messages.js"
 import { decodeAddrInfo, encodeAddrInfo, encodeMessageFrame, formatSocketAddr, parseSocketAddr } from "../wire/index.js"
 import type { SocketAddr } from "../wire/socketAddr.js"
 import * as Connection from "./connection.js"
@@ -50,6 +52,12 @@ export interface DriverOptions {
   readonly addrPollInterval: Duration.DurationInput
   /** Shutdown: how long we wait for queued frames (the Disconnects) to reach peers before closing. */
   readonly shutdownGrace: Duration.DurationInput
+  /**
+   * A connection nobody uses any more (we do not send on it and the peer has finished every stream it opened on
+   * it) is closed after being found idle this long. iroh-gossip never closes such connections (they linger until
+   * the peer goes away); see `reapIdleConnections`.
+   */
+  readonly idleConnectionTimeout: Duration.DurationInput
 }
 
 export const defaultDriverOptions: DriverOptions = {
@@ -60,7 +68,8 @@ export const defaultDriverOptions: DriverOptions = {
   lookups: [],
   lookupTimeout: Duration.seconds(10),
   addrPollInterval: Duration.seconds(5),
-  shutdownGrace: Duration.seconds(2)
+  shutdownGrace: Duration.seconds(2),
+  idleConnectionTimeout: Duration.seconds(5)
 }
 
 type Message =
@@ -77,6 +86,7 @@ type Message =
     }
   | { readonly _tag: "Unsubscribe"; readonly topic: TopicId; readonly subscriber: Subscriber }
   | { readonly _tag: "OwnAddr"; readonly addr: DialAddr }
+  | { readonly _tag: "ReapIdle" }
   | { readonly _tag: "Shutdown"; readonly done: Deferred.Deferred<Effect.Effect<void>> }
 
 type PeerState =
@@ -95,6 +105,8 @@ export interface DriverStats {
   dialsFailed: number
   connectionsOpened: number
   connectionsClosed: number
+  /** Connections we closed because neither side used them any more. */
+  idleConnectionsClosed: number
   framesDropped: number
   /** Frames handed to a connection's send queue. */
   framesQueued: number
@@ -128,6 +140,15 @@ export interface Driver {
   readonly openConnections: () => number
 }
 
+/** How long we answer stale traffic on a topic we left, for how many topics, and how many peers per topic. */
+const LEFT_TOPIC_MEMORY = 60_000
+const LEFT_TOPICS_MAX = 64
+const LEFT_TOPIC_MAX_ANSWERS = 64
+
+const LEFT_TOPIC_DISCONNECT = Either.getOrThrow(
+  encodeMessageFrame({ _tag: "Swarm", message: { _tag: "Disconnect", alive: false, respond: false } }, 512)
+)
+
 const toAddrStrings = (list: ReadonlyArray<SocketAddr>) => list.map(formatSocketAddr)
 
 /** Our addresses as the PeerData iroh-gossip peers expect (postcard `AddrInfo`). */
@@ -153,12 +174,17 @@ export const make = (
     const pendingDials = new Set<EndpointId>()
     // Strong references to every live connection (napi closes collected ones).
     const connections = new Set<Connection.PeerConnection>()
+    /** Topics we left recently, and the peers we already told so (see `answerLeftTopic`). */
+    const leftTopics = new Map<TopicId, { readonly until: number; readonly answered: Set<EndpointId> }>()
+    /** When a connection was first found unused (see `reapIdleConnections`). */
+    const idleSince = new Map<Connection.PeerConnection, number>()
     const topics = new Map<TopicId, TopicEntry>()
     const stats: DriverStats = {
       dialsStarted: 0,
       dialsFailed: 0,
       connectionsOpened: 0,
       connectionsClosed: 0,
+      idleConnectionsClosed: 0,
       framesDropped: 0,
       framesQueued: 0,
       framesIn: 0,
@@ -329,6 +355,59 @@ export const make = (
         }
       })
 
+    /**
+     * Closes connections that neither side uses any more: not a peer's send path here, our send side ended, and
+     * the peer has finished every stream it opened on it (it dropped us too, or replaced the connection). Without
+     * this, every eviction and re-dial leaves a connection behind that QUIC keep-alives hold open for as long as
+     * both nodes run (iroh-gossip has the same leak, upstream #155). The close reason is Rust's.
+     *
+     * A peer that still counts us as a neighbour always has an open stream to us, except after the HyParView race
+     * where it re-adds us from a crossing Neighbor reply after sending us Disconnect (it then sends nothing more);
+     * closing tells that peer we are gone, which removes the one-sided neighbour the race left behind.
+     */
+    const reapIdleConnections = Effect.gen(function* () {
+      const t = yield* now
+      const timeout = Duration.toMillis(options.idleConnectionTimeout)
+      for (const conn of connections) {
+        const entry = peers.get(conn.remote)
+        const inUse =
+          (entry?._tag === "Active" && entry.conn === conn) || conn.isSending() || conn.openReceiveStreams() > 0
+        if (inUse) {
+          idleSince.delete(conn)
+          continue
+        }
+        const since = idleSince.get(conn)
+        if (since === undefined) idleSince.set(conn, t)
+        else if (t - since >= timeout) {
+          idleSince.delete(conn)
+          stats.idleConnectionsClosed++
+          yield* conn.close("close from disconnect")
+        }
+      }
+    })
+
+    /**
+     * Quit tells only the active view. A peer that accepted our Join a moment before we left (its Neighbor reply
+     * was still in flight) never hears it and keeps us as a neighbour for as long as the connection lives; Rust
+     * iroh-gossip ignores messages for unknown topics and has the same race. So when such a peer talks to us on a
+     * topic we left within `LEFT_TOPIC_MEMORY`, we answer once with what Quit would have sent it:
+     * `Disconnect{alive: false}` (handled by any iroh-gossip peer as a neighbour leaving).
+     */
+    const answerLeftTopic = (from: EndpointId, topic: TopicId, message: TopicMessage) =>
+      Effect.gen(function* () {
+        if (topics.has(topic)) return
+        const left = leftTopics.get(topic)
+        if (left === undefined) return
+        if (left.until <= (yield* now)) {
+          leftTopics.delete(topic)
+          return
+        }
+        if (message._tag === "Swarm" && message.message._tag === "Disconnect") return
+        if (left.answered.has(from) || left.answered.size >= LEFT_TOPIC_MAX_ANSWERS) return
+        left.answered.add(from)
+        yield* sendFrame(from, { topic, frame: LEFT_TOPIC_DISCONNECT, closesStream: true })
+      })
+
     // ------------------------------------------------------------------------------------------------------------
     // the actor
 
@@ -336,7 +415,10 @@ export const make = (
       Effect.gen(function* () {
         switch (m._tag) {
           case "Proto":
-            if (m.event._tag === "RecvMessage") stats.framesIn++
+            if (m.event._tag === "RecvMessage") {
+              stats.framesIn++
+              if (running) yield* answerLeftTopic(m.event.from, m.event.topic, m.event.message)
+            }
             if (running) yield* feed(m.event)
             else if (m.event._tag === "Command") yield* feed(m.event) // the Quits of the shutdown
             return
@@ -377,6 +459,7 @@ export const make = (
           }
           case "ConnClosed": {
             connections.delete(m.conn)
+            idleSince.delete(m.conn)
             stats.connectionsClosed++
             const entry = peers.get(m.conn.remote)
             if (entry?._tag === "Active") {
@@ -401,6 +484,7 @@ export const make = (
               topics.set(m.topic, entry)
             }
             entry.subscribers.add(m.subscriber)
+            leftTopics.delete(m.topic)
             // A late subscriber first learns the current neighbours (as in Rust).
             for (const peer of entry.neighbors) m.subscriber.offer({ _tag: "NeighborUp", peer })
             yield* Deferred.succeed(m.done, undefined)
@@ -415,8 +499,13 @@ export const make = (
             topics.delete(m.topic)
             for (const w of entry.joinWaiters) yield* Deferred.fail(w, undefined)
             yield* feed({ _tag: "Command", topic: m.topic, command: { _tag: "Quit" } })
+            if (leftTopics.size >= LEFT_TOPICS_MAX) leftTopics.delete(leftTopics.keys().next().value!)
+            leftTopics.set(m.topic, { until: (yield* now) + LEFT_TOPIC_MEMORY, answered: new Set() })
             return
           }
+          case "ReapIdle":
+            if (running) yield* reapIdleConnections
+            return
           case "OwnAddr": {
             if (!running) return
             yield* feed({ _tag: "UpdatePeerData", data: encodeOwnPeerData(m.addr) })
@@ -484,6 +573,12 @@ export const make = (
         return post({ _tag: "OwnAddr", addr })
       }),
       Effect.repeat(Schedule.spaced(options.addrPollInterval)),
+      Effect.forkScoped
+    )
+
+    // Idle connections are looked at twice per timeout, so one is closed between 1x and 1.5x the timeout.
+    yield* post({ _tag: "ReapIdle" }).pipe(
+      Effect.repeat(Schedule.spaced(Duration.millis(Duration.toMillis(options.idleConnectionTimeout) / 2))),
       Effect.forkScoped
     )
 
