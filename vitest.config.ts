@@ -20,7 +20,7 @@ export default defineConfig({
   },
   ssr: { resolve: { conditions: ["source"] } },
   test: {
-    projects: [pkg("core"), pkg("testkit"), pkg("dht-mainline"), pkg("gossip-iroh"), pkg("promise")],
+    projects: [pkg("core"), pkg("testkit"), pkg("dht-mainline"), pkg("gossip-iroh"), pkg("promise"), pkg("cli")],
     // The JSON report feeds the `N passed, N failed` line of .ci/run.
     reporters: ["default", ["json", { outputFile: ".vitest-results.json" }]],
     testTimeout: 30_000,

@@ -1,0 +1,70 @@
+/**
+ * One real node, as every command runs it: its identity, node:crypto, a mainline DHT client (public routers or a
+ * private testbed), and iroh-gossip whose peers are dialled by bare endpoint id, their addresses found as pkarr
+ * records on that same DHT. The DHT client is wrapped to count requests, so the commands can show what the node
+ * costs the DHT.
+ */
+import { Crypto, Dht, type Gossip, NodeIdentity } from "@dtt/core"
+import { DhtMainline } from "@dtt/dht-mainline"
+import { AddressLookup, GossipIroh } from "@dtt/gossip-iroh"
+import { Data, Effect, Layer } from "effect"
+
+/** DHT requests of one node. Topic records live under a salt (the minute slot); pkarr address records have none. */
+export interface DhtCounters {
+  recordGets: number
+  recordPuts: number
+  addressGets: number
+  addressPuts: number
+  failed: number
+}
+
+export const makeCounters = (): DhtCounters => ({ recordGets: 0, recordPuts: 0, addressGets: 0, addressPuts: 0, failed: 0 })
+
+export const totalGets = (c: DhtCounters): number => c.recordGets + c.addressGets
+export const totalPuts = (c: DhtCounters): number => c.recordPuts + c.addressPuts
+
+export class NodeStartError extends Data.TaggedError("NodeStartError")<{ readonly reason: string }> {
+  override get message(): string {
+    return this.reason
+  }
+}
+
+export interface PeerNodeOptions {
+  readonly identity: NodeIdentity.NodeIdentity
+  /** Where the DHT client binds and whom it bootstraps from. */
+  readonly dht: DhtMainline.Options
+  /** Bind address, relay and preset of the iroh endpoint (the DHT address lookup is added here). */
+  readonly gossip: Omit<GossipIroh.GossipIrohOptions, "lookups">
+}
+
+export type Services = Gossip.Gossip | GossipIroh.GossipIroh | Dht.Dht | Crypto.Crypto | NodeIdentity.NodeIdentity
+
+const counted = (service: Dht.DhtService, counters: DhtCounters): Dht.DhtService => ({
+  getMutable: (publicKey, salt) =>
+    Effect.suspend(() => {
+      if (salt.length === 0) counters.addressGets++
+      else counters.recordGets++
+      return Effect.tapError(service.getMutable(publicKey, salt), () => Effect.sync(() => void counters.failed++))
+    }),
+  putMutable: (item, options) =>
+    Effect.suspend(() => {
+      if (item.salt.length === 0) counters.addressPuts++
+      else counters.recordPuts++
+      return Effect.tapError(service.putMutable(item, options), () => Effect.sync(() => void counters.failed++))
+    })
+})
+
+/** Everything `Topic.join` needs, built in the layer's scope (sockets and fibers close with it). */
+export const layer = (options: PeerNodeOptions, counters: DhtCounters): Layer.Layer<Services, NodeStartError> => {
+  const base = Layer.mergeAll(Crypto.layerNode, Layer.succeed(NodeIdentity.NodeIdentity, options.identity))
+  const dht = Layer.effect(
+    Dht.Dht,
+    Effect.map(Dht.Dht, (service) => counted(service, counters))
+  ).pipe(Layer.provide(DhtMainline.layer(options.dht)))
+  const gossip = Layer.unwrapScoped(
+    Effect.map(AddressLookup.dht(), (lookup) => GossipIroh.layer({ ...options.gossip, lookups: [lookup] }))
+  )
+  return Layer.provideMerge(gossip, Layer.provideMerge(dht, base)).pipe(
+    Layer.mapError((e) => new NodeStartError({ reason: `${e._tag}: ${"reason" in e ? e.reason : String(e)}` }))
+  )
+}

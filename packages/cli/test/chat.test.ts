@@ -1,0 +1,40 @@
+/**
+ * `dtt testbed` and two `dtt chat` processes: the chats find each other through the testbed (a private DHT on
+ * loopback) and exchange lines typed on stdin. Ctrl-C stops the testbed; end of input ends a chat.
+ */
+import { afterAll, describe, expect, it } from "vitest"
+import { type Dtt, killAll, start } from "./support/dtt.js"
+
+const started: Array<Dtt> = []
+afterAll(() => killAll(started))
+
+describe("dtt testbed + dtt chat", () => {
+  it("two chats on a testbed exchange a line both ways, then leave; the testbed stops on SIGINT", async () => {
+    const testbed = start(["testbed", "--nodes", "10", "--port", "0"])
+    started.push(testbed)
+    const [, bootstrap] = await testbed.waitFor(/^bootstrap (127\.0\.0\.1:\d+)$/, 15_000)
+    // The secret of one comes from the environment, as the help recommends.
+    const alice = start(["chat", "--topic", "dtt-cli-chat-test", "--bootstrap", bootstrap!, "--name", "alice"], {
+      DTT_SECRET: "chat-test-secret"
+    })
+    const bob = start(["chat", "--topic", "dtt-cli-chat-test", "--secret", "chat-test-secret", "--bootstrap", bootstrap!])
+    started.push(alice, bob)
+    await Promise.all([alice.waitFor(/^\* joined/, 25_000), bob.waitFor(/^\* joined/, 25_000)])
+
+    alice.send("hello from alice")
+    // Shown with the first 8 hex digits of the endpoint it came through, then the payload (name prefix included).
+    await bob.waitFor(/^\[[0-9a-f]{8}\] alice: hello from alice$/, 10_000)
+    bob.send("hi alice")
+    await alice.waitFor(/^\[[0-9a-f]{8}\] hi alice$/, 10_000)
+
+    // End of input: each chat leaves and exits 0.
+    alice.child.stdin.end()
+    bob.child.stdin.end()
+    const [a, b] = await Promise.all([alice.exited(10_000), bob.exited(10_000)])
+    expect([a, b]).toEqual([0, 0])
+    expect(alice.stdout()).toContain("* leaving")
+
+    testbed.child.kill("SIGINT")
+    expect(await testbed.exited(10_000)).toBe(130)
+  }, 60_000)
+})

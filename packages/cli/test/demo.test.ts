@@ -1,0 +1,64 @@
+/**
+ * `dtt demo` in-process through its Effect program: a private loopback DHT and 3 real nodes that find each other
+ * only through the DHT, broadcast, and receive each other's messages. Also the executable end to end (a short
+ * run as a child process ending with exit code 0 and a summary).
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import * as Demo from "../src/Demo.js"
+import { start } from "./support/dtt.js"
+
+describe("dtt demo", () => {
+  it.live(
+    "3 nodes: all join, one swarm, every message reaches both other nodes, DHT records and addresses were used",
+    () =>
+      Effect.gen(function* () {
+        const lines: Array<string> = []
+        const summary = yield* Demo.run({
+          nodes: 3,
+          dhtNodes: 12,
+          topic: "dtt-cli-demo-test",
+          secret: "dtt-cli-demo-test-secret",
+          duration: "12 seconds",
+          statusEvery: "4 seconds",
+          broadcastEvery: "1500 millis",
+          print: (line) => Effect.sync(() => void lines.push(line))
+        })
+        const text = lines.join("\n")
+        expect(summary.interrupted).toBe(false)
+        expect(summary.joined, text).toBe(3)
+        expect(summary.nodes.every((n) => n.joinedAfterMs !== undefined && n.neighbors >= 1), text).toBe(true)
+        expect(summary.components).toEqual([3])
+        // Broadcasts stop 3 s before the end, so every one has had time to arrive at both other nodes.
+        expect(summary.messagesSent, text).toBeGreaterThanOrEqual(3)
+        expect(summary.expectedDeliveries).toBe(summary.messagesSent * 2)
+        expect(summary.deliveries, text).toBe(summary.expectedDeliveries)
+        for (const n of summary.nodes) {
+          expect(n.received).toBeGreaterThan(0)
+          expect(n.dht.recordGets).toBeGreaterThan(0) // found peers through topic records
+          expect(n.dht.addressPuts).toBeGreaterThan(0) // published its address as a pkarr record
+        }
+        // The live output: every start and join, status lines, and the summary.
+        for (const name of ["n0", "n1", "n2"]) {
+          expect(text).toMatch(new RegExp(`${name} started`))
+          expect(text).toMatch(new RegExp(`${name} joined after`))
+        }
+        expect(text).toMatch(/status {2}joined 3\/3/)
+        expect(text).toContain("nodes joined     3/3")
+        expect(text).toMatch(/messages +\d+ sent, (\d+)\/\1 deliveries \(100\.0%\)/)
+      }),
+    40_000
+  )
+
+  it("the executable runs a short demo and exits 0 after printing the summary", async () => {
+    const p = start(["demo", "--nodes", "2", "--duration", "8s", "--dht-nodes", "8"])
+    try {
+      const code = await p.exited(35_000)
+      expect(code, p.stdout() + p.stderr()).toBe(0)
+      expect(p.stdout()).toContain("nodes joined     2/2")
+      expect(p.stdout()).toMatch(/summary after \d+\.\ds/)
+    } finally {
+      if (p.child.exitCode === null) p.child.kill("SIGKILL")
+    }
+  }, 40_000)
+})
