@@ -5,7 +5,7 @@
  * neighbour changes, a status line now and then (neighbours per node, messages, DHT requests) and a summary.
  *
  * Every node broadcasts a short numbered message now and then once it has joined, so delivery can be checked:
- * each (message, receiver) pair is counted once, against the N - 1 receivers every message should reach.
+ * each (message, receiver) pair is counted once, against the nodes that had joined when the message was sent.
  */
 import { Config, Crypto, type EndpointId, NodeIdentity, Topic, TopicId } from "@dtt/core"
 import { Testbed } from "@dtt/dht-mainline"
@@ -48,9 +48,9 @@ export interface Summary {
   /** Sizes of the connected components of the neighbour graph at the end, largest first. */
   readonly components: ReadonlyArray<number>
   readonly messagesSent: number
-  /** Distinct (message, receiver) pairs seen. */
+  /** Distinct (message, receiver) pairs seen, counting only receivers that had joined when the message was sent. */
   readonly deliveries: number
-  /** messagesSent x (nodes - 1). */
+  /** For each message, the other nodes that had joined when it was sent (a node that joins later cannot get it). */
   readonly expectedDeliveries: number
   readonly elapsedMs: number
   /** True when the run was cut short (Ctrl-C). */
@@ -71,6 +71,8 @@ interface NodeState {
   received: number
 }
 
+const LIST_EVENTS_UP_TO = 12
+
 const pad = (s: string | number, n: number) => String(s).padStart(n)
 
 /** Runs the demo for `duration` (or until interrupted) and returns what happened; prints as it goes. */
@@ -89,10 +91,13 @@ export const run = (options: DemoOptions): Effect.Effect<Summary, PeerNode.NodeS
       // Stop broadcasting a little before the end so the last messages have time to arrive.
       const quietAt = t0 + durationMs - Math.min(3000, durationMs / 4)
 
+      /** Above this many nodes, neighbour changes are only seen in the status lines (one line each would flood). */
+      const listEvents = options.nodes <= LIST_EVENTS_UP_TO
       const states: Array<NodeState> = []
       const nameOf = new Map<string, string>()
       const nameFor = (id: string) => nameOf.get(id) ?? shortId(id)
-      const deliveries = new Map<string, Set<string>>()
+      /** Per message: who should get it (joined when it was sent, sender excluded) and who did. */
+      const deliveries = new Map<string, { readonly expected: ReadonlySet<string>; readonly got: Set<string> }>()
 
       yield* print(
         `dtt demo: ${options.nodes} nodes on topic "${options.topic}", private DHT of ${options.dhtNodes ?? 20} ` +
@@ -115,7 +120,11 @@ export const run = (options: DemoOptions): Effect.Effect<Summary, PeerNode.NodeS
           const g = yield* graph
           const sent = states.reduce((sum, s) => sum + s.sent, 0)
           let delivered = 0
-          for (const receivers of deliveries.values()) delivered += receivers.size
+          let expected = 0
+          for (const d of deliveries.values()) {
+            expected += d.expected.size
+            for (const name of d.got) if (d.expected.has(name)) delivered++
+          }
           return {
             nodes: states.map((s) => ({
               name: s.name,
@@ -130,7 +139,7 @@ export const run = (options: DemoOptions): Effect.Effect<Summary, PeerNode.NodeS
             components: componentSizes(g),
             messagesSent: sent,
             deliveries: delivered,
-            expectedDeliveries: sent * Math.max(0, states.length - 1),
+            expectedDeliveries: expected,
             elapsedMs: (yield* now) - t0,
             interrupted
           } satisfies Summary
@@ -141,7 +150,7 @@ export const run = (options: DemoOptions): Effect.Effect<Summary, PeerNode.NodeS
         const joined = states.filter((s) => s.joinedAt !== undefined).length
         const degrees = states.map((s) => g.get(s.identity.endpointId)?.length ?? 0)
         const perNode =
-          states.length <= 12
+          states.length <= LIST_EVENTS_UP_TO
             ? states.map((s, i) => `${s.name}:${degrees[i]}`).join(" ")
             : `min/mean/max ${Math.min(...degrees)}/${(degrees.reduce((a, b) => a + b, 0) / degrees.length).toFixed(1)}/${Math.max(...degrees)}`
         const sent = states.reduce((sum, s) => sum + s.sent, 0)
@@ -184,9 +193,9 @@ export const run = (options: DemoOptions): Effect.Effect<Summary, PeerNode.NodeS
             Effect.gen(function* () {
               switch (event._tag) {
                 case "NeighborUp":
-                  return yield* say(`${state.name} + neighbour ${nameFor(event.peer)}`)
+                  return listEvents ? yield* say(`${state.name} + neighbour ${nameFor(event.peer)}`) : undefined
                 case "NeighborDown":
-                  return yield* say(`${state.name} - neighbour ${nameFor(event.peer)}`)
+                  return listEvents ? yield* say(`${state.name} - neighbour ${nameFor(event.peer)}`) : undefined
                 case "Lagged":
                   return yield* say(`${state.name} lagged (missed ${event.missed ?? "some"} events)`)
                 case "Received": {
@@ -194,10 +203,7 @@ export const run = (options: DemoOptions): Effect.Effect<Summary, PeerNode.NodeS
                   const text = printable(event.content)
                   const match = MESSAGE.exec(text)
                   if (match !== null) {
-                    const key = `${match[1]} #${match[2]}`
-                    const receivers = deliveries.get(key) ?? new Set<string>()
-                    receivers.add(state.name)
-                    deliveries.set(key, receivers)
+                    deliveries.get(`${match[1]} #${match[2]}`)?.got.add(state.name)
                   }
                   return
                 }
@@ -213,11 +219,15 @@ export const run = (options: DemoOptions): Effect.Effect<Summary, PeerNode.NodeS
             yield* Effect.sleep(Duration.millis(Math.round(broadcastEveryMs * (0.5 + (yield* Random.next)))))
             if ((yield* now) >= quietAt) return
             const number = state.sent + 1
-            const sent = yield* Effect.either(sender.broadcast(new TextEncoder().encode(`demo ${state.name} #${number}`)))
+            const key = `${state.name} #${number}`
+            // Registered before sending: on loopback a copy can arrive before `broadcast` returns.
+            const expected = new Set(states.filter((s) => s !== state && s.joinedAt !== undefined).map((s) => s.name))
+            deliveries.set(key, { expected, got: new Set() })
+            const sent = yield* Effect.either(sender.broadcast(new TextEncoder().encode(`demo ${key}`)))
             if (sent._tag === "Right") {
               state.sent = number
-              deliveries.set(`${state.name} #${number}`, deliveries.get(`${state.name} #${number}`) ?? new Set())
             } else {
+              deliveries.delete(key)
               yield* say(`${state.name} broadcast failed: ${sent.left._tag}`)
             }
           }
