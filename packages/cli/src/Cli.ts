@@ -67,7 +67,7 @@ const requireSecret = (value: Option.Option<Redacted.Redacted>, fallback?: strin
 const demo = Command.make(
   "demo",
   {
-    nodes: wholeNumber("nodes", 1, 100, 5, "Nodes joining the topic."),
+    nodes: wholeNumber("nodes", 2, 100, 5, "Nodes joining the topic (a node alone has nobody to join)."),
     dhtNodes: wholeNumber("dht-nodes", 1, 200, 20, "Storing nodes of the private DHT."),
     topic: Options.text("topic").pipe(Options.withPseudoName("name"), Options.withDefault("dtt-demo"), Options.withDescription("Topic name. Default dtt-demo.")),
     secret: secret(DEMO_SECRET),
@@ -122,6 +122,9 @@ const testbed = Command.make(
         )
         yield* Console.log(`private DHT of ${server.nodes.length} nodes up`)
         yield* Console.log(`bootstrap ${server.bootstrap}`)
+        if (o.host === "0.0.0.0") {
+          yield* Console.log("(bound to every interface: others use this machine's address with the same port)")
+        }
         yield* Console.log(`join it with: dtt chat --topic <name> --bootstrap ${server.bootstrap}   (Ctrl-C stops the testbed)`)
         yield* Effect.forever(
           Effect.gen(function* () {

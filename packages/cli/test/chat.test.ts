@@ -24,6 +24,11 @@ describe("dtt testbed + dtt chat", () => {
     alice.send("hello from alice")
     // Shown with the first 8 hex digits of the endpoint it came through, then the payload (name prefix included).
     await bob.waitFor(/^\[[0-9a-f]{8}\] alice: hello from alice$/, 10_000)
+    // Whatever a peer sends is shown as one line with control characters neutralised (here an ESC sequence that
+    // would clear the receiver's screen, and a backspace that would let a line rewrite itself).
+    alice.send("\u001b[2Jgotcha\bfake")
+    await bob.waitFor(/^\[[0-9a-f]{8}\] alice: \ufffd\[2Jgotcha\ufffdfake$/, 10_000)
+    expect(bob.stdout()).not.toContain("\u001b")
     bob.send("hi alice")
     await alice.waitFor(/^\[[0-9a-f]{8}\] hi alice$/, 10_000)
 
@@ -36,5 +41,24 @@ describe("dtt testbed + dtt chat", () => {
 
     testbed.child.kill("SIGINT")
     expect(await testbed.exited(10_000)).toBe(130)
+  }, 60_000)
+
+  it("a line typed before anyone else is on the topic goes out once a neighbour is up", async () => {
+    const testbed = start(["testbed", "--nodes", "10", "--port", "0"])
+    started.push(testbed)
+    const [, bootstrap] = await testbed.waitFor(/^bootstrap (127\.0\.0\.1:\d+)$/, 15_000)
+    const args = ["chat", "--topic", "dtt-cli-chat-early", "--secret", "early-secret", "--bootstrap", bootstrap!]
+    const alice = start(args)
+    started.push(alice)
+    await alice.waitFor(/^joining topic "dtt-cli-chat-early" as [0-9a-f]{8} via private DHT /, 15_000)
+    alice.send("early bird")
+    await alice.waitFor(/^\* not joined yet; the line goes out once a neighbour is up$/, 10_000)
+    const bob = start(args)
+    started.push(bob)
+    await bob.waitFor(/^\[[0-9a-f]{8}\] early bird$/, 25_000)
+    testbed.child.kill("SIGINT")
+    alice.child.kill("SIGINT")
+    bob.child.kill("SIGINT")
+    expect(await Promise.all([testbed.exited(10_000), alice.exited(10_000), bob.exited(10_000)])).toEqual([130, 130, 130])
   }, 60_000)
 })

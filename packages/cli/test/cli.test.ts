@@ -64,7 +64,7 @@ describe("dtt command line", () => {
         "$ demo [--nodes n] [--dht-nodes n] [--topic name] [--secret secret] [--duration duration] [--status-every duration]"
       )
       expect(demo.text).toContain("DTT_SECRET environment variable")
-      expect(demo.text).toContain("Nodes joining the topic. Default 5.")
+      expect(demo.text).toContain("Nodes joining the topic (a node alone has nobody to join). Default 5.")
       const testbed = yield* parse(["testbed", "--help"])
       expect(testbed.text).toContain("$ testbed [--nodes n] [--host address] [--port n]")
       expect(testbed.text).toMatch(/bootstrap address \(0 = any free port\)\. Default 6881\./)
@@ -73,7 +73,7 @@ describe("dtt command line", () => {
   it.effect("bad options fail with a validation error and print one readable line, no stack trace", () =>
     Effect.gen(function* () {
       const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
-        [["demo", "--nodes", "0"], "--nodes must be a whole number from 1 to 100"],
+        [["demo", "--nodes", "1"], "--nodes must be a whole number from 2 to 100"],
         [["demo", "--nodes", "many"], "'many' is not a integer"],
         [["demo", "--duration", "soon"], "--duration must be a duration such as 60s"],
         [["testbed", "--port", "70000"], "--port must be a whole number from 0 to 65535"],
@@ -107,7 +107,7 @@ describe("dtt command line", () => {
     expect(help.code).toBe(0)
     expect(help.stdout).toContain("dtt 0.1.0")
     expect(bad.code).toBe(2)
-    expect(bad.stdout + bad.stderr).toContain("--nodes must be a whole number from 1 to 100")
+    expect(bad.stdout + bad.stderr).toContain("--nodes must be a whole number from 2 to 100")
     expect(noSecret.code).toBe(2)
     expect(noSecret.stderr).toContain("dtt: a secret is needed: set DTT_SECRET or pass --secret")
   }, 30_000)
