@@ -4,6 +4,7 @@
  * (spec wire.md §8.4).
  */
 import { sha1 } from "@noble/hashes/legacy.js"
+import { concat } from "./internal/bytes.js"
 
 /** The constant `seq` (and `cas`) distributed-topic-tracker 0.3 writes: i64::MAX. */
 export const SEQ_I64_MAX = 9223372036854775807n
@@ -14,26 +15,17 @@ export const MAX_SALT_BYTES = 64
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s)
 
-const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
 
 /**
  * The bytes a mutable item's signature covers: the bencoded dictionary `{salt?, seq, v}` without its outer
  * `d`/`e`. An empty salt is left out, as BEP44 says.
  */
 export const signable = (salt: Uint8Array, seq: bigint, value: Uint8Array): Uint8Array =>
-  concat([
+  concat(
     ...(salt.length > 0 ? [ascii(`4:salt${salt.length}:`), salt] : []),
     ascii(`3:seqi${seq.toString()}e1:v${value.length}:`),
     value
-  ])
+  )
 
 /** The DHT key of a mutable item: SHA-1(public key ‖ salt). */
-export const target = (publicKey: Uint8Array, salt: Uint8Array): Uint8Array => sha1(concat([publicKey, salt]))
+export const target = (publicKey: Uint8Array, salt: Uint8Array): Uint8Array => sha1(concat(publicKey, salt))

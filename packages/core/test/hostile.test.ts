@@ -27,6 +27,7 @@ import * as v8 from "node:v8"
 import * as vm from "node:vm"
 import { SECRET, TOPIC } from "./support/sim.js"
 import * as VT from "./support/virtualTime.js"
+import { concat, u32le, u64le } from "../src/internal/bytes.js"
 
 const crypto = Crypto.make("node")
 const utf8 = (s: string) => new TextEncoder().encode(s)
@@ -37,26 +38,6 @@ const OTHER_TOPIC = TopicId.fromName("some-other-topic")
 const EVIL_SEED = sha256(utf8("evil node key"))
 const EVIL_ID = crypto.ed25519PublicKey(EVIL_SEED)
 const EVIL_PEER = crypto.ed25519PublicKey(sha256(utf8("evil peer key")))
-
-const u64le = (n: bigint) => {
-  const out = new Uint8Array(8)
-  new DataView(out.buffer).setBigUint64(0, BigInt.asUintN(64, n), true)
-  return out
-}
-const u32le = (n: number) => {
-  const out = new Uint8Array(4)
-  new DataView(out.buffer).setUint32(0, n, true)
-  return out
-}
-const concat = (...parts: ReadonlyArray<Uint8Array>) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
 
 /** Content advertising the attacker's peer: dialling it would mean the record was believed. */
 const evilContent = GossipRecordContent.encode(
