@@ -44,8 +44,8 @@ export interface GossipIrohOptions {
   /** Events one subscriber may fall behind before it sees `Lagged` (iroh-gossip: 2048). */
   readonly subscriptionCapacity?: number
   /**
-   * Milliseconds after which a connection neither side uses any more is closed (default 5000). iroh-gossip keeps
-   * them open until the peer goes away.
+   * Milliseconds after which a connection neither side uses any more is closed. Default: never, as in
+   * iroh-gossip (they stay open until the peer goes away).
    */
   readonly idleConnectionTimeout?: number
 }

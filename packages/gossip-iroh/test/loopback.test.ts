@@ -2,7 +2,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Scope } from "effect"
 import type { Gossip } from "@dtt/core"
-import { collect, eventually, introduce, overlaySettled, spawnNode, text, topicOf } from "./netHelpers.js"
+import { collect, eventually, eventuallyEffect, introduce, overlayConnected, spawnNode, text, topicOf } from "./netHelpers.js"
 
 describe("loopback swarm (real endpoints)", () => {
   it.live(
@@ -27,8 +27,10 @@ describe("loopback swarm (real endpoints)", () => {
         }
         yield* Effect.forEach(handles, (t) => t.joined, { concurrency: "unbounded" })
         const members = nodes.map((n, i) => ({ id: n.id, topic: handles[i]! }))
-        // Every node reaches every other through the active views, and the views have stopped moving.
-        yield* overlaySettled(members)
+        // Every node reaches every other through the active views. (Not always: a node that evicts a neighbour
+        // whose reply to its Neighbor is still in flight re-adds it when the reply lands, while that neighbour
+        // drops it on the Disconnect; iroh-gossip 0.101 has the same race and such one-sided edges last.)
+        yield* eventuallyEffect("a connected overlay", overlayConnected(members), "15 seconds")
         // Every node saw at least one NeighborUp; active views respect the capacity of 5.
         for (const log of logs) expect(log.events.some((e) => e._tag === "NeighborUp")).toBe(true)
         for (const t of handles) expect((yield* t.neighbors).length).toBeLessThanOrEqual(5)
@@ -51,7 +53,7 @@ describe("loopback swarm (real endpoints)", () => {
         yield* Effect.forEach([...dead], (i) => nodes[i]!.kill, { concurrency: "unbounded" })
         const alive = members.flatMap((m, i) => (dead.has(i) ? [] : [{ ...m, i, log: logs[i]! }]))
         expect(alive.some(({ i }) => viewsAtKill[i]!.some((n) => deadIds.has(n)))).toBe(true)
-        yield* overlaySettled(alive)
+        yield* eventuallyEffect("the survivors reach each other without the dead", overlayConnected(alive), "15 seconds")
         // Every survivor that had a dead neighbour saw NeighborDown for it.
         yield* eventually("NeighborDown for every dead neighbour", () =>
           alive.every(({ i, log }) =>

@@ -96,34 +96,3 @@ export const overlayConnected = (
     }
     return true
   })
-
-/**
- * Waits until `overlayConnected` has held with unchanged active views for `quietFor`: right after the joins,
- * ForwardJoin walks and Neighbor handshakes are still moving edges around, and a message flooded while an edge
- * moves can miss the node at its end (Plumtree repairs only through IHaves on edges that exist).
- */
-export const overlaySettled = (
-  members: ReadonlyArray<{ readonly id: EndpointId.EndpointId; readonly topic: Gossip.GossipTopic }>,
-  quietFor: Duration.DurationInput = "1 second",
-  timeout: Duration.DurationInput = "15 seconds"
-) =>
-  Effect.gen(function* () {
-    const quietMs = Duration.toMillis(quietFor)
-    let lastKey = ""
-    let since = 0
-    while (true) {
-      const now = performance.now()
-      const views = yield* Effect.forEach(members, (m) => Effect.map(m.topic.neighbors, (ns) => [...ns].sort().join()))
-      const key = views.join("|")
-      if (key !== lastKey || !(yield* overlayConnected(members))) {
-        lastKey = key
-        since = now
-      } else if (now - since >= quietMs) return
-      yield* Effect.sleep(Duration.millis(50))
-    }
-  }).pipe(
-    Effect.timeoutFail({
-      duration: timeout,
-      onTimeout: () => new Error("timed out waiting for a connected overlay whose views stay unchanged")
-    })
-  )

@@ -54,10 +54,11 @@ export interface DriverOptions {
   readonly shutdownGrace: Duration.DurationInput
   /**
    * A connection nobody uses any more (we do not send on it and the peer has finished every stream it opened on
-   * it) is closed after being found idle this long. iroh-gossip never closes such connections (they linger until
-   * the peer goes away); see `reapIdleConnections`.
+   * it) is closed after being found idle this long; see `reapIdleConnections`. Off (`undefined`) by default, as
+   * in iroh-gossip, where such connections linger until the peer goes away: closing one makes a peer that still
+   * lists us as a neighbour drop us, which changes views (and heals one-sided ones) while a swarm is forming.
    */
-  readonly idleConnectionTimeout: Duration.DurationInput
+  readonly idleConnectionTimeout: Duration.DurationInput | undefined
 }
 
 export const defaultDriverOptions: DriverOptions = {
@@ -69,7 +70,7 @@ export const defaultDriverOptions: DriverOptions = {
   lookupTimeout: Duration.seconds(10),
   addrPollInterval: Duration.seconds(5),
   shutdownGrace: Duration.seconds(2),
-  idleConnectionTimeout: Duration.seconds(5)
+  idleConnectionTimeout: undefined
 }
 
 type Message =
@@ -356,8 +357,8 @@ export const make = (
       })
 
     /**
-     * Closes connections that neither side uses any more: not a peer's send path here, our send side ended, and
-     * the peer has finished every stream it opened on it (it dropped us too, or replaced the connection). Without
+     * Closes connections that neither side uses any more: the peer has no entry here (we dropped it), our send
+     * side ended, and the peer has finished every stream it opened on it (it dropped us too). Without
      * this, every eviction and re-dial leaves a connection behind that QUIC keep-alives hold open for as long as
      * both nodes run (iroh-gossip has the same leak, upstream #155). The close reason is Rust's.
      *
@@ -367,11 +368,12 @@ export const make = (
      */
     const reapIdleConnections = Effect.gen(function* () {
       const t = yield* now
-      const timeout = Duration.toMillis(options.idleConnectionTimeout)
+      const timeout = Duration.toMillis(options.idleConnectionTimeout ?? Duration.infinity)
       for (const conn of connections) {
-        const entry = peers.get(conn.remote)
-        const inUse =
-          (entry?._tag === "Active" && entry.conn === conn) || conn.isSending() || conn.openReceiveStreams() > 0
+        // While the peer has an entry here it may be sending to us on this very connection at any moment (after
+        // crossing dials each side sends on a different connection), so only connections to peers we dropped
+        // are candidates.
+        const inUse = peers.has(conn.remote) || conn.isSending() || conn.openReceiveStreams() > 0
         if (inUse) {
           idleSince.delete(conn)
           continue
@@ -577,10 +579,13 @@ export const make = (
     )
 
     // Idle connections are looked at twice per timeout, so one is closed between 1x and 1.5x the timeout.
-    yield* post({ _tag: "ReapIdle" }).pipe(
-      Effect.repeat(Schedule.spaced(Duration.millis(Duration.toMillis(options.idleConnectionTimeout) / 2))),
-      Effect.forkScoped
-    )
+    const idleTimeout = options.idleConnectionTimeout
+    if (idleTimeout !== undefined) {
+      yield* post({ _tag: "ReapIdle" }).pipe(
+        Effect.repeat(Schedule.spaced(Duration.millis(Duration.toMillis(idleTimeout) / 2))),
+        Effect.forkScoped
+      )
+    }
 
     // Rust's 30 s eviction tick of the gossip address lookup.
     yield* Effect.flatMap(now, (t) => Effect.sync(() => book.evictExpired(t))).pipe(
