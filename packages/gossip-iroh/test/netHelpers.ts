@@ -96,3 +96,32 @@ export const overlayConnected = (
     }
     return true
   })
+
+/**
+ * `overlayConnected` holding with unchanged active views for `quietFor`. Right after the joins, ForwardJoin walks
+ * and Neighbor handshakes still move edges, and a message flooded while an edge moves can miss the node at its end
+ * (Plumtree repairs only through IHaves on edges that exist when the message passes).
+ */
+export const overlayQuiet = (
+  members: ReadonlyArray<{ readonly id: EndpointId.EndpointId; readonly topic: Gossip.GossipTopic }>,
+  quietFor: Duration.DurationInput,
+  timeout: Duration.DurationInput
+) =>
+  Effect.gen(function* () {
+    let lastKey = ""
+    let since = 0
+    while (true) {
+      const now = performance.now()
+      const key = (yield* Effect.forEach(members, (m) => Effect.map(m.topic.neighbors, (ns) => [...ns].sort().join()))).join("|")
+      if (key !== lastKey || !(yield* overlayConnected(members))) {
+        lastKey = key
+        since = now
+      } else if (now - since >= Duration.toMillis(quietFor)) return
+      yield* Effect.sleep(Duration.millis(25))
+    }
+  }).pipe(
+    Effect.timeoutFail({
+      duration: timeout,
+      onTimeout: () => new Error("timed out waiting for a connected overlay with views that stopped moving")
+    })
+  )
