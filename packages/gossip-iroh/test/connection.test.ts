@@ -3,36 +3,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Exit, Scope } from "effect"
 import type { EndpointId } from "@dtt/core"
 import * as Connection from "../src/net/connection.js"
-import type * as Iroh from "../src/net/iroh.js"
+import { fakeConnection } from "./fakeIroh.js"
 import { encodeMessageFrame, encodeStreamHeaderFrame, type TopicMessage } from "../src/wire/index.js"
-
-const never = <A>() => new Promise<A>(() => undefined)
-
-/** A napi Connection look-alike: records every uni stream and every `writeAll`; `closed()` resolves on demand. */
-const fakeConnection = (options: { readonly failWrites?: boolean } = {}) => {
-  const streams: Array<{ writes: Array<Uint8Array>; finished: boolean }> = []
-  const closes: Array<string> = []
-  let resolveClosed: (reason: string) => void = () => undefined
-  const closedPromise = new Promise<string>((resolve) => (resolveClosed = resolve))
-  const raw = {
-    openUni: async () => {
-      const record = { writes: [] as Array<Uint8Array>, finished: false }
-      streams.push(record)
-      return {
-        writeAll: async (bytes: Array<number>) => {
-          if (options.failWrites === true) throw new Error("ConnectionLost(TimedOut)")
-          record.writes.push(new Uint8Array(bytes))
-        },
-        finish: async () => void (record.finished = true),
-        stopped: async () => null
-      }
-    },
-    acceptUni: () => never(),
-    closed: () => closedPromise,
-    close: (_code: bigint, reason: Array<number>) => void closes.push(new TextDecoder().decode(new Uint8Array(reason)))
-  }
-  return { raw: raw as unknown as Iroh.Connection, streams, closes, resolveClosed }
-}
 
 const remote = "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c" as EndpointId.EndpointId
 const topic = Connection.topicKey(new Uint8Array(32).fill(0x17))

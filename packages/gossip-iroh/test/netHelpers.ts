@@ -107,21 +107,34 @@ export const overlayQuiet = (
   quietFor: Duration.DurationInput,
   timeout: Duration.DurationInput
 ) =>
-  Effect.gen(function* () {
-    let lastKey = ""
-    let since = 0
-    while (true) {
-      const now = performance.now()
-      const key = (yield* Effect.forEach(members, (m) => Effect.map(m.topic.neighbors, (ns) => [...ns].sort().join()))).join("|")
-      if (key !== lastKey || !(yield* overlayConnected(members))) {
-        lastKey = key
-        since = now
-      } else if (now - since >= Duration.toMillis(quietFor)) return
-      yield* Effect.sleep(Duration.millis(25))
-    }
-  }).pipe(
-    Effect.timeoutFail({
-      duration: timeout,
-      onTimeout: () => new Error("timed out waiting for a connected overlay with views that stopped moving")
+  Effect.suspend(() => {
+    let views: ReadonlyArray<ReadonlyArray<EndpointId.EndpointId>> = []
+    let connected = false
+    const wait = Effect.gen(function* () {
+      let lastKey = ""
+      let since = 0
+      while (true) {
+        const now = performance.now()
+        views = yield* Effect.forEach(members, (m) => Effect.map(m.topic.neighbors, (ns) => [...ns].sort()))
+        const key = views.map((v) => v.join()).join("|")
+        connected = yield* overlayConnected(members)
+        if (key !== lastKey || !connected) {
+          lastKey = key
+          since = now
+        } else if (now - since >= Duration.toMillis(quietFor)) return
+        yield* Effect.sleep(Duration.millis(25))
+      }
     })
-  )
+    // On timeout, the last views (by member index) tell a partition from views that keep moving.
+    const describe = () => {
+      const index = new Map<string, number>(members.map((m, i) => [m.id, i]))
+      return views.map((v, i) => `${i}->[${v.map((n) => index.get(n) ?? n.slice(0, 6)).join(",")}]`).join(" ")
+    }
+    return wait.pipe(
+      Effect.timeoutFail({
+        duration: timeout,
+        onTimeout: () =>
+          new Error(`timed out waiting for a connected overlay with still views (connected: ${connected}; ${describe()})`)
+      })
+    )
+  })

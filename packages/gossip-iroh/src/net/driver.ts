@@ -8,8 +8,10 @@
  * the send path; older ones keep receiving until they close). Local deviations from Rust, invisible on the wire:
  * a failed dial drops the pending queue (Rust keeps it and never re-dials, PR #159); send queues report overload
  * instead of blocking the actor; a dial to an id with no known address fails at once when the endpoint cannot
- * look ids up by itself; connections neither side uses any more are closed (`reapIdleConnections`); a peer that
- * still talks to us on a topic we just left is told `Disconnect` (`answerLeftTopic`).
+ * look ids up by itself; connections neither side uses any more are closed (`reapIdleConnections`), and a
+ * neighbour whose last connection closes while we hold no send path to it counts as disconnected
+ * (`isOrphanedNeighbor`); a peer that still talks to us on a topic we just left is told `Disconnect`
+ * (`answerLeftTopic`).
  */
 import { Clock, Deferred, Duration, Effect, Either, Option, Queue, Schedule, type Scope } from "effect"
 import type { EndpointId as Id } from "@dtt/core"
@@ -389,6 +391,20 @@ export const make = (
     })
 
     /**
+     * A topic lists the peer as a neighbour, yet we have no send path to it (no `peers` entry) and its last
+     * connection just closed. HyParView's crossing race leaves such neighbours: we evicted the peer, its reply to
+     * our earlier Neighbor landed after our Disconnect and re-added it here, while it dropped us on the Disconnect.
+     * It will never send to us on the topic, so the edge works one way only (iroh-gossip 0.101 keeps it as long as
+     * both nodes run). Treating the close as a disconnect lets HyParView refill from the passive
+     * view. The close comes from the peer reaping the idle connection (see `reapIdleConnections`).
+     */
+    const isOrphanedNeighbor = (peer: EndpointId) => {
+      for (const conn of connections) if (conn.remote === peer) return false
+      for (const entry of topics.values()) if (entry.neighbors.has(peer)) return true
+      return false
+    }
+
+    /**
      * Quit tells only the active view. A peer that accepted our Join a moment before we left (its Neighbor reply
      * was still in flight) never hears it and keeps us as a neighbour for as long as the connection lives; Rust
      * iroh-gossip ignores messages for unknown topics and has the same race. So when such a peer talks to us on a
@@ -463,14 +479,17 @@ export const make = (
             connections.delete(m.conn)
             idleSince.delete(m.conn)
             stats.connectionsClosed++
-            const entry = peers.get(m.conn.remote)
+            const remote = m.conn.remote
+            const entry = peers.get(remote)
             if (entry?._tag === "Active") {
               if (entry.conn === m.conn) {
-                peers.delete(m.conn.remote)
-                if (running) yield* feed({ _tag: "PeerDisconnected", peer: m.conn.remote })
+                peers.delete(remote)
+                if (running) yield* feed({ _tag: "PeerDisconnected", peer: remote })
               } else {
                 entry.others.delete(m.conn)
               }
+            } else if (entry === undefined && running && isOrphanedNeighbor(remote)) {
+              yield* feed({ _tag: "PeerDisconnected", peer: remote })
             }
             return
           }
