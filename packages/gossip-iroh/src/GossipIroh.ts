@@ -45,7 +45,9 @@ export interface GossipIrohOptions {
   readonly subscriptionCapacity?: number
   /**
    * Milliseconds after which a connection neither side uses any more is closed. Default: never, as in
-   * iroh-gossip (they stay open until the peer goes away).
+   * iroh-gossip (they stay open until the peer goes away). Setting it also heals the one-sided neighbours
+   * HyParView's crossing race leaves (a peer that dropped us while we re-added it): once it closes the idle
+   * connection, we count it as disconnected and refill from the passive view. Our tests use 1000.
    */
   readonly idleConnectionTimeout?: number
 }
