@@ -10,7 +10,7 @@ import { DhtMainline, Testbed } from "@dtt/dht-mainline"
 import { harnessBinary } from "./harness.js"
 import { fromHex, type Json, runBatch, runBatchAsync, toHex } from "./jsonLines.js"
 
-const vectors = JSON.parse(readFileSync(new URL("./fixtures/wire-vectors.json", import.meta.url), "utf8"))
+const vectors = JSON.parse(readFileSync(new URL("../../packages/core/test/vectors.wire.json", import.meta.url), "utf8"))
 const I64_MAX = Bep44.SEQ_I64_MAX.toString()
 const crypto = Crypto.make("node")
 const mainline = () => harnessBinary("mainline")

@@ -9,7 +9,7 @@ import { Crypto, EncryptedRecord, GossipRecordContent, Keys, Record, TopicId } f
 import { harnessBinary } from "./harness.js"
 import { fromHex, type Json, runBatch, toHex } from "./jsonLines.js"
 
-const vectors = JSON.parse(readFileSync(new URL("./fixtures/wire-vectors.json", import.meta.url), "utf8"))
+const vectors = JSON.parse(readFileSync(new URL("../../packages/core/test/vectors.wire.json", import.meta.url), "utf8"))
 const rust = (requests: ReadonlyArray<Json>) => runBatch(harnessBinary("records"), [], requests)
 const rustOne = (request: Json) => rust([request])[0]!
 

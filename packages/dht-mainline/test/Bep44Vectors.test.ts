@@ -9,7 +9,7 @@ import { Bencode } from "../src/index.js"
 import * as Item from "../src/internal/item.js"
 import { bytesOf, fromHex, hex } from "./helpers.js"
 
-const vectors = JSON.parse(readFileSync(new URL("../../../../shared/spec/wire-vectors.json", import.meta.url), "utf8"))
+const vectors = JSON.parse(readFileSync(new URL("../../core/test/vectors.wire.json", import.meta.url), "utf8"))
 const crypto = Crypto.make("noble")
 
 /** The signable as BEP44 defines it: bencode of {salt?, seq, v} without the outer d...e. */

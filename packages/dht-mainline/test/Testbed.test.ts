@@ -8,7 +8,7 @@ import * as Rpc from "../src/internal/rpc.js"
 import * as FakeNode from "./fakeNode.js"
 import { bytesOf, fromHex, seedOf, signItem } from "./helpers.js"
 
-const vectors = JSON.parse(readFileSync(new URL("../../../../shared/spec/wire-vectors.json", import.meta.url), "utf8"))
+const vectors = JSON.parse(readFileSync(new URL("../../core/test/vectors.wire.json", import.meta.url), "utf8"))
 const fast = { retries: 0, putTimeout: Duration.seconds(10), getTimeout: Duration.seconds(10) }
 
 const client = (bed: Testbed.Testbed, extra: DhtMainline.Options = {}) =>
