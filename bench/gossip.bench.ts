@@ -11,6 +11,7 @@ import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import { type EndpointId, type Gossip, NodeIdentity } from "@dtt/core"
 import { GossipIroh } from "@dtt/gossip-iroh"
+import { Overlay } from "@dtt/testkit"
 import { Duration, Effect, Stream } from "effect"
 
 const NODES = 20
@@ -77,20 +78,12 @@ interface Receiver {
   lagged: number
 }
 
-/** Every member reaches every other along "b is in a's active view" edges (the edges Plumtree pushes along). */
+/** The active views of the swarm are `Overlay.connected`: every member reaches every other one along them. */
 const overlayConnected = (members: ReadonlyArray<{ id: EndpointId.EndpointId; topic: Gossip.GossipTopic }>) =>
-  Effect.gen(function* () {
-    const views = new Map<string, ReadonlyArray<string>>()
-    for (const m of members) views.set(m.id, yield* m.topic.neighbors)
-    for (const ns of views.values()) if (ns.length === 0 || ns.some((n) => !views.has(n))) return false
-    for (const from of views.keys()) {
-      const seen = new Set([from])
-      const todo = [from]
-      while (todo.length > 0) for (const n of views.get(todo.pop()!)!) if (!seen.has(n)) (seen.add(n), todo.push(n))
-      if (seen.size !== views.size) return false
-    }
-    return true
-  })
+  Effect.map(
+    Effect.forEach(members, (m) => Effect.map(m.topic.neighbors, (ns) => [m.id, ns] as const)),
+    (entries) => Overlay.connected(new Map(entries))
+  )
 
 const program = Effect.gen(function* () {
   const before = memory()

@@ -1,6 +1,7 @@
 // Real-endpoint test helpers: nodes on 127.0.0.1, relays off, each in its own scope so a test can kill one.
 import { Chunk, Duration, Effect, Exit, Fiber, Schedule, Scope, Stream } from "effect"
 import { type EndpointId, type Gossip, NodeIdentity } from "@dtt/core"
+import { Overlay } from "@dtt/testkit"
 import * as GossipIroh from "../src/GossipIroh.js"
 
 export interface TestNode {
@@ -68,56 +69,38 @@ export const eventuallyEffect = (
 
 export { Chunk, Fiber }
 
-/**
- * True when every member has a neighbour, nobody lists a non-member, and every member can reach every other one
- * along "b is in a's active view" edges (the edges Plumtree pushes along). HyParView views are not always
- * symmetric: a node evicted right after it was accepted answers the accepting node's Neighbor before it sees the
- * Disconnect, and the accepting node (which still has it as a pending request) re-adds it (iroh-gossip 0.101 does
- * the same). A broadcast made while views are still moving may legitimately miss nodes, so tests wait for this
- * before they assert delivery.
- */
-export const overlayConnected = (
-  members: ReadonlyArray<{ readonly id: EndpointId.EndpointId; readonly topic: Gossip.GossipTopic }>
-) =>
-  Effect.gen(function* () {
-    const ids = new Set(members.map((m) => m.id))
-    const views = new Map<EndpointId.EndpointId, ReadonlyArray<EndpointId.EndpointId>>()
-    for (const m of members) views.set(m.id, yield* m.topic.neighbors)
-    for (const ns of views.values()) {
-      if (ns.length === 0 || ns.some((n) => !ids.has(n))) return false
-    }
-    for (const from of ids) {
-      const seen = new Set([from])
-      const todo = [from]
-      while (todo.length > 0) {
-        for (const n of views.get(todo.pop()!)!) if (!seen.has(n)) (seen.add(n), todo.push(n))
-      }
-      if (seen.size !== ids.size) return false
-    }
-    return true
-  })
+type Member = { readonly id: EndpointId.EndpointId; readonly topic: Gossip.GossipTopic }
+
+/** Each member's active view, keyed by its id. */
+const activeViews = (members: ReadonlyArray<Member>) =>
+  Effect.map(
+    Effect.forEach(members, (m) => Effect.map(m.topic.neighbors, (ns) => [m.id, [...ns].sort()] as const)),
+    (entries) => new Map(entries)
+  )
 
 /**
- * `overlayConnected` holding with unchanged active views for `quietFor`. Right after the joins, ForwardJoin walks
- * and Neighbor handshakes still move edges, and a message flooded while an edge moves can miss the node at its end
- * (Plumtree repairs only through IHaves on edges that exist when the message passes).
+ * Waits until the active views are `Overlay.connected` (every member reaches every other one along "b is in a's
+ * view" edges, the edges Plumtree pushes along) and have stayed unchanged for `quietFor`. HyParView views are not
+ * always symmetric (see the loopback test), and right after the joins ForwardJoin walks and Neighbor handshakes
+ * still move edges: a message flooded while an edge moves can miss the node at its end (Plumtree repairs only
+ * through IHaves on edges that exist when the message passes).
  */
 export const overlayQuiet = (
-  members: ReadonlyArray<{ readonly id: EndpointId.EndpointId; readonly topic: Gossip.GossipTopic }>,
+  members: ReadonlyArray<Member>,
   quietFor: Duration.DurationInput,
   timeout: Duration.DurationInput
 ) =>
   Effect.suspend(() => {
-    let views: ReadonlyArray<ReadonlyArray<EndpointId.EndpointId>> = []
+    let views: ReadonlyMap<EndpointId.EndpointId, ReadonlyArray<EndpointId.EndpointId>> = new Map()
     let connected = false
     const wait = Effect.gen(function* () {
       let lastKey = ""
       let since = 0
       while (true) {
         const now = performance.now()
-        views = yield* Effect.forEach(members, (m) => Effect.map(m.topic.neighbors, (ns) => [...ns].sort()))
-        const key = views.map((v) => v.join()).join("|")
-        connected = yield* overlayConnected(members)
+        views = yield* activeViews(members)
+        const key = [...views.values()].map((v) => v.join()).join("|")
+        connected = Overlay.connected(views)
         if (key !== lastKey || !connected) {
           lastKey = key
           since = now
@@ -128,7 +111,9 @@ export const overlayQuiet = (
     // On timeout, the last views (by member index) tell a partition from views that keep moving.
     const describe = () => {
       const index = new Map<string, number>(members.map((m, i) => [m.id, i]))
-      return views.map((v, i) => `${i}->[${v.map((n) => index.get(n) ?? n.slice(0, 6)).join(",")}]`).join(" ")
+      return [...views.values()]
+        .map((v, i) => `${i}->[${v.map((n) => index.get(n) ?? n.slice(0, 6)).join(",")}]`)
+        .join(" ")
     }
     return wait.pipe(
       Effect.timeoutFail({

@@ -1,5 +1,6 @@
 export * as MemoryDht from "./MemoryDht.js"
 export * as MemoryGossip from "./MemoryGossip.js"
+export * as Overlay from "./Overlay.js"
 export * as SimNetwork from "./SimNetwork.js"
 export * as TestItems from "./TestItems.js"
 export * as DhtCompliance from "./DhtCompliance.js"

@@ -2,7 +2,7 @@
 import { type EndpointId, Gossip, NodeIdentity } from "@dtt/core"
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Context, Duration, Effect, Fiber, Layer, Stream, TestClock } from "effect"
-import { MemoryGossip, SimNetwork } from "../src/index.js"
+import { MemoryGossip, Overlay, SimNetwork } from "../src/index.js"
 
 type Id = EndpointId.EndpointId
 const topicId = new Uint8Array(32).fill(9)
@@ -31,19 +31,9 @@ const graph = (network: MemoryGossip.MemoryGossipNetwork, ids: ReadonlyArray<Id>
     Effect.map((entries) => new Map(entries))
   )
 
-const componentOf = (views: ReadonlyMap<Id, MemoryGossip.Views>, start: Id) => {
-  const seen = new Set([start])
-  const stack = [start]
-  while (stack.length > 0) {
-    for (const n of views.get(stack.pop()!)?.active ?? []) {
-      if (!seen.has(n)) {
-        seen.add(n)
-        stack.push(n)
-      }
-    }
-  }
-  return seen
-}
+/** The nodes `start` reaches along active views. */
+const componentOf = (views: ReadonlyMap<Id, MemoryGossip.Views>, start: Id) =>
+  Overlay.reachable(new Map([...views].map(([id, v]) => [id, v.active])), start)
 
 /** n nodes, each joining through a random earlier one (seeded by index), one at a time. */
 const swarm = (network: MemoryGossip.MemoryGossipNetwork, n: number) =>
