@@ -1,5 +1,5 @@
-// Locates the Rust harness binaries built by scripts/run-interop.mjs.
-import { existsSync } from "node:fs"
+// Locates the Rust harness binaries built by scripts/run-interop.mjs, and the spec's known answers.
+import { existsSync, readFileSync } from "node:fs"
 import { homedir } from "node:os"
 import { join } from "node:path"
 
@@ -10,3 +10,8 @@ export const harnessBinary = (name: "records" | "mainline" | "gossip" | "pkarr")
   if (!existsSync(path)) throw new Error(`interop harness ${path} is missing: run \`npm run interop\``)
   return path
 }
+
+/** The spec's known answers (wire-vectors.json), from the copy the core tests read. */
+export const wireVectors = JSON.parse(
+  readFileSync(new URL("../../packages/core/test/vectors.wire.json", import.meta.url), "utf8")
+)

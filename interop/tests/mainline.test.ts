@@ -1,16 +1,14 @@
 // Mainline DHT interop: BEP44 mutable items between the real Rust `mainline` 7 crate (interop/mainline, the
 // DHT distributed-topic-tracker 0.3.5 uses) and our TypeScript side. Everything runs on 127.0.0.1 only.
 import { spawn } from "node:child_process"
-import { readFileSync } from "node:fs"
 import { createInterface } from "node:readline"
 import { Duration, Effect, Either, type Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Bep44, Crypto, type Dht, EncryptedRecord, GossipRecordContent, Keys, Record, TopicId } from "@dtt/core"
 import { DhtMainline, Testbed } from "@dtt/dht-mainline"
-import { harnessBinary } from "./harness.js"
+import { harnessBinary, wireVectors as vectors } from "./harness.js"
 import { fromHex, type Json, runBatch, runBatchAsync, toHex } from "./jsonLines.js"
 
-const vectors = JSON.parse(readFileSync(new URL("../../packages/core/test/vectors.wire.json", import.meta.url), "utf8"))
 const I64_MAX = Bep44.SEQ_I64_MAX.toString()
 const crypto = Crypto.make("node")
 const mainline = () => harnessBinary("mainline")

@@ -2,14 +2,12 @@
 // distributed-topic-tracker 0.3.5 (interop/records). Key derivation, signing, sealing and opening are compared
 // byte for byte in both directions, and the spec's D-vectors are checked against what the crate prints.
 import { sha256 } from "@noble/hashes/sha2.js"
-import { readFileSync } from "node:fs"
 import { Effect, Either, type Layer } from "effect"
 import { describe, expect, it } from "vitest"
 import { Crypto, EncryptedRecord, GossipRecordContent, Keys, Record, TopicId } from "@dtt/core"
-import { harnessBinary } from "./harness.js"
+import { harnessBinary, wireVectors as vectors } from "./harness.js"
 import { fromHex, type Json, runBatch, toHex } from "./jsonLines.js"
 
-const vectors = JSON.parse(readFileSync(new URL("../../packages/core/test/vectors.wire.json", import.meta.url), "utf8"))
 const rust = (requests: ReadonlyArray<Json>) => runBatch(harnessBinary("records"), [], requests)
 const rustOne = (request: Json) => rust([request])[0]!
 

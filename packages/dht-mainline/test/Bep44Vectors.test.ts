@@ -1,15 +1,13 @@
 // BEP44 known answers (spec wire.md §7 S3 and D9): the signable bytes our bencode produces, the target, and
 // signature verification through the same item check the client and the storing node use.
-import { readFileSync } from "node:fs"
 import { Bep44, Crypto } from "@dtt/core"
 import { sha256 } from "@noble/hashes/sha2.js"
 import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
 import { Bencode } from "../src/index.js"
 import * as Item from "../src/internal/item.js"
-import { bytesOf, fromHex, hex } from "./helpers.js"
+import { bytesOf, fromHex, hex, wireVectors as vectors } from "./helpers.js"
 
-const vectors = JSON.parse(readFileSync(new URL("../../core/test/vectors.wire.json", import.meta.url), "utf8"))
 const crypto = Crypto.make("noble")
 
 /** The signable as BEP44 defines it: bencode of {salt?, seq, v} without the outer d...e. */

@@ -1,14 +1,12 @@
 // Real UDP on 127.0.0.1: a Testbed of storing nodes and clients of the `Dht` service on it.
-import { readFileSync } from "node:fs"
 import { Bep44, Crypto, Dht } from "@dtt/core"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Exit, Scope, TestClock } from "effect"
 import { Bencode, DhtMainline, Krpc, Testbed } from "../src/index.js"
 import * as Rpc from "../src/internal/rpc.js"
 import * as FakeNode from "./fakeNode.js"
-import { bytesOf, fromHex, seedOf, signItem } from "./helpers.js"
+import { bytesOf, fromHex, seedOf, signItem, wireVectors as vectors } from "./helpers.js"
 
-const vectors = JSON.parse(readFileSync(new URL("../../core/test/vectors.wire.json", import.meta.url), "utf8"))
 const fast = { retries: 0, putTimeout: Duration.seconds(10), getTimeout: Duration.seconds(10) }
 
 const client = (bed: Testbed.Testbed, extra: DhtMainline.Options = {}) =>
