@@ -89,7 +89,7 @@ type Message =
     }
   | { readonly _tag: "Unsubscribe"; readonly topic: TopicId; readonly subscriber: Subscriber }
   | { readonly _tag: "OwnAddr"; readonly addr: DialAddr }
-  | { readonly _tag: "ReapIdle" }
+  | { readonly _tag: "ReapIdle"; readonly timeoutMs: number }
   | { readonly _tag: "Shutdown"; readonly done: Deferred.Deferred<Effect.Effect<void>> }
 
 type PeerState =
@@ -368,27 +368,27 @@ export const make = (
      * where it re-adds us from a crossing Neighbor reply after sending us Disconnect (it then sends nothing more);
      * closing tells that peer we are gone, which removes the one-sided neighbour the race left behind.
      */
-    const reapIdleConnections = Effect.gen(function* () {
-      const t = yield* now
-      const timeout = Duration.toMillis(options.idleConnectionTimeout ?? Duration.infinity)
-      for (const conn of connections) {
-        // While the peer has an entry here it may be sending to us on this very connection at any moment (after
-        // crossing dials each side sends on a different connection), so only connections to peers we dropped
-        // are candidates.
-        const inUse = peers.has(conn.remote) || conn.isSending() || conn.openReceiveStreams() > 0
-        if (inUse) {
-          idleSince.delete(conn)
-          continue
+    const reapIdleConnections = (timeoutMs: number) =>
+      Effect.gen(function* () {
+        const t = yield* now
+        for (const conn of connections) {
+          // While the peer has an entry here it may be sending to us on this very connection at any moment (after
+          // crossing dials each side sends on a different connection), so only connections to peers we dropped
+          // are candidates.
+          const inUse = peers.has(conn.remote) || conn.isSending() || conn.openReceiveStreams() > 0
+          if (inUse) {
+            idleSince.delete(conn)
+            continue
+          }
+          const since = idleSince.get(conn)
+          if (since === undefined) idleSince.set(conn, t)
+          else if (t - since >= timeoutMs) {
+            idleSince.delete(conn)
+            stats.idleConnectionsClosed++
+            yield* conn.close("close from disconnect")
+          }
         }
-        const since = idleSince.get(conn)
-        if (since === undefined) idleSince.set(conn, t)
-        else if (t - since >= timeout) {
-          idleSince.delete(conn)
-          stats.idleConnectionsClosed++
-          yield* conn.close("close from disconnect")
-        }
-      }
-    })
+      })
 
     /**
      * A topic lists the peer as a neighbour, yet we have no send path to it (no `peers` entry) and its last
@@ -525,7 +525,7 @@ export const make = (
             return
           }
           case "ReapIdle":
-            if (running) yield* reapIdleConnections
+            if (running) yield* reapIdleConnections(m.timeoutMs)
             return
           case "OwnAddr": {
             if (!running) return
@@ -598,10 +598,10 @@ export const make = (
     )
 
     // Idle connections are looked at twice per timeout, so one is closed between 1x and 1.5x the timeout.
-    const idleTimeout = options.idleConnectionTimeout
-    if (idleTimeout !== undefined) {
-      yield* post({ _tag: "ReapIdle" }).pipe(
-        Effect.repeat(Schedule.spaced(Duration.millis(Duration.toMillis(idleTimeout) / 2))),
+    if (options.idleConnectionTimeout !== undefined) {
+      const timeoutMs = Duration.toMillis(options.idleConnectionTimeout)
+      yield* post({ _tag: "ReapIdle", timeoutMs }).pipe(
+        Effect.repeat(Schedule.spaced(Duration.millis(timeoutMs / 2))),
         Effect.forkScoped
       )
     }
