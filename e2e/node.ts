@@ -1,0 +1,74 @@
+/**
+ * One e2e node: joins a topic through a private DHT, bound to one address (its network namespace's), relays off.
+ * Prints JSON lines on stdout ({"event":"joined"|"received"|"up"|"down", ...}); each stdin line is broadcast.
+ * Usage: tsx --conditions=source e2e/node.ts <addr> <bootstrap host:port> <topic> <secret>
+ */
+import { Config, NodeIdentity, Topic, TopicId } from "@dtt/core"
+import { Effect, Layer, Stream } from "effect"
+import * as readline from "node:readline"
+import * as PeerNode from "../packages/cli/src/PeerNode.js"
+
+const [addr, bootstrap, topicName, secret] = process.argv.slice(2)
+if (!addr || !bootstrap || !topicName || !secret) {
+  console.error("usage: node.ts <addr> <bootstrap host:port> <topic> <secret>")
+  process.exit(2)
+}
+const out = (o: object) => Effect.sync(() => process.stdout.write(JSON.stringify(o) + "\n"))
+
+const lines = Stream.async<string>((emit) => {
+  const rl = readline.createInterface({ input: process.stdin, terminal: false })
+  rl.on("line", (l) => void emit.single(l))
+  rl.on("close", () => void emit.end())
+})
+
+const program = Effect.scoped(
+  Effect.gen(function* () {
+    const identity = NodeIdentity.generate()
+    const context = yield* Layer.build(
+      PeerNode.layer(
+        {
+          identity,
+          dht: { host: addr, bootstrap: [bootstrap] },
+          gossip: { bindAddr: `${addr}:0`, preset: "minimal", relay: { _tag: "Disabled" } }
+        },
+        PeerNode.makeCounters()
+      )
+    )
+    const topic = yield* Topic.joinNoWait(TopicId.fromName(topicName), { secret, config: Config.defaults }).pipe(
+      Effect.provide(context)
+    )
+    const [sender, receiver] = yield* topic.split
+    yield* out({ event: "started", id: String(identity.endpointId) })
+    yield* Effect.forkScoped(
+      receiver.events.pipe(
+        Stream.runForEach((e) => {
+          switch (e._tag) {
+            case "Received":
+              return out({ event: "received", from: String(e.deliveredFrom), content: new TextDecoder().decode(e.content) })
+            case "NeighborUp":
+              return out({ event: "up", peer: String(e.peer) })
+            case "NeighborDown":
+              return out({ event: "down", peer: String(e.peer) })
+            default:
+              return Effect.void
+          }
+        })
+      )
+    )
+    yield* Effect.forkScoped(Effect.zipRight(topic.joined, out({ event: "joined" })))
+    yield* Stream.runForEach(lines, (line) =>
+      Effect.gen(function* () {
+        yield* topic.joined
+        const r = yield* Effect.either(sender.broadcast(new TextEncoder().encode(line)))
+        yield* out({ event: r._tag === "Right" ? "sent" : "send-failed", content: line })
+      })
+    )
+  })
+)
+Effect.runPromise(program).then(
+  () => process.exit(0),
+  (e) => {
+    console.error(String(e))
+    process.exit(1)
+  }
+)

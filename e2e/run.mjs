@@ -1,0 +1,131 @@
+// e2e: N node processes, each in its own network namespace on a bridge this script creates, plus a `dtt testbed`
+// in another. Checks every node receives every other node's message, then kill -9s one and checks the rest.
+// Prints "e2e: N passed, N failed" (or SKIPPED). Everything named e2e-*; removed at start, at exit and on failure.
+import { execFileSync, spawn, spawnSync } from "node:child_process"
+import { writeFileSync } from "node:fs"
+import { resolve } from "node:path"
+
+const ROOT = resolve(import.meta.dirname, "..")
+const N = Number(process.env.E2E_NODES ?? 5)
+const BR = "e2e-br0"
+const NET = "10.77.0"
+const TB_ADDR = `${NET}.2`
+const sh = (...a) => execFileSync(a[0], a.slice(1), { stdio: ["ignore", "pipe", "pipe"] }).toString()
+const quiet = (...a) => spawnSync(a[0], a.slice(1), { stdio: "ignore" })
+
+// A vitest-shaped report (.e2e-results.json) so scripts/vitest-summary.mjs sums it with the others in CI.
+const results = []
+const report = (skipped = 0) =>
+  writeFileSync(resolve(ROOT, ".e2e-results.json"), JSON.stringify({
+    numPassedTests: results.filter((r) => r.status === "passed").length,
+    numFailedTests: results.filter((r) => r.status === "failed").length,
+    numPendingTests: skipped, numTodoTests: 0,
+    testResults: [{ name: "e2e/run.mjs", status: results.some((r) => r.status === "failed") ? "failed" : "passed", assertionResults: results }]
+  }))
+const skip = (why) => {
+  results.length = 0
+  report(1)
+  console.log(`e2e: SKIPPED (${why})`)
+  process.exit(0)
+}
+if (process.getuid?.() !== 0) skip("needs root for network namespaces")
+if (quiet("ip", "-V").status !== 0) skip("the `ip` command is not available")
+
+const cleanup = () => {
+  for (const p of procs) try { p.kill("SIGKILL") } catch {}
+  for (const ns of (spawnSync("ip", ["netns", "list"]).stdout ?? "").toString().split("\n")) {
+    const name = ns.split(" ")[0]
+    if (name.startsWith("e2e-")) quiet("ip", "netns", "del", name)
+  }
+  for (const l of (spawnSync("ip", ["-o", "link"]).stdout ?? "").toString().split("\n")) {
+    const m = /^\d+: (e2e-[^:@]+)/.exec(l)
+    if (m) quiet("ip", "link", "del", m[1])
+  }
+}
+const procs = []
+cleanup()
+process.on("exit", cleanup)
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130))
+try { sh("ip", "netns", "add", "e2e-probe"); sh("ip", "netns", "del", "e2e-probe") } catch { skip("ip netns does not work here") }
+
+sh("ip", "link", "add", BR, "type", "bridge")
+sh("ip", "link", "set", BR, "up")
+const makeNs = (name, addr, i) => {
+  sh("ip", "netns", "add", name)
+  sh("ip", "link", "add", `e2e-v${i}`, "type", "veth", "peer", "name", `e2e-p${i}`)
+  sh("ip", "link", "set", `e2e-v${i}`, "master", BR)
+  sh("ip", "link", "set", `e2e-v${i}`, "up")
+  sh("ip", "link", "set", `e2e-p${i}`, "netns", name)
+  sh("ip", "-n", name, "addr", "add", `${addr}/24`, "dev", `e2e-p${i}`)
+  sh("ip", "-n", name, "link", "set", `e2e-p${i}`, "up")
+  sh("ip", "-n", name, "link", "set", "lo", "up")
+}
+
+const tsx = resolve(ROOT, "node_modules/.bin/tsx")
+const start = (ns, args, onLine) => {
+  const p = spawn("ip", ["netns", "exec", ns, tsx, "--conditions=source", ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] })
+  procs.push(p)
+  let buf = ""
+  p.stdout.on("data", (d) => {
+    buf += d
+    let i
+    while ((i = buf.indexOf("\n")) >= 0) { onLine(buf.slice(0, i)); buf = buf.slice(i + 1) }
+  })
+  let err = ""
+  p.stderr.on("data", (d) => { err = (err + d).slice(-2000) })
+  p.lastErr = () => err
+  return p
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+const waitFor = async (cond, ms) => { const end = Date.now() + ms; while (Date.now() < end) { if (cond()) return true; await sleep(200) } return cond() }
+
+let passed = 0, failed = 0
+const check = (name, ok, detail = "") => { ok ? passed++ : failed++; results.push({ title: name, status: ok ? "passed" : "failed", failureMessages: ok ? [] : [detail] }); report(); console.log(`${ok ? "PASS" : "FAIL"} ${name}${ok ? "" : `: ${detail}`}`) }
+
+const main = async () => {
+  makeNs("e2e-tb", TB_ADDR, 0)
+  let bootstrap
+  start("e2e-tb", ["packages/cli/src/bin.ts", "testbed", "--host", TB_ADDR, "--port", "6881"], (l) => {
+    const m = /^bootstrap (\S+)/.exec(l)
+    if (m) bootstrap = m[1]
+  })
+  if (!(await waitFor(() => bootstrap, 30_000))) return check("testbed starts", false, procs[0].lastErr())
+  const nodes = []
+  const topic = `e2e-${process.pid}`
+  for (let i = 1; i <= N; i++) {
+    const addr = `${NET}.${10 + i}`
+    makeNs(`e2e-n${i}`, addr, i)
+    const node = { i, addr, joined: false, got: new Set() }
+    node.proc = start(`e2e-n${i}`, ["e2e/node.ts", addr, bootstrap, topic, "e2e-secret"], (l) => {
+      let o; try { o = JSON.parse(l) } catch { return }
+      if (o.event === "joined") node.joined = true
+      if (o.event === "received") node.got.add(o.content)
+    })
+    nodes.push(node)
+    await sleep(1500) // staggered starts
+  }
+  const joined = await waitFor(() => nodes.every((n) => n.joined), 45_000)
+  check(`${N} nodes on ${N} addresses join`, joined, nodes.filter((n) => !n.joined).map((n) => `n${n.i}: ${n.proc.lastErr()}`).join("; "))
+  if (!joined) return
+  const msg = (n, round) => `round ${round} from node ${n.i} at ${n.addr}`
+  const deliver = async (alive, round) => {
+    for (const n of alive) n.proc.stdin.write(msg(n, round) + "\n")
+    const missing = () => alive.flatMap((n) => alive.filter((m) => m !== n && !n.got.has(msg(m, round))).map((m) => `n${n.i}<-n${m.i}`))
+    await waitFor(() => missing().length === 0, 20_000)
+    return missing()
+  }
+  let miss = await deliver(nodes, 1)
+  check(`every node receives every other node's message (${N * (N - 1)} deliveries)`, miss.length === 0, `missing ${miss.join(" ")}`)
+  const victim = nodes[1]
+  victim.proc.kill("SIGKILL")
+  const rest = nodes.filter((n) => n !== victim)
+  await sleep(2000)
+  miss = await deliver(rest, 2)
+  check(`after kill -9 of node ${victim.i}, the other ${rest.length} still deliver to each other`, miss.length === 0, `missing ${miss.join(" ")}`)
+}
+
+const timer = setTimeout(() => { check("finishes within 2 minutes", false, "timed out"); process.exit(1) }, 120_000)
+main().then(
+  () => { clearTimeout(timer); console.log(`e2e: ${passed} passed, ${failed} failed`); process.exit(failed ? 1 : 0) },
+  (e) => { console.error(e); console.log(`e2e: ${passed} passed, ${failed + 1} failed`); process.exit(1) }
+)
