@@ -2,6 +2,8 @@
  * One e2e node: joins a topic through a private DHT, bound to one address (its network namespace's), relays off.
  * Prints JSON lines on stdout ({"event":"joined"|"received"|"up"|"down", ...}); each stdin line is broadcast.
  * Usage: tsx --conditions=source e2e/node.ts <addr> <bootstrap host:port> <topic> <secret>
+ * Standalone (docker/): with E2E_SAY the node broadcasts that line every 3 s once joined (no stdin driver), and
+ * with E2E_EXPECT=k it exits 0 10 s after it has received k distinct lines from others (the docker assertion).
  */
 import { Config, NodeIdentity, Topic, TopicId } from "@dtt/core"
 import { Effect, Layer, Stream } from "effect"
@@ -13,6 +15,10 @@ if (!addr || !bootstrap || !topicName || !secret) {
   console.error("usage: node.ts <addr> <bootstrap host:port> <topic> <secret>")
   process.exit(2)
 }
+const expect = Number(process.env.E2E_EXPECT ?? 0)
+const seen = new Set<string>()
+let said = 0
+let done = false
 const out = (o: object) => Effect.sync(() => process.stdout.write(JSON.stringify(o) + "\n"))
 
 const lines = Stream.async<string>((emit) => {
@@ -43,8 +49,22 @@ const program = Effect.scoped(
       receiver.events.pipe(
         Stream.runForEach((e) => {
           switch (e._tag) {
-            case "Received":
-              return out({ event: "received", from: String(e.deliveredFrom), content: new TextDecoder().decode(e.content) })
+            case "Received": {
+              const content = new TextDecoder().decode(e.content)
+              seen.add(content.replace(/ #\d+$/, ""))
+              return Effect.zipRight(
+                out({ event: "received", from: String(e.deliveredFrom), content }),
+                expect > 0 && seen.size >= expect
+                  ? Effect.sync(() => {
+                      if (done) return
+                      done = true
+                      process.stdout.write(JSON.stringify({ event: "all-received", count: seen.size }) + "\n")
+                      // Keep saying our line a while so nodes that joined later get it too, then exit 0.
+                      setTimeout(() => process.exit(0), 10_000)
+                    })
+                  : Effect.void
+              )
+            }
             case "NeighborUp":
               return out({ event: "up", peer: String(e.peer) })
             case "NeighborDown":
@@ -56,6 +76,18 @@ const program = Effect.scoped(
       )
     )
     yield* Effect.forkScoped(Effect.zipRight(topic.joined, out({ event: "joined" })))
+    const say = process.env.E2E_SAY
+    if (say) {
+      yield* Effect.forkScoped(
+        Effect.zipRight(topic.joined, Effect.forever(
+          Effect.zipRight(
+            // A fresh sequence number each time: gossip drops a repeat of the same bytes as already seen.
+            Effect.suspend(() => Effect.ignore(sender.broadcast(new TextEncoder().encode(`${say} #${++said}`)))),
+            Effect.sleep("3 seconds")
+          )
+        ))
+      )
+    }
     yield* Stream.runForEach(lines, (line) =>
       Effect.gen(function* () {
         yield* topic.joined

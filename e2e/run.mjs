@@ -62,8 +62,8 @@ const makeNs = (name, addr, i) => {
 }
 
 const tsx = resolve(ROOT, "node_modules/.bin/tsx")
-const start = (ns, args, onLine) => {
-  const p = spawn("ip", ["netns", "exec", ns, tsx, "--conditions=source", ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] })
+const start = (ns, args, onLine, env = {}) => {
+  const p = spawn("ip", ["netns", "exec", ns, tsx, "--conditions=source", ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...env } })
   procs.push(p)
   let buf = ""
   p.stdout.on("data", (d) => {
@@ -122,6 +122,18 @@ const main = async () => {
   await sleep(2000)
   miss = await deliver(rest, 2)
   check(`after kill -9 of node ${victim.i}, the other ${rest.length} still deliver to each other`, miss.length === 0, `missing ${miss.join(" ")}`)
+
+  // The standalone mode docker/compose.yaml uses (E2E_SAY / E2E_EXPECT, no stdin driver): 3 nodes, each exits 0
+  // once it has the other two's lines.
+  const exits = []
+  for (let i = 1; i <= 3; i++) {
+    const addr = `${NET}.${100 + i}`
+    makeNs(`e2e-s${i}`, addr, 100 + i)
+    const p = start(`e2e-s${i}`, ["e2e/node.ts", addr, bootstrap, `${topic}-standalone`, "e2e-secret"], (l) => process.env.E2E_DEBUG && console.log(`s${i} ${l}`), { E2E_SAY: `hello from standalone ${i}`, E2E_EXPECT: "2" })
+    exits.push(new Promise((r) => p.on("exit", (code) => r(code))))
+  }
+  const codes = await Promise.race([Promise.all(exits), sleep(45_000).then(() => "timeout")])
+  check("standalone nodes (the docker mode) each receive the other two's lines and exit 0", Array.isArray(codes) && codes.every((c) => c === 0), String(codes))
 }
 
 const timer = setTimeout(() => { check("finishes within 2 minutes", false, "timed out"); process.exit(1) }, 120_000)
