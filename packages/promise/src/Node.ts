@@ -132,6 +132,8 @@ class NodeHandle implements Node {
       // Not `close()`: a topic's own close hook may be closing this node (module-level `joinTopic`).
       await Promise.allSettled([...this.#topics].map((topic) => topic.leave()))
       await this.#runtime.dispose()
+      // iroh's napi endpoint keeps its sockets until the JS object is collected; the runtime dropped it just now.
+      await GossipIroh.releaseClosedEndpoints()
     })()
     return this.#closing
   }
@@ -151,6 +153,7 @@ export const createNode = async (options?: NodeOptions): Promise<Node> => {
   const built = await runtime.runPromiseExit(Effect.void)
   if (Exit.isFailure(built)) {
     await runtime.dispose()
+    await GossipIroh.releaseClosedEndpoints()
     throw toError(built.cause, NODE_CLOSED)
   }
   return new NodeHandle(runtime, resolved)
