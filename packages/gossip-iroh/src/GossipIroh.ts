@@ -50,6 +50,21 @@ export interface GossipIrohOptions {
    * connection, we count it as disconnected and refill from the passive view. Our tests use 1000.
    */
   readonly idleConnectionTimeout?: number
+  /**
+   * `@number0/iroh` frees a closed endpoint's UDP sockets and native memory only when its JS object is
+   * garbage-collected; with this on (default), closing the layer asks V8 for one full collection shortly after,
+   * so the sockets really go. Turn it off if a full GC pause is worse for you than sockets lingering until V8
+   * collects on its own.
+   */
+  readonly collectOnClose?: boolean
+  /**
+   * Connections one remote endpoint may hold open with us at once; further incoming ones are closed at once
+   * (counted in `stats.connectionsRefused` and the `gossip_iroh_connections_refused` metric). Default 4: an
+   * honest iroh-gossip peer needs one, two for a moment after crossing dials or a reconnect.
+   */
+  readonly maxConnectionsPerPeer?: number
+  /** Connections open at once, all peers together; incoming ones beyond are refused likewise. Default 256. */
+  readonly maxConnections?: number
 }
 
 export interface GossipIrohService extends Gossip.GossipService {
@@ -63,6 +78,12 @@ export interface GossipIrohService extends Gossip.GossipService {
   readonly activePeers: Effect.Effect<ReadonlyArray<EndpointId.EndpointId>>
   readonly openConnections: Effect.Effect<number>
 }
+
+/**
+ * Frees the sockets and native memory of every iroh endpoint that was closed and is no longer referenced (a full
+ * V8 collection, then the napi finalizers). Call after the scope or runtime that owned the layer has closed.
+ */
+export { releaseClosedEndpoints } from "./net/nativeRelease.js"
 
 export class InvalidTicket extends Error {
   readonly _tag = "InvalidTicket"
@@ -97,7 +118,8 @@ export const make = (
       preset: options.preset,
       relay: options.relay,
       alpn: options.alpn,
-      dialTimeout: options.dialTimeout
+      dialTimeout: options.dialTimeout,
+      collectOnClose: options.collectOnClose
     })
     const seed = yield* Random.nextIntBetween(0, 2 ** 31)
     const protocol = new ProtoState({ me: endpoint.id, rng: seededRng(seed), config })
@@ -105,6 +127,11 @@ export const make = (
       ...Driver.defaultDriverOptions,
       maxMessageSize: config.maxMessageSize,
       lookups: options.lookups ?? [],
+      connectionLimits: {
+        maxConnectionsPerPeer:
+          options.maxConnectionsPerPeer ?? Driver.defaultDriverOptions.connectionLimits.maxConnectionsPerPeer,
+        maxConnections: options.maxConnections ?? Driver.defaultDriverOptions.connectionLimits.maxConnections
+      },
       ...(options.idleConnectionTimeout === undefined
         ? {}
         : { idleConnectionTimeout: Duration.millis(options.idleConnectionTimeout) })

@@ -52,7 +52,8 @@ const nodeLayer = (options: ResolvedNodeOptions): Layer.Layer<Services, unknown>
 
 class NodeHandle implements Node {
   readonly endpointId: string
-  readonly #runtime: ManagedRuntime.ManagedRuntime<Services, unknown>
+  /** Dropped once disposed: the runtime keeps its services (the iroh endpoint with them) reachable. */
+  #runtime: ManagedRuntime.ManagedRuntime<Services, unknown> | undefined
   readonly #options: ResolvedNodeOptions
   readonly #topics = new Set<TopicHandle>()
   /** Aborted on close: interrupts joins still in flight. */
@@ -99,7 +100,9 @@ class NodeHandle implements Node {
       ...(join.rotation === undefined ? {} : { rotation: join.rotation })
     }
     const joining = (join.wait ? CoreTopic.join : CoreTopic.joinNoWait)(join.topicId, joinOptions)
-    const exit = await this.#runtime.runPromiseExit(Scope.extend(joining, scope), { signal: this.#abort.signal })
+    const runtime = this.#runtime
+    if (runtime === undefined) throw new TopicTrackerError(NODE_CLOSED.tag, NODE_CLOSED.message)
+    const exit = await runtime.runPromiseExit(Scope.extend(joining, scope), { signal: this.#abort.signal })
     if (Exit.isFailure(exit)) {
       await Effect.runPromise(Scope.close(scope, Exit.void))
       throw toError(exit.cause, NODE_CLOSED)
@@ -131,7 +134,10 @@ class NodeHandle implements Node {
       await Promise.allSettled([...this.#pending])
       // Not `close()`: a topic's own close hook may be closing this node (module-level `joinTopic`).
       await Promise.allSettled([...this.#topics].map((topic) => topic.leave()))
-      await this.#runtime.dispose()
+      await this.#runtime?.dispose()
+      this.#runtime = undefined
+      // iroh's napi endpoint keeps its sockets until the JS object is collected; the runtime dropped it just now.
+      await GossipIroh.releaseClosedEndpoints()
     })()
     return this.#closing
   }
@@ -151,6 +157,7 @@ export const createNode = async (options?: NodeOptions): Promise<Node> => {
   const built = await runtime.runPromiseExit(Effect.void)
   if (Exit.isFailure(built)) {
     await runtime.dispose()
+    await GossipIroh.releaseClosedEndpoints()
     throw toError(built.cause, NODE_CLOSED)
   }
   return new NodeHandle(runtime, resolved)

@@ -1,6 +1,7 @@
 export * as MemoryDht from "./MemoryDht.js"
 export * as MemoryGossip from "./MemoryGossip.js"
 export * as Overlay from "./Overlay.js"
+export * as ProcessSockets from "./ProcessSockets.js"
 export * as SimNetwork from "./SimNetwork.js"
 export * as TestItems from "./TestItems.js"
 export * as DhtCompliance from "./DhtCompliance.js"

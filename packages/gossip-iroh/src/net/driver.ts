@@ -22,6 +22,7 @@ import type { TopicMessage } from "../wire/messages.js"
 import { decodeAddrInfo, encodeAddrInfo, encodeMessageFrame, formatSocketAddr, parseSocketAddr } from "../wire/index.js"
 import type { SocketAddr } from "../wire/socketAddr.js"
 import * as Connection from "./connection.js"
+import * as ConnectionLimits from "./connectionLimits.js"
 import type { DialAddr, NetEndpoint } from "./endpoint.js"
 import { DialError } from "./errors.js"
 
@@ -61,6 +62,8 @@ export interface DriverOptions {
    * lists us as a neighbour drop us, which changes views (and heals one-sided ones) while a swarm is forming.
    */
   readonly idleConnectionTimeout: Duration.DurationInput | undefined
+  /** Connections per remote endpoint and in total; incoming ones beyond them are closed at once. */
+  readonly connectionLimits: ConnectionLimits.ConnectionLimitOptions
 }
 
 export const defaultDriverOptions: DriverOptions = {
@@ -72,7 +75,8 @@ export const defaultDriverOptions: DriverOptions = {
   lookupTimeout: Duration.seconds(10),
   addrPollInterval: Duration.seconds(5),
   shutdownGrace: Duration.seconds(2),
-  idleConnectionTimeout: undefined
+  idleConnectionTimeout: undefined,
+  connectionLimits: ConnectionLimits.defaultConnectionLimits
 }
 
 type Message =
@@ -110,6 +114,8 @@ export interface DriverStats {
   connectionsClosed: number
   /** Connections we closed because neither side used them any more. */
   idleConnectionsClosed: number
+  /** Incoming connections closed at once because a per-peer or total limit was reached. */
+  connectionsRefused: number
   framesDropped: number
   /** Frames handed to a connection's send queue. */
   framesQueued: number
@@ -188,6 +194,7 @@ export const make = (
       connectionsOpened: 0,
       connectionsClosed: 0,
       idleConnectionsClosed: 0,
+      connectionsRefused: 0,
       framesDropped: 0,
       framesQueued: 0,
       framesIn: 0,
@@ -204,8 +211,11 @@ export const make = (
     }
     const connOptions = { maxMessageSize: options.maxMessageSize, sendQueueCapacity: options.sendQueueCapacity }
 
+    const accounting = ConnectionLimits.makeAccounting(options.connectionLimits)
+
     const adopt = (remote: EndpointId, raw: Connection.PeerConnection["raw"], origin: "dial" | "accept") =>
       Effect.gen(function* () {
+        if (origin === "dial") accounting.track(remote)
         const conn = yield* Connection.start(remote, raw, origin, connOptions, handlers, scope)
         yield* post({ _tag: "Connected", conn })
       })
@@ -214,7 +224,9 @@ export const make = (
     yield* Effect.gen(function* () {
       while (true) {
         const accepted = yield* Queue.take(endpoint.accepted)
-        yield* adopt(accepted.remote, accepted.connection, "accept")
+        const refusal = accounting.admit(accepted.remote)
+        if (refusal === undefined) yield* adopt(accepted.remote, accepted.connection, "accept")
+        else yield* ConnectionLimits.refuse(accepted.connection, refusal, stats)
       }
     }).pipe(Effect.forkScoped)
 
@@ -477,6 +489,7 @@ export const make = (
           }
           case "ConnClosed": {
             connections.delete(m.conn)
+            accounting.release(m.conn.remote)
             idleSince.delete(m.conn)
             stats.connectionsClosed++
             const remote = m.conn.remote

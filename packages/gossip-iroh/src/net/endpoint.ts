@@ -11,6 +11,7 @@ import type { EndpointId as Id } from "@dtt/core"
 type EndpointId = Id.EndpointId
 import { DialError, EndpointBindError } from "./errors.js"
 import * as Iroh from "./iroh.js"
+import { releaseClosedEndpointsSoon } from "./nativeRelease.js"
 
 export const GOSSIP_ALPN: Uint8Array = new TextEncoder().encode("/iroh-gossip/1")
 
@@ -31,6 +32,11 @@ export interface EndpointOptions {
   readonly alpn?: Uint8Array
   /** Upper bound on one dial. iroh alone gives up after ~30 s. */
   readonly dialTimeout?: Duration.DurationInput
+  /**
+   * After closing, ask V8 for a full collection so the napi wrapper frees the endpoint's sockets and native memory
+   * (see `nativeRelease.ts`). Default true.
+   */
+  readonly collectOnClose?: boolean
 }
 
 /** What we know of how to reach a peer. */
@@ -122,7 +128,10 @@ export const make = (options: EndpointOptions): Effect.Effect<NetEndpoint, Endpo
     const alpn = options.alpn ?? GOSSIP_ALPN
     const dialTimeout = Duration.decode(options.dialTimeout ?? Duration.seconds(10))
     const endpoint = yield* Effect.acquireRelease(bind(options), (ep) =>
-      Effect.promise(() => ep.close().catch(() => undefined))
+      Effect.promise(() => ep.close().catch(() => undefined)).pipe(
+        // `close()` alone keeps the sockets until the JS object is collected.
+        Effect.zipRight(Effect.sync(() => (options.collectOnClose ?? true) && releaseClosedEndpointsSoon()))
+      )
     )
     const id = endpoint.id().toString() as EndpointId
     const accepted = yield* Effect.acquireRelease(Queue.unbounded<AcceptedConnection>(), Queue.shutdown)
