@@ -41,7 +41,6 @@ export const fakeEndpoint = (id: EndpointId.EndpointId) =>
   Effect.map(Queue.unbounded<AcceptedConnection>(), (incoming) => {
     const endpoint: NetEndpoint = {
       id,
-      raw: undefined as unknown as Iroh.Endpoint,
       alpn: new TextEncoder().encode("/iroh-gossip/1"),
       canLookupById: false,
       addr: Effect.succeed({ id, relayUrl: undefined, directAddresses: [] }),

@@ -53,7 +53,6 @@ export interface AcceptedConnection {
 
 export interface NetEndpoint {
   readonly id: EndpointId
-  readonly raw: Iroh.Endpoint
   readonly alpn: Uint8Array
   /** True when the endpoint can find peers by id alone (DNS/pkarr lookups configured). */
   readonly canLookupById: boolean
@@ -127,19 +126,26 @@ export const make = (options: EndpointOptions): Effect.Effect<NetEndpoint, Endpo
   Effect.gen(function* () {
     const alpn = options.alpn ?? GOSSIP_ALPN
     const dialTimeout = Duration.decode(options.dialTimeout ?? Duration.seconds(10))
-    const endpoint = yield* Effect.acquireRelease(bind(options), (ep) =>
+    // The napi object is reachable only through `live`, which closing clears: a handle the user keeps after
+    // closing (a Node, Topic or reader) then no longer keeps the endpoint's sockets (see nativeRelease.ts).
+    let live: Iroh.Endpoint | undefined = yield* Effect.acquireRelease(bind(options), (ep) =>
       Effect.promise(() => ep.close().catch(() => undefined)).pipe(
-        // `close()` alone keeps the sockets until the JS object is collected.
-        Effect.zipRight(Effect.sync(() => (options.collectOnClose ?? true) && releaseClosedEndpointsSoon()))
+        Effect.zipRight(Effect.sync(() => {
+          live = undefined
+          // `close()` alone keeps the sockets until the JS object is collected.
+          if (options.collectOnClose ?? true) releaseClosedEndpointsSoon()
+        }))
       )
     )
-    const id = endpoint.id().toString() as EndpointId
+    const id = live.id().toString() as EndpointId
     const accepted = yield* Effect.acquireRelease(Queue.unbounded<AcceptedConnection>(), Queue.shutdown)
 
     // Accept loop: `acceptNext()` resolves null once the endpoint is closed, which ends the loop.
     yield* Effect.gen(function* () {
       while (true) {
-        const incoming = yield* Effect.tryPromise(() => endpoint.acceptNext()).pipe(Effect.orElseSucceed(() => null))
+        const ep = live
+        if (ep === undefined) return
+        const incoming = yield* Effect.tryPromise(() => ep.acceptNext()).pipe(Effect.orElseSucceed(() => null))
         if (incoming === null) return
         // Handshakes run concurrently: one slow or hostile peer must not stall the others.
         yield* acceptOne(incoming, alpn).pipe(
@@ -159,7 +165,8 @@ export const make = (options: EndpointOptions): Effect.Effect<NetEndpoint, Endpo
         let abandoned = false
         let promise: Promise<Iroh.Connection>
         try {
-          promise = endpoint.connect(toEndpointAddr(addr), Iroh.toNapiBytes(alpn))
+          if (live === undefined) throw new Error("endpoint closed")
+          promise = live.connect(toEndpointAddr(addr), Iroh.toNapiBytes(alpn))
         } catch (e) {
           resume(Effect.fail(new DialError({ peer: addr.id, reason: "Failed", detail: Iroh.napiErrorMessage(e) })))
           return
@@ -189,14 +196,16 @@ export const make = (options: EndpointOptions): Effect.Effect<NetEndpoint, Endpo
 
     return {
       id,
-      raw: endpoint,
       alpn,
       canLookupById: (options.preset ?? "minimal") === "n0",
-      addr: Effect.sync(() => toDialAddr(endpoint.addr())),
+      addr: Effect.sync(() => (live === undefined ? { id, relayUrl: undefined, directAddresses: [] } : toDialAddr(live.addr()))),
       accepted,
       dial,
       remoteAddr: (peer) =>
-        Effect.tryPromise(() => endpoint.remoteAddr(Iroh.EndpointId.fromString(peer))).pipe(
+        Effect.tryPromise(() => {
+          if (live === undefined) return Promise.resolve(null)
+          return live.remoteAddr(Iroh.EndpointId.fromString(peer))
+        }).pipe(
           Effect.map((a) => (a === null ? Option.none() : Option.some(toDialAddr(a)))),
           Effect.orElseSucceed(() => Option.none<DialAddr>())
         )

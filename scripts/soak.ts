@@ -1,0 +1,237 @@
+/**
+ * Soak: N nodes in one process through the Promise facade on a loopback Testbed; every CHURN_S seconds one node
+ * (picked at random) leaves and a fresh one joins; every MESSAGE_S seconds a random joined node broadcasts a
+ * numbered message. Samples the process's UDP sockets, fds (from /proc, see testkit's ProcessSockets), RSS and
+ * heap. Writes bench/results/soak.json.
+ *
+ * Delivery counts, for each message, the nodes that could have received it: joined before it was sent and still
+ * alive GRACE_MS after (a node that leaves or arrives in that window is not counted either way).
+ *
+ *   npm run soak                      (= npx tsc -b, then this file on the compiled packages)
+ * Options (env): NODES (10), MINUTES (15), CHURN_S (10), MESSAGE_S (1), GRACE_MS (5000), JOIN_TIMEOUT_MS (20000),
+ * STORING (Testbed size, 12).
+ */
+import { Crypto } from "@dtt/core"
+import { Testbed } from "@dtt/dht-mainline"
+import { GossipIroh } from "@dtt/gossip-iroh"
+import { createNode, type Node, type Topic } from "distributed-topic-tracker"
+import { Effect, Exit, Scope } from "effect"
+import { mkdirSync, writeFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import * as ProcessSockets from "../packages/testkit/dist/src/ProcessSockets.js"
+
+const NODES = Number(process.env.NODES ?? 10)
+const MINUTES = Number(process.env.MINUTES ?? 15)
+const CHURN_MS = Number(process.env.CHURN_S ?? 10) * 1000
+const MESSAGE_MS = Number(process.env.MESSAGE_S ?? 1) * 1000
+const GRACE_MS = Number(process.env.GRACE_MS ?? 5000)
+const JOIN_TIMEOUT_MS = Number(process.env.JOIN_TIMEOUT_MS ?? 20_000)
+const STORING = Number(process.env.STORING ?? 12)
+const SAMPLE_MS = 10_000
+const WARMUP_MS = 2 * 60_000
+const TOPIC = `soak-${process.pid}`
+const SECRET = "soak-secret"
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const mb = (bytes: number) => Math.round((bytes / 1e6) * 10) / 10
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits
+
+interface Member {
+  readonly id: number
+  /** Dropped once closed, as an application drops what it closed. */
+  node: Node | undefined
+  topic: Topic | undefined
+  /** When it had joined (ms since start); undefined while joining or if it never did. */
+  joinedAt: number | undefined
+  leftAt: number | undefined
+  readonly received: Set<number>
+  lagged: number
+  reading: Promise<void>
+}
+
+interface Sent {
+  readonly seq: number
+  readonly at: number
+  readonly sender: number
+}
+
+interface Sample {
+  readonly seconds: number
+  readonly alive: number
+  readonly udp: number
+  readonly fds: number
+  readonly rssMB: number
+  readonly heapMB: number
+}
+
+/** Least-squares slope of y over x. */
+const slope = (points: ReadonlyArray<readonly [number, number]>): number => {
+  const n = points.length
+  if (n < 2) return 0
+  const mx = points.reduce((s, [x]) => s + x, 0) / n
+  const my = points.reduce((s, [, y]) => s + y, 0) / n
+  const num = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0)
+  const den = points.reduce((s, [x]) => s + (x - mx) ** 2, 0)
+  return den === 0 ? 0 : num / den
+}
+
+const percentile = (values: ReadonlyArray<number>, p: number): number | null => {
+  if (values.length === 0) return null
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
+}
+
+const main = async () => {
+  if (!ProcessSockets.supported) throw new Error("needs Linux /proc to count sockets")
+  const started = Date.now()
+  const now = () => Date.now() - started
+  const end = MINUTES * 60_000
+  const scope = Effect.runSync(Scope.make())
+  const bed = await Effect.runPromise(Testbed.make({ size: STORING }).pipe(Scope.extend(scope), Effect.provide(Crypto.layerNode)))
+  const options = {
+    bootstrap: bed.bootstrap,
+    bindAddress: "127.0.0.1",
+    gossip: { bindAddress: "127.0.0.1:0", relay: "disabled" as const }
+  }
+
+  const members: Array<Member> = []
+  const joinTimes: Array<number> = []
+  let joinTimeouts = 0
+  let nextId = 0
+
+  const read = async (member: Member, topic: Topic) => {
+    for await (const event of topic.events()) {
+      if (event.type === "lagged") member.lagged += event.missed ?? 1
+      if (event.type !== "message") continue
+      const match = /^soak (\d+)$/.exec(new TextDecoder().decode(event.content))
+      if (match) member.received.add(Number(match[1]))
+    }
+  }
+
+  const spawn = async (): Promise<void> => {
+    const id = nextId++
+    const node = await createNode(options)
+    const topic = await node.joinTopic(TOPIC, SECRET, { wait: false })
+    const member: Member = { id, node, topic, joinedAt: undefined, leftAt: undefined, received: new Set(), lagged: 0, reading: Promise.resolve() }
+    member.reading = read(member, topic)
+    members.push(member)
+    const t0 = now()
+    const joined = await Promise.race([topic.joined().then(() => true), sleep(JOIN_TIMEOUT_MS).then(() => false)]).catch(() => false)
+    if (joined) {
+      member.joinedAt = now()
+      joinTimes.push(member.joinedAt - t0)
+    } else if (member.leftAt === undefined) {
+      joinTimeouts++
+    }
+  }
+
+  const leave = async (member: Member) => {
+    member.leftAt = now()
+    await member.node?.close()
+    await member.reading
+    member.node = undefined
+    member.topic = undefined
+  }
+
+  const alive = () => members.filter((m) => m.leftAt === undefined)
+  const sampleNow = (): Sample => {
+    const c = ProcessSockets.count()
+    const m = process.memoryUsage()
+    return { seconds: round(now() / 1000, 1), alive: alive().length, udp: c.udp, fds: c.fds, rssMB: mb(m.rss), heapMB: mb(m.heapUsed) }
+  }
+
+  // The first members join one after another, as a swarm forms.
+  for (let i = 0; i < NODES; i++) await spawn()
+  const samples: Array<Sample> = [sampleNow()]
+  console.log(`soak: ${NODES} nodes up after ${round(now() / 1000, 1)} s; running ${MINUTES} min`)
+
+  const sent: Array<Sent> = []
+  let seq = 0
+  let churnEvents = 0
+  let nextChurn = now() + CHURN_MS
+  let nextMessage = now()
+  let nextSample = now() + SAMPLE_MS
+  const pending = new Set<Promise<void>>()
+  const track = (p: Promise<void>) => {
+    pending.add(p)
+    p.finally(() => pending.delete(p)).catch(() => undefined)
+  }
+
+  while (now() < end) {
+    const t = now()
+    if (t >= nextMessage) {
+      nextMessage += MESSAGE_MS
+      const senders = alive().filter((m) => m.joinedAt !== undefined)
+      const sender = senders[Math.floor(Math.random() * senders.length)]
+      if (sender?.topic !== undefined) {
+        const message = { seq: seq++, at: t, sender: sender.id }
+        track(sender.topic.broadcast(`soak ${message.seq}`).then(() => void sent.push(message), () => undefined))
+      }
+    }
+    if (t >= nextChurn) {
+      nextChurn += CHURN_MS
+      const candidates = alive()
+      const leaving = candidates[Math.floor(Math.random() * candidates.length)]
+      if (leaving !== undefined) {
+        churnEvents++
+        track(leave(leaving))
+        track(spawn())
+      }
+    }
+    if (t >= nextSample) {
+      nextSample += SAMPLE_MS
+      const s = sampleNow()
+      samples.push(s)
+      console.log(`${s.seconds} s: alive ${s.alive} udp ${s.udp} fds ${s.fds} rss ${s.rssMB} MB heap ${s.heapMB} MB, sent ${sent.length}`)
+    }
+    await sleep(Math.max(1, Math.min(nextMessage, nextChurn, nextSample) - now()))
+  }
+  await Promise.all(pending)
+  await sleep(GRACE_MS)
+
+  let expected = 0
+  let delivered = 0
+  for (const message of sent) {
+    for (const m of members) {
+      if (m.id === message.sender || m.joinedAt === undefined || m.joinedAt > message.at) continue
+      if (m.leftAt !== undefined && m.leftAt < message.at + GRACE_MS) continue
+      expected++
+      if (m.received.has(message.seq)) delivered++
+    }
+  }
+  const steady = samples.filter((s) => s.seconds * 1000 >= WARMUP_MS)
+  const perTenMinutes = (pick: (s: Sample) => number) => round(slope(steady.map((s) => [s.seconds / 600, pick(s)] as const)))
+
+  await Promise.all(alive().map(leave))
+  await Effect.runPromise(Scope.close(scope, Exit.void))
+  await GossipIroh.releaseClosedEndpoints()
+  const afterAll = ProcessSockets.count()
+
+  const deliveryPercent = expected === 0 ? 0 : round((100 * delivered) / expected, 3)
+  const slopes = { udpPer10Min: perTenMinutes((s) => s.udp), fdsPer10Min: perTenMinutes((s) => s.fds), rssMBPer10Min: perTenMinutes((s) => s.rssMB) }
+  const result = {
+    config: { nodes: NODES, minutes: MINUTES, churnSeconds: CHURN_MS / 1000, messageSeconds: MESSAGE_MS / 1000, graceMs: GRACE_MS, storingNodes: STORING },
+    messagesSent: sent.length,
+    delivery: { expected, delivered, percent: deliveryPercent },
+    lagged: members.reduce((s, m) => s + m.lagged, 0),
+    churnEvents,
+    joins: { count: joinTimes.length, timeouts: joinTimeouts, p50Ms: percentile(joinTimes, 50), p99Ms: percentile(joinTimes, 99), maxMs: percentile(joinTimes, 100) },
+    slopesAfterWarmup: slopes,
+    afterClosingEverything: { udp: afterAll.udp, fds: afterAll.fds },
+    checks: {
+      deliveryAtLeast99_9: deliveryPercent >= 99.9,
+      udpFlat: slopes.udpPer10Min <= 1,
+      fdsFlat: slopes.fdsPer10Min <= 1,
+      rssSlopeAtMost2MB: slopes.rssMBPer10Min <= 2
+    },
+    samples,
+    node: process.version,
+    date: new Date().toISOString()
+  }
+  mkdirSync(fileURLToPath(new URL("../bench/results/", import.meta.url)), { recursive: true })
+  writeFileSync(fileURLToPath(new URL("../bench/results/soak.json", import.meta.url)), JSON.stringify(result, null, 2) + "\n")
+  console.log(JSON.stringify({ ...result, samples: undefined }, null, 2))
+  if (!Object.values(result.checks).every(Boolean)) process.exitCode = 1
+}
+
+await main()
