@@ -9,7 +9,7 @@
 import * as IrohModule from "@number0/iroh"
 // The package's `types` field points at a missing file; take the declarations from where they really are (a
 // tsconfig `paths` entry would also redirect tsx's runtime resolution to the .d.ts).
-import type * as Iroh from "../../../../node_modules/@number0/iroh/index.js"
+import type * as Iroh from "@number0/iroh/index.js"
 
 // CommonJS interop differs between Node (named exports detected), tsx and vitest (sometimes only `default`).
 const iroh: typeof Iroh =
