@@ -10,6 +10,7 @@
 import { Config, NodeIdentity, Topic, TopicId } from "@dtt/core"
 import { Console, Effect, Layer, Option, Stream } from "effect"
 import * as readline from "node:readline"
+import * as DhtReachability from "./internal/dhtReachability.js"
 import { printable, shortId } from "./internal/text.js"
 import * as PeerNode from "./PeerNode.js"
 
@@ -72,6 +73,7 @@ export const run = (options: ChatOptions): Effect.Effect<void, PeerNode.NodeStar
       const [sender, receiver] = yield* topic.split
       const where = options.bootstrap.length > 0 ? `private DHT ${options.bootstrap.join(", ")}` : "the public mainline DHT"
       yield* print(`joining topic "${options.topic}" as ${shortId(identity.endpointId)} via ${where} ...`)
+      yield* Effect.forkScoped(DhtReachability.watch(counters, options.bootstrap, print))
 
       yield* Effect.forkScoped(
         receiver.events.pipe(

@@ -15,10 +15,12 @@ export interface DhtCounters {
   recordPuts: number
   addressGets: number
   addressPuts: number
+  /** Requests that succeeded (some node answered) and that failed. */
+  answered: number
   failed: number
 }
 
-export const makeCounters = (): DhtCounters => ({ recordGets: 0, recordPuts: 0, addressGets: 0, addressPuts: 0, failed: 0 })
+export const makeCounters = (): DhtCounters => ({ recordGets: 0, recordPuts: 0, addressGets: 0, addressPuts: 0, answered: 0, failed: 0 })
 
 export const totalGets = (c: DhtCounters): number => c.recordGets + c.addressGets
 export const totalPuts = (c: DhtCounters): number => c.recordPuts + c.addressPuts
@@ -39,18 +41,26 @@ export interface PeerNodeOptions {
 
 export type Services = Gossip.Gossip | GossipIroh.GossipIroh | Dht.Dht | Crypto.Crypto | NodeIdentity.NodeIdentity
 
+const tally = <A, E>(request: Effect.Effect<A, E>, counters: DhtCounters): Effect.Effect<A, E> =>
+  request.pipe(
+    Effect.tapBoth({
+      onFailure: () => Effect.sync(() => void counters.failed++),
+      onSuccess: () => Effect.sync(() => void counters.answered++)
+    })
+  )
+
 const counted = (service: Dht.DhtService, counters: DhtCounters): Dht.DhtService => ({
   getMutable: (publicKey, salt) =>
     Effect.suspend(() => {
       if (salt.length === 0) counters.addressGets++
       else counters.recordGets++
-      return Effect.tapError(service.getMutable(publicKey, salt), () => Effect.sync(() => void counters.failed++))
+      return tally(service.getMutable(publicKey, salt), counters)
     }),
   putMutable: (item, options) =>
     Effect.suspend(() => {
       if (item.salt.length === 0) counters.addressPuts++
       else counters.recordPuts++
-      return Effect.tapError(service.putMutable(item, options), () => Effect.sync(() => void counters.failed++))
+      return tally(service.putMutable(item, options), counters)
     })
 })
 
