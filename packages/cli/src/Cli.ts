@@ -72,7 +72,10 @@ const demo = Command.make(
     topic: Options.text("topic").pipe(Options.withPseudoName("name"), Options.withDefault("dtt-demo"), Options.withDescription("Topic name. Default dtt-demo.")),
     secret: secret(DEMO_SECRET),
     duration: duration("duration", "60s", "How long to run (e.g. 60s, 2m); Ctrl-C stops earlier."),
-    statusEvery: duration("status-every", "5s", "A status line this often.")
+    statusEvery: duration("status-every", "5s", "A status line this often."),
+    json: Options.boolean("json").pipe(
+      Options.withDescription("One JSON object a line (events, status, summary) instead of text, for scripts.")
+    )
   },
   (o) =>
     Effect.flatMap(requireSecret(o.secret, DEMO_SECRET), (secret) =>
@@ -82,7 +85,8 @@ const demo = Command.make(
         topic: o.topic,
         secret,
         duration: o.duration,
-        statusEvery: o.statusEvery
+        statusEvery: o.statusEvery,
+        json: o.json
       })
     ).pipe(
       Effect.flatMap((summary) =>

@@ -10,6 +10,7 @@
 import { Config, Crypto, type EndpointId, NodeIdentity, Topic, TopicId } from "@dtt/core"
 import { Testbed } from "@dtt/dht-mainline"
 import { Clock, Console, Duration, Effect, Exit, Layer, Random, Scope, Stream } from "effect"
+import { type DemoEvent, LIST_NODES_UP_TO, render, toJsonLine } from "./internal/demoEvents.js"
 import { componentSizes } from "./internal/graph.js"
 import { printable, seconds, shortId } from "./internal/text.js"
 import * as PeerNode from "./PeerNode.js"
@@ -29,6 +30,8 @@ export interface DemoOptions {
   readonly stagger?: Duration.DurationInput
   /** Where lines go. Default `Console.log`. */
   readonly print?: (line: string) => Effect.Effect<void>
+  /** One JSON object a line (`internal/demoEvents.ts`) instead of the human text. */
+  readonly json?: boolean
 }
 
 export interface NodeSummary {
@@ -71,9 +74,6 @@ interface NodeState {
   received: number
 }
 
-const LIST_EVENTS_UP_TO = 12
-
-const pad = (s: string | number, n: number) => String(s).padStart(n)
 
 /** Runs the demo for `duration` (or until interrupted) and returns what happened; prints as it goes. */
 export const run = (options: DemoOptions): Effect.Effect<Summary, PeerNode.NodeStartError> =>
@@ -83,8 +83,12 @@ export const run = (options: DemoOptions): Effect.Effect<Summary, PeerNode.NodeS
       const topicId = TopicId.fromName(options.topic)
       const t0 = yield* Clock.currentTimeMillis
       const now = Clock.currentTimeMillis
-      const at = (ms: number) => `t+${pad(seconds(ms - t0), 6)}`
-      const say = (line: string) => Effect.flatMap(now, (ms) => print(`${at(ms)}  ${line}`))
+      const at = (ms: number) => `t+${seconds(ms - t0).padStart(6)}`
+      const emit = (event: DemoEvent) =>
+        Effect.flatMap(now, (ms) =>
+          options.json === true
+            ? print(toJsonLine(event, ms - t0))
+            : Effect.forEach(render(event, at(ms)), print, { discard: true }))
       const durationMs = Duration.toMillis(Duration.decode(options.duration))
       const statusEveryMs = Duration.toMillis(Duration.decode(options.statusEvery ?? "5 seconds"))
       const broadcastEveryMs = Duration.toMillis(Duration.decode(options.broadcastEvery ?? "4 seconds"))
@@ -92,22 +96,19 @@ export const run = (options: DemoOptions): Effect.Effect<Summary, PeerNode.NodeS
       const quietAt = t0 + durationMs - Math.min(3000, durationMs / 4)
 
       /** Above this many nodes, neighbour changes are only seen in the status lines (one line each would flood). */
-      const listEvents = options.nodes <= LIST_EVENTS_UP_TO
+      const listEvents = options.nodes <= LIST_NODES_UP_TO
       const states: Array<NodeState> = []
       const nameOf = new Map<string, string>()
       const nameFor = (id: string) => nameOf.get(id) ?? shortId(id)
       /** Per message: who should get it (joined when it was sent, sender excluded) and who did. */
       const deliveries = new Map<string, { readonly expected: ReadonlySet<string>; readonly got: Set<string> }>()
 
-      yield* print(
-        `dtt demo: ${options.nodes} nodes on topic "${options.topic}", private DHT of ${options.dhtNodes ?? 20} ` +
-          `nodes on 127.0.0.1, for ${Duration.format(Duration.millis(durationMs))}`
-      )
+      yield* emit({ type: "start", nodes: options.nodes, topic: options.topic, dhtNodes: options.dhtNodes ?? 20, durationMs })
       const bed = yield* Testbed.make({ size: options.dhtNodes ?? 20 }).pipe(
         Effect.provide(Crypto.layerNode),
         Effect.mapError((e) => new PeerNode.NodeStartError({ reason: `private DHT: ${e.reason}` }))
       )
-      yield* say(`private DHT up, bootstrap ${bed.bootstrap[0]}`)
+      yield* emit({ type: "dhtUp", bootstrap: bed.bootstrap[0]! })
 
       const graph = Effect.gen(function* () {
         const g = new Map<string, ReadonlyArray<string>>()
@@ -147,44 +148,20 @@ export const run = (options: DemoOptions): Effect.Effect<Summary, PeerNode.NodeS
 
       const status = Effect.gen(function* () {
         const g = yield* graph
-        const joined = states.filter((s) => s.joinedAt !== undefined).length
-        const degrees = states.map((s) => g.get(s.identity.endpointId)?.length ?? 0)
-        const perNode =
-          states.length <= LIST_EVENTS_UP_TO
-            ? states.map((s, i) => `${s.name}:${degrees[i]}`).join(" ")
-            : `min/mean/max ${Math.min(...degrees)}/${(degrees.reduce((a, b) => a + b, 0) / degrees.length).toFixed(1)}/${Math.max(...degrees)}`
-        const sent = states.reduce((sum, s) => sum + s.sent, 0)
-        const received = states.reduce((sum, s) => sum + s.received, 0)
-        const gets = states.reduce((sum, s) => sum + PeerNode.totalGets(s.counters), 0)
-        const puts = states.reduce((sum, s) => sum + PeerNode.totalPuts(s.counters), 0)
-        const comps = componentSizes(g)
-        yield* say(
-          `status  joined ${joined}/${options.nodes}  neighbours [${perNode}]  components ${comps.length}  ` +
-            `messages sent ${sent} received ${received}  DHT gets ${gets} puts ${puts}`
-        )
+        yield* emit({
+          type: "status",
+          joined: states.filter((s) => s.joinedAt !== undefined).length,
+          nodes: options.nodes,
+          neighbours: Object.fromEntries(states.map((s) => [s.name, g.get(s.identity.endpointId)?.length ?? 0])),
+          components: componentSizes(g).length,
+          sent: states.reduce((sum, s) => sum + s.sent, 0),
+          received: states.reduce((sum, s) => sum + s.received, 0),
+          dhtGets: states.reduce((sum, s) => sum + PeerNode.totalGets(s.counters), 0),
+          dhtPuts: states.reduce((sum, s) => sum + PeerNode.totalPuts(s.counters), 0)
+        })
       })
 
-      const printSummary = (s: Summary) =>
-        Effect.gen(function* () {
-          const lines = [
-            ``,
-            `summary${s.interrupted ? " (interrupted)" : ""} after ${seconds(s.elapsedMs)}`,
-            `  nodes joined     ${s.joined}/${options.nodes}`,
-            `  components       ${s.components.length} (sizes ${s.components.join(", ")})`,
-            `  messages         ${s.messagesSent} sent, ${s.deliveries}/${s.expectedDeliveries} deliveries` +
-              (s.expectedDeliveries > 0 ? ` (${((100 * s.deliveries) / s.expectedDeliveries).toFixed(1)}%)` : ""),
-            `  per node         name      id        joined after  neighbours  sent  received  DHT gets/puts (records + addresses)`
-          ]
-          for (const n of s.nodes) {
-            lines.push(
-              `                   ${n.name.padEnd(8)}  ${shortId(n.endpointId)}  ${pad(n.joinedAfterMs === undefined ? "never" : seconds(n.joinedAfterMs), 12)}  ` +
-                `${pad(n.neighbors, 10)}  ${pad(n.sent, 4)}  ${pad(n.received, 8)}  ` +
-                `${n.dht.recordGets}+${n.dht.addressGets} / ${n.dht.recordPuts}+${n.dht.addressPuts}` +
-                (n.dht.failed > 0 ? ` (${n.dht.failed} failed)` : "")
-            )
-          }
-          for (const line of lines) yield* print(line)
-        })
+      const printSummary = (s: Summary) => emit({ type: "summary", ...s })
 
       /** One node's event loop: neighbour changes and received messages. */
       const watch = (state: NodeState, receiver: Topic.Receiver) =>
@@ -193,11 +170,11 @@ export const run = (options: DemoOptions): Effect.Effect<Summary, PeerNode.NodeS
             Effect.gen(function* () {
               switch (event._tag) {
                 case "NeighborUp":
-                  return listEvents ? yield* say(`${state.name} + neighbour ${nameFor(event.peer)}`) : undefined
+                  return listEvents ? yield* emit({ type: "neighbourUp", node: state.name, peer: nameFor(event.peer) }) : undefined
                 case "NeighborDown":
-                  return listEvents ? yield* say(`${state.name} - neighbour ${nameFor(event.peer)}`) : undefined
+                  return listEvents ? yield* emit({ type: "neighbourDown", node: state.name, peer: nameFor(event.peer) }) : undefined
                 case "Lagged":
-                  return yield* say(`${state.name} lagged (missed ${event.missed ?? "some"} events)`)
+                  return yield* emit({ type: "lagged", node: state.name, missed: event.missed ?? null })
                 case "Received": {
                   state.received++
                   const text = printable(event.content)
@@ -228,7 +205,7 @@ export const run = (options: DemoOptions): Effect.Effect<Summary, PeerNode.NodeS
               state.sent = number
             } else {
               deliveries.delete(key)
-              yield* say(`${state.name} broadcast failed: ${sent.left._tag}`)
+              yield* emit({ type: "broadcastFailed", node: state.name, error: sent.left._tag })
             }
           }
         })
@@ -274,14 +251,14 @@ export const run = (options: DemoOptions): Effect.Effect<Summary, PeerNode.NodeS
           )
           state.topic = topic
           const [sender, receiver] = yield* Scope.extend(topic.split, scope)
-          yield* say(`${state.name} started (${shortId(state.identity.endpointId)})`)
+          yield* emit({ type: "nodeStarted", node: state.name, endpointId: state.identity.endpointId })
           yield* Effect.forkIn(watch(state, receiver), scope)
           yield* Effect.forkIn(
             Effect.gen(function* () {
               yield* topic.joined
               state.joinedAt = yield* now
-              const neighbours = (yield* topic.neighbors).map(nameFor).join(", ")
-              yield* say(`${state.name} joined after ${seconds(state.joinedAt - state.startedAt)} (neighbours ${neighbours})`)
+              const neighbours = (yield* topic.neighbors).map(nameFor)
+              yield* emit({ type: "joined", node: state.name, afterMs: state.joinedAt - state.startedAt, neighbours })
               yield* chatter(state, sender)
             }).pipe(Effect.ignore),
             scope

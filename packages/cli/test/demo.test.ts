@@ -6,6 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as Demo from "../src/Demo.js"
+import { render } from "../src/internal/demoEvents.js"
 import { start } from "./support/dtt.js"
 
 describe("dtt demo", () => {
@@ -51,6 +52,33 @@ describe("dtt demo", () => {
       }),
     40_000
   )
+
+  it.live("--json: every line is one JSON event; the summary line is the run's summary and renders as the human one", () =>
+    Effect.gen(function* () {
+      const lines: Array<string> = []
+      const summary = yield* Demo.run({
+        nodes: 2,
+        dhtNodes: 8,
+        topic: "dtt-cli-demo-json",
+        secret: "dtt-cli-demo-json-secret",
+        duration: "6 seconds",
+        statusEvery: "2 seconds",
+        broadcastEvery: "1 second",
+        json: true,
+        print: (line) => Effect.sync(() => void lines.push(line))
+      })
+      const events = lines.map((line) => JSON.parse(line) as { type: string; t: number; [k: string]: unknown })
+      expect(events[0]!.type).toBe("start")
+      expect(events.at(-1)!.type).toBe("summary")
+      for (const type of ["dhtUp", "nodeStarted", "joined", "status"]) expect(events.map((e) => e.type)).toContain(type)
+      expect(events.every((e, i) => typeof e.t === "number" && (i === 0 || e.t >= events[i - 1]!.t))).toBe(true)
+      const { t: _t, type: _type, ...jsonSummary } = events.at(-1)!
+      // JSON has null where the summary has undefined.
+      expect(jsonSummary).toEqual(JSON.parse(JSON.stringify(summary, (_k, v: unknown) => (v === undefined ? null : v))))
+      const human = render({ type: "summary", ...summary }, "").join("\n")
+      expect(human).toContain(`nodes joined     ${summary.joined}/2`)
+      expect(human).toContain(`${summary.messagesSent} sent, ${summary.deliveries}/${summary.expectedDeliveries} deliveries`)
+    }), 30_000)
 
   it("the executable runs a short demo and exits 0 after printing the summary", async () => {
     const p = start(["demo", "--nodes", "2", "--duration", "8s", "--dht-nodes", "8"])
