@@ -62,6 +62,8 @@ interface Sample {
   readonly fds: number
   readonly rssMB: number
   readonly heapMB: number
+  /** V8 external memory (ArrayBuffers and what addons report): tells JS-owned buffers from native growth. */
+  readonly externalMB: number
 }
 
 /** Least-squares slope of y over x. */
@@ -137,7 +139,7 @@ const main = async () => {
   const sampleNow = (): Sample => {
     const c = ProcessSockets.count()
     const m = process.memoryUsage()
-    return { seconds: round(now() / 1000, 1), alive: alive().length, udp: c.udp, fds: c.fds, rssMB: mb(m.rss), heapMB: mb(m.heapUsed) }
+    return { seconds: round(now() / 1000, 1), alive: alive().length, udp: c.udp, fds: c.fds, rssMB: mb(m.rss), heapMB: mb(m.heapUsed), externalMB: mb(m.external) }
   }
 
   // The first members join one after another, as a swarm forms.
@@ -182,7 +184,7 @@ const main = async () => {
       nextSample += SAMPLE_MS
       const s = sampleNow()
       samples.push(s)
-      console.log(`${s.seconds} s: alive ${s.alive} udp ${s.udp} fds ${s.fds} rss ${s.rssMB} MB heap ${s.heapMB} MB, sent ${sent.length}`)
+      console.log(`${s.seconds} s: alive ${s.alive} udp ${s.udp} fds ${s.fds} rss ${s.rssMB} MB heap ${s.heapMB} MB external ${s.externalMB} MB, sent ${sent.length}`)
     }
     await sleep(Math.max(1, Math.min(nextMessage, nextChurn, nextSample) - now()))
   }
