@@ -14,7 +14,7 @@ import type { EndpointId } from "./EndpointId.js"
 import type { GossipRecordContent } from "./GossipRecordContent.js"
 import * as internal from "./internal/recordPublisher.js"
 import type { Record, RecordError } from "./Record.js"
-import type { SecretRotation } from "./SecretRotation.js"
+import type { RotationFailed, SecretRotation } from "./SecretRotation.js"
 import type { TopicId } from "./TopicId.js"
 
 /** A record of another node that decrypted and verified for the slot it was read from. */
@@ -58,7 +58,7 @@ export interface RecordPublisher {
    * parse, verify (topic and minute), drop our own, de-duplicate by publisher (first seen wins). Values that fail
    * any step are skipped silently.
    */
-  readonly getRecords: (minute: bigint) => Effect.Effect<ReadonlyArray<DiscoveredRecord>, DhtError>
+  readonly getRecords: (minute: bigint) => Effect.Effect<ReadonlyArray<DiscoveredRecord>, DhtError | RotationFailed>
   /**
    * Write `record` into its minute's slot unless `cached` (or, without it, a fresh `getRecords`) already holds
    * `maxBootstrapRecords` records of other nodes (the Rust rule), or the slot is full: the last get of it showed
@@ -69,7 +69,7 @@ export interface RecordPublisher {
   readonly publishRecord: (
     record: Record,
     cached?: ReadonlyArray<DiscoveredRecord>
-  ) => Effect.Effect<PublishOutcome, DhtError | RecordError>
+  ) => Effect.Effect<PublishOutcome, DhtError | RecordError | RotationFailed>
   readonly stats: () => Stats
 }
 

@@ -27,7 +27,7 @@ import { IdentityMismatch, JoinTimeout, type SendError, SendTimeout, TopicClosed
 import * as internal from "./internal/topic.js"
 import type { NodeIdentity } from "./NodeIdentity.js"
 import type { RecordPublisher } from "./RecordPublisher.js"
-import type { SecretRotation } from "./SecretRotation.js"
+import type { RotationFailed, SecretRotation } from "./SecretRotation.js"
 import type { TopicId } from "./TopicId.js"
 
 export { IdentityMismatch, JoinTimeout, type SendError, SendTimeout, TopicClosed }
@@ -35,7 +35,7 @@ export { IdentityMismatch, JoinTimeout, type SendError, SendTimeout, TopicClosed
 /** The receiver buffer of every handle (tokio broadcast capacity in the Rust crate). */
 export const RECEIVER_CAPACITY = 64
 
-export type JoinError = JoinTimeout | TopicClosed | GossipClosed | IdentityMismatch
+export type JoinError = JoinTimeout | TopicClosed | GossipClosed | IdentityMismatch | RotationFailed
 
 export type TopicEvent =
   | { readonly _tag: "NeighborUp"; readonly peer: EndpointId }

@@ -12,6 +12,8 @@ export type ErrorTag =
   | "InvalidConfig"
   /** `joinTopic` with a timeout: no peer was found in time; the topic was closed. */
   | "JoinTimeout"
+  /** `joinTopic` with a `rotation`: its `derive` threw or did not return 32 bytes; the topic was closed. */
+  | "RotationFailed"
   /** The topic is closed (by `close`, by its node closing, or because its gossip subscription ended). */
   | "TopicClosed"
   /** The node is closed, or closed while the operation was in flight. */

@@ -3,13 +3,18 @@ import * as GossipRecordContent from "../GossipRecordContent.js"
 import { currentMinute } from "../MinuteClock.js"
 import type { DiscoveredRecord } from "../RecordPublisher.js"
 import type { EndpointId } from "../EndpointId.js"
+import type { RotationFailed } from "../SecretRotation.js"
 import { type Core, shuffle, waitOrJoined } from "./core.js"
 
-/** Records of both minutes, an error counting as "nothing there" (bootstrap only; behaviour.md §3.3 step 3). */
+/**
+ * Records of both minutes, a DHT error counting as "nothing there" (bootstrap only; behaviour.md §3.3 step 3).
+ * A failing secret rotation is not retried: it fails the join at once.
+ */
 const getOrEmpty = (core: Core, minute: bigint) =>
   core.records.getRecords(minute).pipe(
-    Effect.catchAll((error) =>
-      Effect.as(Effect.logDebug("bootstrap: get failed, treated as empty", { minute: String(minute), error: error._tag }), [])
+    Effect.catchIf(
+      (error): error is Exclude<typeof error, RotationFailed> => error._tag !== "RotationFailed",
+      (error) => Effect.as(Effect.logDebug("bootstrap: get failed, treated as empty", { minute: String(minute), error: error._tag }), [])
     )
   )
 
@@ -42,7 +47,7 @@ const publishEmpty = (core: Core, minute: bigint, cached?: ReadonlyArray<Discove
  * otherwise. With `initialPeers` configured, those are tried first (they were given to the subscription) and the
  * DHT is only asked if none answers within `joinConfirmationWaitTime`.
  */
-export const run = (core: Core): Effect.Effect<void> =>
+export const run = (core: Core): Effect.Effect<void, RotationFailed> =>
   Effect.gen(function*() {
     const cfg = core.config.bootstrap
     if (cfg.initialPeers.length > 0) {

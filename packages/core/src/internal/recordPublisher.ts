@@ -8,7 +8,7 @@ import * as GossipRecordContent from "../GossipRecordContent.js"
 import * as Keys from "../Keys.js"
 import * as Record from "../Record.js"
 import type { DiscoveredRecord, Options, PublishOutcome, RecordPublisher, Stats } from "../RecordPublisher.js"
-import { defaultRotation } from "../SecretRotation.js"
+import { defaultRotation, guard, recoverRotationFailure, type RotationFailed } from "../SecretRotation.js"
 
 /** Slots (keys, salt) are derived once per minute; only the few live minutes are kept. */
 const SLOT_CACHE_MINUTES = 4
@@ -50,7 +50,8 @@ export const make = (options: Options): Effect.Effect<RecordPublisher, never, Dh
     const crypto = yield* Crypto
     const context = yield* Effect.context<Crypto>()
     const topicHash = options.topicId.hash
-    const rotation = options.rotation ?? defaultRotation
+    // User code: a throwing `derive` becomes a typed `RotationFailed` from getRecords / publishRecord.
+    const rotation = guard(options.rotation ?? defaultRotation)
     const initialSecretHash = Keys.initialSecretHash(options.initialSecret)
     const ownKey = crypto.ed25519PublicKey(options.secretKey)
     const endpointId = EndpointId.unsafeFromBytes(ownKey)
@@ -86,8 +87,8 @@ export const make = (options: Options): Effect.Effect<RecordPublisher, never, Dh
       )
     }
 
-    const getRecords = (minute: bigint): Effect.Effect<ReadonlyArray<DiscoveredRecord>, DhtError> =>
-      Effect.gen(function*() {
+    const getRecords = (minute: bigint): Effect.Effect<ReadonlyArray<DiscoveredRecord>, DhtError | RotationFailed> =>
+      recoverRotationFailure(Effect.gen(function*() {
         const slot = slotOf(minute)
         stats.gets++
         const items = yield* dht.getMutable(slot.publicKey, slot.salt).pipe(Effect.tapError(() => Effect.sync(() => stats.failedGets++)))
@@ -106,7 +107,7 @@ export const make = (options: Options): Effect.Effect<RecordPublisher, never, Dh
         }
         slot.holdsJoinedRecord = joinedRecordSeen
         return Array.from(byPublisher.values())
-      })
+      }))
 
     /**
      * The second half of the cooperative cap (ours; Rust only has the count above): a slot that shows a record of a
@@ -147,7 +148,7 @@ export const make = (options: Options): Effect.Effect<RecordPublisher, never, Dh
         ),
       getRecords,
       publishRecord: (record, cached) =>
-        Effect.gen(function*() {
+        recoverRotationFailure(Effect.gen(function*() {
           const seen = cached ?? (yield* getRecords(record.unixMinute))
           if (seen.length >= options.maxBootstrapRecords || slotIsFull(record.unixMinute)) {
             stats.skipped++
@@ -155,7 +156,7 @@ export const make = (options: Options): Effect.Effect<RecordPublisher, never, Dh
           }
           const receipt = yield* put(record)
           return { _tag: "Published", storedAt: receipt.storedAt } satisfies PublishOutcome
-        }),
+        })),
       stats: (): Stats => ({ ...stats })
     }
     return publisher

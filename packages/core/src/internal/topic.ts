@@ -4,6 +4,7 @@ import { Crypto } from "../Crypto.js"
 import { Gossip, type GossipClosed, type GossipEvent } from "../Gossip.js"
 import { NodeIdentity } from "../NodeIdentity.js"
 import * as RecordPublisher from "../RecordPublisher.js"
+import type { RotationFailed } from "../SecretRotation.js"
 import type { JoinError, JoinOptions, Receiver, Sender, Topic, TopicEvent } from "../Topic.js"
 import type { TopicId } from "../TopicId.js"
 import * as Bootstrap from "./bootstrap.js"
@@ -23,7 +24,7 @@ const toTopicEvent = (event: GossipEvent): TopicEvent =>
 interface Opened {
   readonly topic: Topic
   /** Resolves when bootstrap has joined; fails with why the topic ended first. */
-  readonly joined: Deferred.Deferred<void, JoinTimeout | TopicClosed>
+  readonly joined: Deferred.Deferred<void, JoinTimeout | TopicClosed | RotationFailed>
   readonly close: Effect.Effect<void>
 }
 
@@ -62,7 +63,7 @@ const open = (topicId: TopicId, options: JoinOptions) =>
     let closed = false
     let refs = 0
     const closedSignal = Deferred.unsafeMake<void>(FiberId.none)
-    const joined = Deferred.unsafeMake<void, JoinTimeout | TopicClosed>(FiberId.none)
+    const joined = Deferred.unsafeMake<void, JoinTimeout | TopicClosed | RotationFailed>(FiberId.none)
 
     // Idempotent and uninterruptible. Called from an actor (gossip stream ended, join timed out) it is still
     // safe: a fiber closing its own scope skips its own interruption and simply returns afterwards.
@@ -131,7 +132,16 @@ const open = (topicId: TopicId, options: JoinOptions) =>
       }
       yield* startWorkers
       yield* Deferred.succeed(joined, undefined)
-    })
+    }).pipe(
+      // A failed rotation (user code) ends the join with its typed error; any other defect still settles the join
+      // (as TopicClosed, through close) instead of leaving it pending forever.
+      Effect.catchTag("RotationFailed", (error) =>
+        Effect.logDebug("topic: secret rotation failed, closing").pipe(
+          Effect.zipRight(Deferred.fail(joined, error)),
+          Effect.zipRight(close)
+        )),
+      Effect.catchAllDefect((defect) => Effect.logError("topic: bootstrap died, closing", defect).pipe(Effect.zipRight(close)))
+    )
     yield* Effect.forkIn(bootstrap, scope)
 
     /** A reference on the topic; releasing the last one closes it. On a closed topic, a no-op handle. */
