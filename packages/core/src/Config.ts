@@ -62,7 +62,12 @@ export const BootstrapConfig = Schema.Struct({
   /** Not in Rust: give up joining after this long (`Topic.join` fails, the topic closes). Absent = wait forever, as Rust. */
   timeout: Schema.optionalWith(PositiveMillis, { as: "Option" }),
   /** Not in Rust: endpoint ids handed to the gossip subscription before the DHT is asked. */
-  initialPeers: field(Schema.Array(EndpointIdSchema), [])
+  initialPeers: field(Schema.Array(EndpointIdSchema), []),
+  /**
+   * Not in Rust: a joined node that has had no neighbour for this long runs the bootstrap loop again (and again,
+   * until it has one). 0 = never (Rust: a node whose neighbours all left stays alone).
+   */
+  rediscoverAfter: field(Millis, ms(5000))
 })
 export type BootstrapConfig = typeof BootstrapConfig.Type
 

@@ -12,6 +12,7 @@ import { type Core, IdentityMismatch, JoinTimeout, makeSender, TopicClosed } fro
 import * as Fanout from "./fanout.js"
 import * as Merge from "./merge.js"
 import * as Publisher from "./publisher.js"
+import * as Rediscover from "./rediscover.js"
 
 export type { SendError } from "./core.js"
 
@@ -113,6 +114,7 @@ const open = (topicId: TopicId, options: JoinOptions) =>
 
     const startWorkers = Effect.gen(function*() {
       if (config.publisher.enabled) yield* Effect.forkIn(Publisher.run(core), scope)
+      yield* Effect.forkIn(Rediscover.run(core), scope)
       if (config.merge.bubble.enabled) yield* Effect.forkIn(Merge.runBubble(core), scope)
       if (config.merge.messageOverlap.enabled) yield* Effect.forkIn(Merge.runMessageOverlap(core), scope)
     })
