@@ -11,7 +11,7 @@
  * ```
  */
 import { Crypto, Dht, EndpointId, NodeIdentity } from "@dtt/core"
-import { Clock, Duration, Effect, Option, type Scope } from "effect"
+import { Clock, Duration, Effect, Metric, Option, type Scope } from "effect"
 import * as Pkarr from "./internal/pkarr.js"
 import type { DialAddr } from "./net/endpoint.js"
 
@@ -30,6 +30,12 @@ export { PkarrDecodeError, PkarrEncodeError } from "./internal/pkarr.js"
  */
 export const DEFAULT_REPUBLISH_INTERVAL: Duration.Duration = Duration.hours(1)
 
+/** Address records put again because a presence check found them missing from the DHT. */
+export const recordsRestored = Metric.counter("gossip_iroh_address_records_restored", {
+  description: "own pkarr address records put again after a check found the DHT no longer held them",
+  incremental: true
+})
+
 export interface DhtLookupOptions {
   /** TTL written into the TXT records (iroh: 30 s). Only DNS caches read it. */
   readonly ttl?: number
@@ -41,6 +47,13 @@ export interface DhtLookupOptions {
    * Default 30 s.
    */
   readonly retryInterval?: Duration.DurationInput
+  /**
+   * Not in iroh: read our own record this often and put it again at once when the DHT no longer holds it (its
+   * storing nodes restarted or churned away; a private DHT that was restarted holds nothing). Without this the
+   * record is missing until the next hourly republish, and nobody can dial us by id. One get per interval.
+   * Default 60 s; 0 = never.
+   */
+  readonly presenceCheckInterval?: Duration.DurationInput
   /**
    * What to publish. `all` (default): relay URL and direct addresses, so endpoints without relays (the
    * `minimal` preset, private networks, tests) can be dialled by id. `relay-only`: what iroh's own DHT lookup
@@ -74,6 +87,8 @@ export const dht = (
     const lock = yield* Effect.makeSemaphore(1)
     const republishMillis = Duration.toMillis(options.republishInterval ?? DEFAULT_REPUBLISH_INTERVAL)
     const retryMillis = Math.min(Duration.toMillis(options.retryInterval ?? Duration.seconds(30)), republishMillis)
+    const checkMillis = Duration.toMillis(options.presenceCheckInterval ?? Duration.seconds(60))
+    let checkAt = Number.POSITIVE_INFINITY
     let current: { readonly packet: Uint8Array; readonly item: Dht.MutableItem } | undefined
     let lastSeq: bigint | undefined
     /** When the background fiber should put `current` again, and how many puts of it failed in a row. */
@@ -88,6 +103,7 @@ export const dht = (
               if (current?.item !== item) return
               failures = 0
               dueAt = now + republishMillis
+              if (checkMillis > 0) checkAt = now + checkMillis
             }),
           onFailure: () =>
             Effect.map(Clock.currentTimeMillis, (now) => {
@@ -136,12 +152,29 @@ export const dht = (
         if (item !== undefined) yield* put(item)
       })
 
+    /** True when some storing node answered with our current record (or a newer one of ours). */
+    const stillHeld = (item: Dht.MutableItem) =>
+      dhtService.getMutable(identity.publicKey, NO_SALT).pipe(
+        Effect.map((items) => items.some((held) => held.seq >= item.seq)),
+        // A failed read says nothing about the record; the next check asks again.
+        Effect.orElseSucceed(() => true)
+      )
+
     if (options.resolveOnly !== true) {
-      // Wakes every `retryInterval` (a timer, no traffic) and puts only when due.
+      // Wakes every `retryInterval` (or the check interval, if shorter; a timer, no traffic) and works only when due.
+      const tickMillis = checkMillis > 0 ? Math.min(retryMillis, checkMillis) : retryMillis
       yield* Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
-        if (current !== undefined && now >= dueAt) yield* Effect.ignore(put(current.item))
-      }).pipe(Effect.delay(Duration.millis(retryMillis)), Effect.forever, Effect.forkScoped)
+        if (current === undefined) return
+        if (now >= dueAt) return yield* Effect.ignore(put(current.item))
+        if (now < checkAt) return
+        checkAt = now + checkMillis
+        const item = current.item
+        if (yield* stillHeld(item)) return
+        yield* Effect.logDebug("address lookup: our record is gone from the DHT, putting it again")
+        yield* Metric.increment(recordsRestored)
+        yield* Effect.ignore(put(item))
+      }).pipe(Effect.delay(Duration.millis(tickMillis)), Effect.forever, Effect.forkScoped)
     }
 
     const resolve = (id: EndpointId.EndpointId) =>

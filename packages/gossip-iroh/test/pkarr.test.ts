@@ -236,7 +236,8 @@ describe("AddressLookup.dht publishing schedule (TestClock, stub DHT)", () => {
           })
       }
       const identity = NodeIdentity.fromSecretKey(new Uint8Array(32).fill(3))
-      const lookup = yield* AddressLookup.dht().pipe(
+      // This stub never holds anything: presence checks (tested below) would put it again every minute.
+      const lookup = yield* AddressLookup.dht({ presenceCheckInterval: 0 }).pipe(
         Effect.provideService(Dht.Dht, stub),
         Effect.provideService(NodeIdentity.NodeIdentity, identity),
         Effect.provide(Crypto.layerNode)
@@ -256,6 +257,42 @@ describe("AddressLookup.dht publishing schedule (TestClock, stub DHT)", () => {
       yield* lookup.publish({ ...addr, directAddresses: ["127.0.0.1:2"] })
       expect(puts.length).toBe(5)
       expect(items[4]!.seq).toBeGreaterThan(items[0]!.seq)
+    })
+  )
+
+  it.scoped("a record the DHT lost (storing nodes restarted) is put again within a check interval; a held one is not", () =>
+    Effect.gen(function* () {
+      const puts: Array<number> = []
+      let held: Array<Dht.MutableItem> = []
+      let gets = 0
+      const stub: Dht.DhtService = {
+        getMutable: () => Effect.sync(() => (gets++, held)),
+        putMutable: (item) =>
+          Effect.gen(function* () {
+            puts.push(yield* Clock.currentTimeMillis)
+            held = [item]
+            return { storedAt: 1, attempts: 1 }
+          })
+      }
+      const identity = NodeIdentity.fromSecretKey(new Uint8Array(32).fill(4))
+      const lookup = yield* AddressLookup.dht().pipe(
+        Effect.provideService(Dht.Dht, stub),
+        Effect.provideService(NodeIdentity.NodeIdentity, identity),
+        Effect.provide(Crypto.layerNode)
+      )
+      yield* lookup.publish({ id: identity.endpointId, relayUrl: undefined, directAddresses: ["127.0.0.1:1"] })
+      const getsAfterPublish = gets
+      yield* TestClock.adjust("5 minutes")
+      // Held all along: checked about once a minute, never put again.
+      expect(puts).toEqual([0])
+      expect(gets - getsAfterPublish).toBeGreaterThanOrEqual(4)
+      expect(gets - getsAfterPublish).toBeLessThanOrEqual(6)
+      held = [] // the DHT restarted empty
+      yield* TestClock.adjust("61 seconds")
+      expect(puts.length).toBe(2)
+      expect(puts[1]!).toBeLessThanOrEqual(5 * 60_000 + 61_000)
+      yield* TestClock.adjust("5 minutes")
+      expect(puts.length).toBe(2)
     })
   )
 })
