@@ -19,6 +19,11 @@ export interface TestbedOptions {
   readonly rule?: DhtMainline.StoreRule | ((index: number) => DhtMainline.StoreRule)
   /** Self-lookup rounds after start (each node once per round). Default 2, enough for a well-connected net. */
   readonly bootstrapRounds?: number
+  /**
+   * UDP port of node i (0 or missing: a free one). A Testbed restarted with the ports of the one before is
+   * where that one's clients look for it again (the bootstrap list is its first nodes).
+   */
+  readonly ports?: ReadonlyArray<number>
   /** Per-node overrides (request timeout, max items, ...); host, port, storing and bootstrap are set here. */
   readonly node?: Omit<DhtMainline.Options, "host" | "port" | "storing" | "bootstrap" | "bootstrapOnStart">
 }
@@ -66,7 +71,7 @@ export const make = (options: TestbedOptions): Effect.Effect<Testbed, Dht.DhtUna
         yield* DhtMainline.makeNode({
           ...options.node,
           host: "127.0.0.1",
-          port: 0,
+          port: options.ports?.[i] ?? 0,
           storing: { rule: rules[i]! },
           // Every node starts from the first one; the first learns the others as they query it.
           bootstrap: i === 0 ? [] : [addressKey(nodes[0]!.address)]
