@@ -9,6 +9,7 @@
 import { type Crypto, Dht } from "@dtt/core"
 import { Duration, Effect, Layer, type Scope } from "effect"
 import * as Node from "./internal/node.js"
+import type { Impairment } from "./Impairment.js"
 import type { VerifyStrict } from "./internal/item.js"
 import type { StoreRule } from "./internal/server.js"
 
@@ -56,6 +57,8 @@ export interface Options {
   readonly bootstrapOnStart?: boolean
   /** Retry, timeout and bound policy of `getMutable`/`putMutable` (`Dht.make`). Default `Dht.defaultDhtConfig`. */
   readonly dht?: Partial<Dht.DhtConfig>
+  /** A simulated bad network on this node's socket (testbeds; see `Impairment`). Default none. */
+  readonly impairment?: Impairment
 }
 
 const nodeOptions = (options: Options): Node.NodeOptions => ({
@@ -71,7 +74,8 @@ const nodeOptions = (options: Options): Node.NodeOptions => ({
   maxInFlight: options.maxInFlight ?? 256,
   nodeId: options.nodeId,
   verifyStrict: options.verifyStrict,
-  tokenRotation: Duration.decode(options.tokenRotation ?? Duration.minutes(5))
+  tokenRotation: Duration.decode(options.tokenRotation ?? Duration.minutes(5)),
+  impairment: options.impairment
 })
 
 /** A node in the current scope (socket bound, not yet bootstrapped: run `node.bootstrap` when needed). */

@@ -2,11 +2,15 @@
  * A private mainline DHT on loopback: N storing nodes on 127.0.0.1, bootstrapped from one another, each with
  * its own storage rule. Clients join it through `bootstrap` (or `clientLayer`). Everything closes with the
  * scope the Testbed was made in.
+ *
+ * It can also play a bad network: per-node latency, jitter and loss (`impairment`) and a share of nodes that
+ * never answer (`silentShare`), drawn from `seed` so a run can be repeated.
  */
 import { Bep44, Crypto, Dht } from "@dtt/core"
-import { Context, Duration, Effect, Layer, type Scope } from "effect"
+import { Context, Duration, Effect, Layer, Random, type Scope } from "effect"
 import * as Bencode from "./Bencode.js"
 import * as DhtMainline from "./DhtMainline.js"
+import type { Impairment } from "./Impairment.js"
 import * as Krpc from "./Krpc.js"
 import { addressKey, compareDistance } from "./internal/address.js"
 import { K } from "./internal/routingTable.js"
@@ -25,7 +29,18 @@ export interface TestbedOptions {
    */
   readonly ports?: ReadonlyArray<number>
   /** Per-node overrides (request timeout, max items, ...); host, port, storing and bootstrap are set here. */
-  readonly node?: Omit<DhtMainline.Options, "host" | "port" | "storing" | "bootstrap" | "bootstrapOnStart">
+  readonly node?: Omit<DhtMainline.Options, "host" | "port" | "storing" | "bootstrap" | "bootstrapOnStart" | "impairment">
+  /** Address every node binds to. Default "127.0.0.1". */
+  readonly host?: string
+  /** Latency, jitter and loss on the storing nodes' sockets: one for all, or per node index. Default none. */
+  readonly impairment?: Impairment | ((index: number) => Impairment | undefined)
+  /**
+   * Share (0..1) of storing nodes that never answer a query. They are drawn with `seed` among all but the
+   * first node (which everyone bootstraps from) and never listed in `bootstrap`. Default 0.
+   */
+  readonly silentShare?: number
+  /** Seed of the silent draw and of each node's loss and jitter draws. Default 0. */
+  readonly seed?: number
 }
 
 export interface Testbed {
@@ -33,6 +48,8 @@ export interface Testbed {
   readonly bootstrap: ReadonlyArray<string>
   readonly nodes: ReadonlyArray<DhtMainline.MainlineNode>
   readonly rules: ReadonlyArray<DhtMainline.StoreRule>
+  /** Indices of the nodes that never answer (see `silentShare`), ascending. */
+  readonly silent: ReadonlyArray<number>
   /** What each storing node currently holds for the item's slot (one entry per node that holds something). */
   readonly storedItems: (publicKey: Uint8Array, salt: Uint8Array) => ReadonlyArray<Dht.MutableItem>
   /** Options for a client on this testbed (loopback bind, its bootstrap), merged with `extra`. */
@@ -58,11 +75,31 @@ export class TestbedTag extends Context.Tag("@dtt/dht-mainline/Testbed")<Testbed
 
 const BOOTSTRAP_ENTRIES = 4
 
+/** round(share × size) indices out of 1..size-1, drawn with `seed`. */
+const silentIndices = (size: number, share: number, seed: number): Effect.Effect<ReadonlyArray<number>> => {
+  const count = Math.min(Math.max(0, size - 1), Math.round(Math.min(1, Math.max(0, share)) * size))
+  if (count === 0) return Effect.succeed([])
+  const candidates = Array.from({ length: size - 1 }, (_, i) => i + 1)
+  return Random.shuffle(candidates).pipe(
+    Effect.map((shuffled) => [...shuffled].slice(0, count).sort((a, b) => a - b)),
+    Effect.withRandom(Random.make(seed))
+  )
+}
+
 export const make = (options: TestbedOptions): Effect.Effect<Testbed, Dht.DhtUnavailable, Scope.Scope | Crypto.Crypto> =>
   Effect.gen(function* () {
     const crypto = yield* Crypto.Crypto
     const ruleOf = (i: number): DhtMainline.StoreRule =>
       typeof options.rule === "function" ? options.rule(i) : (options.rule ?? "last-writer-wins")
+    const host = options.host ?? "127.0.0.1"
+    const seed = options.seed ?? 0
+    const silent = yield* silentIndices(options.size, options.silentShare ?? 0, seed)
+    const impairmentOf = (i: number): Impairment | undefined => {
+      const given = typeof options.impairment === "function" ? options.impairment(i) : options.impairment
+      if (given === undefined && !silent.includes(i)) return undefined
+      // Each node draws from its own seeded stream, so adding a node does not change the others' draws.
+      return { seed: seed * 1_000_003 + i, ...given, silent: given?.silent === true || silent.includes(i) }
+    }
     const nodes: Array<DhtMainline.MainlineNode> = []
     const rules: Array<DhtMainline.StoreRule> = []
     for (let i = 0; i < options.size; i++) {
@@ -70,27 +107,31 @@ export const make = (options: TestbedOptions): Effect.Effect<Testbed, Dht.DhtUna
       nodes.push(
         yield* DhtMainline.makeNode({
           ...options.node,
-          host: "127.0.0.1",
+          host,
           port: options.ports?.[i] ?? 0,
           storing: { rule: rules[i]! },
           // Every node starts from the first one; the first learns the others as they query it.
-          bootstrap: i === 0 ? [] : [addressKey(nodes[0]!.address)]
+          bootstrap: i === 0 ? [] : [addressKey(nodes[0]!.address)],
+          impairment: impairmentOf(i)
         })
       )
     }
     for (let round = 0; round < (options.bootstrapRounds ?? 2); round++) {
       yield* Effect.forEach(nodes, (n) => n.bootstrap, { concurrency: 4, discard: true })
     }
-    const bootstrap = nodes.slice(0, BOOTSTRAP_ENTRIES).map((n) => addressKey(n.address))
+    const bootstrap = nodes
+      .filter((_, i) => !silent.includes(i))
+      .slice(0, BOOTSTRAP_ENTRIES)
+      .map((n) => addressKey(n.address))
     const clientOptions = (extra: DhtMainline.Options = {}): DhtMainline.Options => ({
       ...extra,
-      host: "127.0.0.1",
+      host,
       bootstrap
     })
 
     // One bare read-only endpoint for the direct writes of `putTo`.
     const direct = yield* Rpc.make({
-      host: "127.0.0.1",
+      host,
       port: 0,
       readOnly: true,
       requestTimeout: Duration.seconds(2),
@@ -145,6 +186,7 @@ export const make = (options: TestbedOptions): Effect.Effect<Testbed, Dht.DhtUna
       bootstrap,
       nodes,
       rules,
+      silent,
       storedItems: (publicKey, salt) => {
         const target = Bep44.target(publicKey, salt)
         return nodes.flatMap((n) => n.stored(target) ?? [])

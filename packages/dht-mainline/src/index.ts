@@ -1,4 +1,5 @@
 export * as Bencode from "./Bencode.js"
 export * as DhtMainline from "./DhtMainline.js"
+export * as Impairment from "./Impairment.js"
 export * as Krpc from "./Krpc.js"
 export * as Testbed from "./Testbed.js"

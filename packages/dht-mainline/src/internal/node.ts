@@ -8,6 +8,7 @@ import { isIPv4 } from "node:net"
 import { Bep44, Crypto, Dht } from "@dtt/core"
 import { Duration, Effect, Schedule, type Scope, Stream } from "effect"
 import * as Bencode from "../Bencode.js"
+import type { Impairment } from "../Impairment.js"
 import { type Address, addressKey, ID_BYTES, parseAddress } from "./address.js"
 import * as Item from "./item.js"
 import { lookup, type LookupContext } from "./lookup.js"
@@ -26,6 +27,7 @@ export interface NodeOptions {
   readonly nodeId: Uint8Array | undefined
   readonly verifyStrict: Item.VerifyStrict | undefined
   readonly tokenRotation: Duration.Duration
+  readonly impairment?: Impairment
 }
 
 export interface NodeStats extends Rpc.RpcStats {
@@ -83,7 +85,8 @@ export const make = (options: NodeOptions): Effect.Effect<Node, Dht.DhtUnavailab
       requestTimeout: options.requestTimeout,
       maxInFlight: options.maxInFlight,
       inboxCapacity: 4096,
-      onQuery: (query, from) => answer?.(query, from)
+      onQuery: (query, from) => answer?.(query, from),
+      impairment: options.impairment
     })
     const table = RoutingTable.make(id, rpc.local)
     const server =

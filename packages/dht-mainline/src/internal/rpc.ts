@@ -10,8 +10,10 @@ import * as dgram from "node:dgram"
 import { Deferred, Duration, Effect, Queue, Random, Scope } from "effect"
 import { Dht } from "@dtt/core"
 import type * as Bencode from "../Bencode.js"
+import type { Impairment } from "../Impairment.js"
 import * as Krpc from "../Krpc.js"
 import { type Address, addressKey } from "./address.js"
+import * as Impair from "./impair.js"
 
 export type RpcFailure =
   | { readonly _tag: "Timeout" }
@@ -29,6 +31,8 @@ export interface RpcStats {
   requestsSent: number
   timeouts: number
   unmatchedReplies: number
+  /** Datagrams a simulated impairment dropped (testbeds only). */
+  impairedDrops: number
 }
 
 export interface Rpc {
@@ -49,6 +53,8 @@ export interface RpcOptions {
   readonly inboxCapacity: number
   /** Answers a query; `undefined` means stay silent. Must not throw (it is guarded anyway). */
   readonly onQuery: (query: Krpc.Query, from: Address) => Reply | undefined
+  /** A simulated bad network on this socket (testbeds). */
+  readonly impairment?: Impairment
 }
 
 /**
@@ -116,8 +122,10 @@ export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable
       queriesAnswered: 0,
       requestsSent: 0,
       timeouts: 0,
-      unmatchedReplies: 0
+      unmatchedReplies: 0,
+      impairedDrops: 0
     }
+    const impair = yield* Impair.make(options.impairment, () => stats.impairedDrops++)
     const inbox = yield* Queue.dropping<Datagram>(options.inboxCapacity)
     const pending = new Map<number, Pending>()
     const permits = yield* Effect.makeSemaphore(options.maxInFlight)
@@ -137,14 +145,16 @@ export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable
     yield* Effect.addFinalizer(() => Effect.sync(() => socket.removeAllListeners("message")))
 
     const send = (to: Address, bytes: Uint8Array): Effect.Effect<void> =>
-      Effect.async<void>((resume) => {
-        try {
-          socket.send(bytes, to.port, to.host, () => resume(Effect.void))
-        } catch {
-          // Socket closing, or an address Node refuses: the request will time out like a lost datagram.
-          resume(Effect.void)
-        }
-      })
+      impair.outbound(
+        Effect.async<void>((resume) => {
+          try {
+            socket.send(bytes, to.port, to.host, () => resume(Effect.void))
+          } catch {
+            // Socket closing, or an address Node refuses: the request will time out like a lost datagram.
+            resume(Effect.void)
+          }
+        })
+      )
 
     const answer = (query: Krpc.Query, from: Address): Effect.Effect<void> => {
       let reply: Reply | undefined
@@ -183,12 +193,12 @@ export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable
           return Effect.void
         }
         const message = parsed.right
-        if (message._tag === "Query") return options.readOnly ? Effect.void : answer(message, from)
+        if (message._tag === "Query") return options.readOnly || impair.silent ? Effect.void : answer(message, from)
         return settle(message, from)
       })
 
     yield* Queue.take(inbox).pipe(
-      Effect.flatMap((d) => handle(d).pipe(Effect.catchAllCause(() => Effect.sync(() => stats.malformed++)))),
+      Effect.flatMap((d) => impair.inbound(handle(d).pipe(Effect.catchAllCause(() => Effect.sync(() => stats.malformed++))))),
       Effect.forever,
       Effect.forkScoped
     )
