@@ -65,6 +65,11 @@ export interface GossipIrohOptions {
   readonly maxConnectionsPerPeer?: number
   /** Connections open at once, all peers together; incoming ones beyond are refused likewise. Default 256. */
   readonly maxConnections?: number
+  /**
+   * Addresses ("ip:port") to publish instead of the bound ones, in our ticket, PeerData and address lookups
+   * (a port forward, a NAT's public side, an impairment relay in front of us). Default: what iroh reports.
+   */
+  readonly advertisedAddresses?: ReadonlyArray<string>
 }
 
 export interface GossipIrohService extends Gossip.GossipService {
@@ -119,7 +124,8 @@ export const make = (
       relay: options.relay,
       alpn: options.alpn,
       dialTimeout: options.dialTimeout,
-      collectOnClose: options.collectOnClose
+      collectOnClose: options.collectOnClose,
+      advertisedAddresses: options.advertisedAddresses
     })
     const seed = yield* Random.nextIntBetween(0, 2 ** 31)
     const protocol = new ProtoState({ me: endpoint.id, rng: seededRng(seed), config })

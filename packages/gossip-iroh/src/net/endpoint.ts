@@ -37,6 +37,11 @@ export interface EndpointOptions {
    * (see `nativeRelease.ts`). Default true.
    */
   readonly collectOnClose?: boolean
+  /**
+   * Addresses ("ip:port") to publish instead of the bound ones (ticket, PeerData, address lookups): a port
+   * forward, a NAT's public side, or an impairment relay in front of us. Default: what iroh reports.
+   */
+  readonly advertisedAddresses?: ReadonlyArray<string>
 }
 
 /** What we know of how to reach a peer. */
@@ -198,7 +203,11 @@ export const make = (options: EndpointOptions): Effect.Effect<NetEndpoint, Endpo
       id,
       alpn,
       canLookupById: (options.preset ?? "minimal") === "n0",
-      addr: Effect.sync(() => (live === undefined ? { id, relayUrl: undefined, directAddresses: [] } : toDialAddr(live.addr()))),
+      addr: Effect.sync(() => {
+        if (live === undefined) return { id, relayUrl: undefined, directAddresses: [] }
+        const own = toDialAddr(live.addr())
+        return options.advertisedAddresses === undefined ? own : { ...own, directAddresses: [...options.advertisedAddresses] }
+      }),
       accepted,
       dial,
       remoteAddr: (peer) =>
