@@ -4,6 +4,8 @@
  * Usage: tsx --conditions=source e2e/node.ts <addr> <bootstrap host:port> <topic> <secret>
  * Standalone (docker/): with E2E_SAY the node broadcasts that line every 3 s once joined (no stdin driver), and
  * with E2E_EXPECT=k it exits 0 10 s after it has received k distinct lines from others (the docker assertion).
+ * E2E_GOSSIP_BIND=ip:port binds gossip there (default <addr>:0); E2E_ADVERTISE=ip:port[,...] publishes those
+ * addresses instead of the bound one (e2e/impaired.mjs: the node's front on the impairment relay).
  */
 import { Config, NodeIdentity, Topic, TopicId } from "@dtt/core"
 import { Effect, Layer, Stream } from "effect"
@@ -35,7 +37,12 @@ const program = Effect.scoped(
         {
           identity,
           dht: { host: addr, bootstrap: [bootstrap] },
-          gossip: { bindAddr: `${addr}:0`, preset: "minimal", relay: { _tag: "Disabled" } }
+          gossip: {
+            bindAddr: process.env.E2E_GOSSIP_BIND ?? `${addr}:0`,
+            preset: "minimal",
+            relay: { _tag: "Disabled" },
+            ...(process.env.E2E_ADVERTISE ? { advertisedAddresses: process.env.E2E_ADVERTISE.split(",") } : {})
+          }
         },
         PeerNode.makeCounters()
       )
