@@ -1,7 +1,7 @@
 /**
  * The impaired private DHT of `e2e/impaired.mjs`: a dht-mainline `Testbed` on one address whose storing nodes
  * answer late (latency, jitter), lose datagrams, and partly never answer. Prints `bootstrap host:port,...` once up;
- * runs until killed.
+ * runs until killed or until its stdin closes (so it cannot outlive the script that started it).
  * Usage: tsx --conditions=source e2e/impaired-testbed.ts <host> <size> <one-way ms> <jitter ms> <loss 0..1> <silent 0..1> <seed>
  */
 import { Crypto } from "@dtt/core"
@@ -28,10 +28,12 @@ Effect.runPromise(
       })
       console.log(`bootstrap ${bed.bootstrap.join(",")}`)
       console.log(JSON.stringify({ event: "testbed", size: bed.nodes.length, silent: bed.silent }))
-      yield* Effect.never
+      yield* Effect.async<void>((resume) => {
+        process.stdin.on("end", () => resume(Effect.void)).on("close", () => resume(Effect.void)).resume()
+      })
     })
   ).pipe(Effect.provide(Crypto.layer))
-).catch((e) => {
+).then(() => process.exit(0), (e) => {
   console.error(String(e))
   process.exit(1)
 })

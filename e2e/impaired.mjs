@@ -65,7 +65,7 @@ if (quiet("ip", "-V").status !== 0) skip("the `ip` command is not available")
 
 const procs = new Set()
 const cleanup = () => {
-  for (const p of procs) try { p.kill("SIGKILL") } catch {}
+  for (const p of procs) p.killGroup()
   for (const ns of (spawnSync("ip", ["netns", "list"]).stdout ?? "").toString().split("\n")) {
     const name = ns.split(" ")[0]
     if (name.startsWith("imp-")) quiet("ip", "netns", "del", name)
@@ -100,13 +100,16 @@ const layout = () => {
 
 const tsx = resolve(ROOT, "node_modules/.bin/tsx")
 const start = (ns, args, onLine, extraEnv = {}) => {
+  // Its own process group: tsx runs the script in a child process, which a kill of tsx alone would orphan.
   const p = spawn("ip", ["netns", "exec", ns, "nice", "-n", "5", tsx, "--conditions=source", ...args], {
     cwd: ROOT,
     stdio: ["pipe", "pipe", "pipe"],
-    env: { ...process.env, ...extraEnv }
+    env: { ...process.env, ...extraEnv },
+    detached: true
   })
+  p.killGroup = () => { try { process.kill(-p.pid, "SIGKILL") } catch {} }
   procs.add(p)
-  p.on("exit", () => procs.delete(p))
+  p.on("exit", () => { p.killGroup(); procs.delete(p) })
   let buf = ""
   p.stdout.on("data", (d) => {
     buf += d
@@ -125,7 +128,7 @@ const start = (ns, args, onLine, extraEnv = {}) => {
 const stop = async (p) => {
   if (p.exitCode !== null || p.signalCode !== null) return
   const gone = new Promise((r) => p.once("exit", r))
-  p.kill("SIGKILL")
+  p.killGroup()
   await Promise.race([gone, sleep(5000)])
 }
 
