@@ -19,7 +19,12 @@ const BLACKHOLE_S = env("IMP_BLACKHOLE_S", 30)
 const ONE_WAY_MS = 75 // RTT 150 ms, on the gossip paths and to every storing node
 const JITTER_MS = 10
 const LOSS = 0.02 // per datagram and direction
-const SILENT = 0.3
+const SILENT = env("IMP_SILENT", 0.3)
+// Variants for comparison (not the issue's scenario): IMP_DHT_TIMEOUT_MS sets the nodes' DHT request timeout
+// (default 2 s, as Rust mainline), IMP_ONLY_JOIN=1 runs the join trials only, IMP_OUT names the result files.
+const DHT_TIMEOUT_MS = process.env.IMP_DHT_TIMEOUT_MS
+const ONLY_JOIN = process.env.IMP_ONLY_JOIN === "1"
+const OUT = process.env.IMP_OUT ?? "impaired"
 const DHT_SIZE = env("IMP_DHT_SIZE", 30)
 const SEED = env("IMP_SEED", 1)
 // Thresholds (issue 11 item 3). The merge actors run every baseInterval + up to maxJitter (Config.defaults).
@@ -144,7 +149,11 @@ const startNode = (i, bootstrap, topic) => {
     if (o.event === "up") node.views.add(o.peer)
     if (o.event === "down") node.views.delete(o.peer)
     if (o.event === "received" && !node.got.has(o.content)) { node.got.add(o.content); node.gotAt.set(o.content, now()) }
-  }, { E2E_GOSSIP_BIND: `10.78.${i}.2:${GOSSIP_PORT}`, E2E_ADVERTISE: `10.78.${i}.1:${GOSSIP_PORT}` })
+  }, {
+    E2E_GOSSIP_BIND: `10.78.${i}.2:${GOSSIP_PORT}`,
+    E2E_ADVERTISE: `10.78.${i}.1:${GOSSIP_PORT}`,
+    ...(DHT_TIMEOUT_MS ? { E2E_DHT_REQUEST_TIMEOUT_MS: DHT_TIMEOUT_MS } : {})
+  })
   return node
 }
 
@@ -208,7 +217,7 @@ const main = async () => {
   }
   results.setup = {
     nodes: N, trials: TRIALS, rttMs: 2 * ONE_WAY_MS, jitterMs: JITTER_MS, lossPerDirection: LOSS,
-    dht: { storingNodes: DHT_SIZE, silentShare: SILENT, silent: tb.info?.silent?.length },
+    dht: { storingNodes: DHT_SIZE, silentShare: SILENT, silent: tb.info?.silent?.length, clientRequestTimeoutMs: Number(DHT_TIMEOUT_MS ?? 2000) },
     relayedGossip: true, seed: SEED, machine: `${(await import("node:os")).cpus().length} cores, load ${(await import("node:os")).loadavg().map((x) => x.toFixed(1)).join(" ")}`
   }
   console.log(`setup: ${JSON.stringify(results.setup)}`)
@@ -235,6 +244,7 @@ const main = async () => {
   const p95 = percentile(joins, 95)
   results.scenarios.twoNodeJoin = { trialsS: joins.map((x) => round(x)), p50S: round(percentile(joins, 50)), p95S: round(p95), maxS: round(Math.max(...joins)), fromSpawnP95S: round(percentile(fromSpawn, 95)) }
   check(`two nodes join, p95 over ${TRIALS} trials (s)`, p95 <= T.joinP95, round(p95), `≤ ${T.joinP95}`)
+  if (ONLY_JOIN) return
 
   // 2. N nodes: one component, then every node's messages reach every other node.
   const topic = `imp-swarm-${process.pid}`
@@ -322,21 +332,36 @@ const main = async () => {
   results.relay = relay.stats
 }
 
+const details = () => {
+  const { twoNodeJoin: j, swarm: w, blackhole: b } = results.scenarios
+  const out = []
+  if (j) out.push(`two-node join trials (s): ${j.trialsS.join(", ")}; p50 ${j.p50S}; p95 from process spawn ${j.fromSpawnP95S}`)
+  if (w) out.push(`${w.nodes} nodes: one component ${w.componentS} s after the last node started, ${w.componentFromFirstSpawnS} s after the first was spawned (500 ms apart)`)
+  if (w?.delivery) out.push(`delivery: ${w.delivery.delivered}/${w.delivery.deliveries}; latency from the sender's stdin to the receiver's stdout p50 ${w.delivery.latencyP50Ms} ms, p95 ${w.delivery.latencyP95Ms} ms`)
+  if (b) out.push(`blackhole ${b.seconds} s: overlay views split into components: ${b.viewsSplit ? "yes" : "no"} (fewest view entries across the cut: ${b.fewestCrossViewEntries}); delivered within each half during the cut: ${b.deliveredWithinHalvesDuringCut * 100} %; messages sent during the cut that crossed it after the heal: ${b.cutMessagesAcrossAfterHeal}; probe rounds until all-to-all: ${b.probeRounds}`)
+  if (results.relay) out.push(`relay: ${results.relay.forwarded} datagrams forwarded, ${results.relay.lost} lost, ${results.relay.blackholed} blackholed, ${results.relay.unknownSource} from unknown sources`)
+  return out
+}
+
 const writeResults = () => {
   mkdirSync(resolve(ROOT, "bench/results"), { recursive: true })
-  writeFileSync(resolve(ROOT, "bench/results/impaired.json"), JSON.stringify(results, null, 2) + "\n")
+  writeFileSync(resolve(ROOT, `bench/results/${OUT}.json`), JSON.stringify(results, null, 2) + "\n")
   const s = results.setup
   const md = [
     `# Impaired network (npm run e2e:impaired, ${results.when})`,
     "",
-    `${s.nodes} node processes, each in its own network namespace; gossip through the UDP impairment relay; RTT ${s.rttMs} ms ±${s.jitterMs} ms jitter, ${s.lossPerDirection * 100} % loss per datagram and direction on gossip and DHT; ${s.dht?.storingNodes} storing DHT nodes of which ${s.dht?.silent} (${s.dht?.silentShare * 100} %) never answer. Machine: ${s.machine}.`,
+    `${s.nodes} node processes, each in its own network namespace; gossip through the UDP impairment relay; RTT ${s.rttMs} ms ±${s.jitterMs} ms jitter, ${s.lossPerDirection * 100} % loss per datagram and direction on gossip and DHT; ${s.dht?.storingNodes} storing DHT nodes of which ${s.dht?.silent} (${s.dht?.silentShare * 100} %) never answer; node DHT request timeout ${s.dht?.clientRequestTimeoutMs} ms. Machine: ${s.machine}.`,
     "",
     "| check | measured | threshold | met |",
     "|---|---|---|---|",
     ...results.checks.map((c) => `| ${c.name} | ${c.measured} | ${c.threshold} | ${c.ok ? "yes" : `**no**${c.detail ? ` (${c.detail.slice(0, 120)})` : ""}`} |`),
+    "",
+    "Details:",
+    "",
+    ...details().map((d) => `- ${d}`),
     ""
   ].join("\n")
-  writeFileSync(resolve(ROOT, "bench/results/impaired.md"), md)
+  writeFileSync(resolve(ROOT, `bench/results/${OUT}.md`), md)
 }
 
 const timer = setTimeout(() => { check("finishes within the budget", false, "timed out", `${BUDGET_MS / 1000} s`); writeResults(); process.exit(1) }, BUDGET_MS)

@@ -5,7 +5,8 @@
  * Standalone (docker/): with E2E_SAY the node broadcasts that line every 3 s once joined (no stdin driver), and
  * with E2E_EXPECT=k it exits 0 10 s after it has received k distinct lines from others (the docker assertion).
  * E2E_GOSSIP_BIND=ip:port binds gossip there (default <addr>:0); E2E_ADVERTISE=ip:port[,...] publishes those
- * addresses instead of the bound one (e2e/impaired.mjs: the node's front on the impairment relay).
+ * addresses instead of the bound one (e2e/impaired.mjs: the node's front on the impairment relay);
+ * E2E_DHT_REQUEST_TIMEOUT_MS sets the DHT client's per-request timeout (default 2 s).
  */
 import { Config, NodeIdentity, Topic, TopicId } from "@dtt/core"
 import { Effect, Layer, Stream } from "effect"
@@ -36,7 +37,11 @@ const program = Effect.scoped(
       PeerNode.layer(
         {
           identity,
-          dht: { host: addr, bootstrap: [bootstrap] },
+          dht: {
+            host: addr,
+            bootstrap: [bootstrap],
+            ...(process.env.E2E_DHT_REQUEST_TIMEOUT_MS ? { requestTimeout: Number(process.env.E2E_DHT_REQUEST_TIMEOUT_MS) } : {})
+          },
           gossip: {
             bindAddr: process.env.E2E_GOSSIP_BIND ?? `${addr}:0`,
             preset: "minimal",
