@@ -9,6 +9,7 @@
 import { type Crypto, Dht } from "@dtt/core"
 import { Duration, Effect, Layer, type Scope } from "effect"
 import * as Node from "./internal/node.js"
+import * as Rtt from "./internal/rtt.js"
 import type { Impairment } from "./Impairment.js"
 import type { VerifyStrict } from "./internal/item.js"
 import type { StoreRule } from "./internal/server.js"
@@ -24,6 +25,9 @@ export const DEFAULT_BOOTSTRAP: ReadonlyArray<string> = [
   "dht.libtorrent.org:25401",
   "relay.pkarr.org:6881"
 ]
+
+/** Default `softTimeoutFloor` (400 ms). */
+export const DEFAULT_SOFT_TIMEOUT_FLOOR: Duration.Duration = Rtt.DEFAULT_SOFT_TIMEOUT_FLOOR
 
 export interface StoringOptions {
   /** What an equal `seq` does to a stored item: overwrite (Rust mainline) or nothing (libtorrent, BEP44). */
@@ -43,6 +47,12 @@ export interface Options {
   readonly storing?: StoringOptions
   /** Per-request timeout. Default 2 s, as Rust mainline. */
   readonly requestTimeout?: Duration.DurationInput
+  /**
+   * Least "soft" timeout: after `srtt + 4·rttvar` of this client's measured round trips, kept within this and
+   * `requestTimeout`, a lookup or put stops waiting for a node that has not answered (its answer still counts
+   * if it comes while the operation runs). Default 400 ms.
+   */
+  readonly softTimeoutFloor?: Duration.DurationInput
   /** Requests in flight per lookup. Default 16. */
   readonly concurrency?: number
   /** Requests in flight for the whole node. Default 256. */
@@ -70,6 +80,7 @@ const nodeOptions = (options: Options): Node.NodeOptions => ({
       ? undefined
       : { rule: options.storing.rule, maxItems: options.storing.maxItems ?? 10_000 },
   requestTimeout: Duration.decode(options.requestTimeout ?? Duration.seconds(2)),
+  softTimeoutFloor: Duration.decode(options.softTimeoutFloor ?? DEFAULT_SOFT_TIMEOUT_FLOOR),
   alpha: options.concurrency ?? 16,
   maxInFlight: options.maxInFlight ?? 256,
   nodeId: options.nodeId,

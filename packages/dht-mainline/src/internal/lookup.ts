@@ -2,10 +2,13 @@
  * The iterative Kademlia lookup of BEP5, shared by `find_node` (bootstrap) and BEP44 `get`: keep a candidate
  * list ordered by XOR distance to the target, query the closest unqueried ones (up to `alpha` at a time), learn
  * closer nodes from each reply, and stop when the K closest nodes that answered have all been queried and
- * nothing is in flight. Every reply body is handed to `onReply` as it arrives (that is how `get` sees the value
+ * nothing is in flight. A request unanswered after the RPC's soft timeout (adaptive, see `rtt.ts`) is "stalled":
+ * it gives its place among the `alpha` up to the next candidate and no longer holds the lookup open once some
+ * node has answered, though its answer still counts while the lookup runs. So a silent node costs a lookup
+ * about one soft timeout instead of the full request timeout. Every reply body is handed to `onReply` as it arrives (that is how `get` sees the value
  * of every storing node, not just one); the result is the K closest responders with the tokens they gave.
  */
-import { Effect, Exit, Queue } from "effect"
+import { Duration, Effect, Exit, Queue } from "effect"
 import * as Bencode from "../Bencode.js"
 import * as Krpc from "../Krpc.js"
 import { type Address, addressKey, bytesEqual, compareDistance, decodeNodes, ID_BYTES, type NodeInfo } from "./address.js"
@@ -32,7 +35,7 @@ interface Candidate {
   readonly host: string
   readonly port: number
   id: Uint8Array | undefined
-  state: "new" | "waiting" | "answered" | "failed"
+  state: "new" | "waiting" | "stalled" | "answered" | "failed"
   token: Uint8Array | undefined
 }
 
@@ -83,8 +86,15 @@ export const lookup = (
     }
 
     const args = Bencode.dict({ id: ctx.localId, target })
-    const done = yield* Queue.unbounded<{ readonly c: Candidate; readonly exit: Exit.Exit<Bencode.Dict, RpcFailure> }>()
+    type Event =
+      | { readonly c: Candidate; readonly exit: Exit.Exit<Bencode.Dict, RpcFailure> }
+      | { readonly c: Candidate; readonly exit: undefined }
+    const events = yield* Queue.unbounded<Event>()
+    /** Requests neither answered nor stalled: at most `alpha`. */
     let inFlight = 0
+    /** Requests past the soft timeout that may still answer. */
+    let stalled = 0
+    let anyAnswered = false
 
     for (;;) {
       for (let c = next(); c !== undefined && inFlight < ctx.alpha; c = next()) {
@@ -93,20 +103,35 @@ export const lookup = (
         inFlight++
         yield* ctx.rpc.request(candidate, method, args).pipe(
           Effect.exit,
-          Effect.flatMap((exit) => Queue.offer(done, { c: candidate, exit })),
+          Effect.flatMap((exit) => Queue.offer(events, { c: candidate, exit })),
+          Effect.forkScoped
+        )
+        yield* Queue.offer(events, { c: candidate, exit: undefined }).pipe(
+          Effect.delay(Duration.millis(ctx.rpc.softTimeout())),
           Effect.forkScoped
         )
       }
       if (inFlight === 0) {
         // A full routing table whose nodes have all gone away (laptop changed networks): start over from the seeds.
-        if (!seeded && ![...candidates.values()].some((c) => c.state === "answered")) {
+        if (!seeded && !anyAnswered) {
           yield* offerSeeds
           if (next() !== undefined) continue
         }
-        break
+        // Stalled requests hold the lookup open only while nobody has answered (they are then all it has).
+        if (stalled === 0 || anyAnswered) break
       }
-      const { c, exit } = yield* Queue.take(done)
-      inFlight--
+      const { c, exit } = yield* Queue.take(events)
+      if (exit === undefined) {
+        if (c.state === "waiting") {
+          c.state = "stalled"
+          inFlight--
+          stalled++
+          ctx.rpc.stats.stalledRequests++
+        }
+        continue
+      }
+      if (c.state === "stalled") stalled--
+      else inFlight--
       const body = Exit.isSuccess(exit) ? exit.value : undefined
       const id = body === undefined ? undefined : Krpc.fixedBytes(body, "id", ID_BYTES)
       if (body === undefined || id === undefined) {
@@ -116,6 +141,7 @@ export const lookup = (
       }
       c.id = id
       c.state = "answered"
+      anyAnswered = true
       const token = Krpc.bytes(body, "token")
       c.token = token !== undefined && token.length <= MAX_TOKEN_BYTES ? token : undefined
       const node: NodeInfo = { id, host: c.host, port: c.port }

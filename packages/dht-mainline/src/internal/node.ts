@@ -12,6 +12,7 @@ import type { Impairment } from "../Impairment.js"
 import { type Address, addressKey, ID_BYTES, parseAddress } from "./address.js"
 import * as Item from "./item.js"
 import { lookup, type LookupContext } from "./lookup.js"
+import { settleWithPatience } from "./patience.js"
 import * as RoutingTable from "./routingTable.js"
 import * as Rpc from "./rpc.js"
 import * as Server from "./server.js"
@@ -22,6 +23,7 @@ export interface NodeOptions {
   readonly port: number
   readonly storing: { readonly rule: Server.StoreRule; readonly maxItems: number } | undefined
   readonly requestTimeout: Duration.Duration
+  readonly softTimeoutFloor: Duration.Duration
   readonly alpha: number
   readonly maxInFlight: number
   readonly nodeId: Uint8Array | undefined
@@ -83,6 +85,7 @@ export const make = (options: NodeOptions): Effect.Effect<Node, Dht.DhtUnavailab
       port: options.port,
       readOnly: options.storing === undefined,
       requestTimeout: options.requestTimeout,
+      softTimeoutFloor: options.softTimeoutFloor,
       maxInFlight: options.maxInFlight,
       inboxCapacity: 4096,
       onQuery: (query, from) => answer?.(query, from),
@@ -186,29 +189,28 @@ export const make = (options: NodeOptions): Effect.Effect<Node, Dht.DhtUnavailab
         if (writable.length === 0) {
           return yield* new Dht.DhtUnavailable({ reason: "no storing node handed out a write token" })
         }
-        const results = yield* Effect.forEach(
-          writable,
-          (node) =>
-            Effect.either(
-              rpc.request(
-                node,
-                "put",
-                Bencode.dict({
-                  id,
-                  // Not in BEP44, but Rust mainline 7 refuses a put without it (its message type requires it).
-                  target,
-                  token: node.token,
-                  k: item.publicKey,
-                  salt: item.salt.length > 0 ? item.salt : undefined,
-                  seq: item.seq,
-                  cas,
-                  sig: item.signature,
-                  v: item.value
-                })
-              )
-            ),
-          { concurrency: "unbounded" }
+        const settled = yield* settleWithPatience(
+          rpc,
+          writable.map((node) =>
+            rpc.request(
+              node,
+              "put",
+              Bencode.dict({
+                id,
+                // Not in BEP44, but Rust mainline 7 refuses a put without it (its message type requires it).
+                target,
+                token: node.token,
+                k: item.publicKey,
+                salt: item.salt.length > 0 ? item.salt : undefined,
+                seq: item.seq,
+                cas,
+                sig: item.signature,
+                v: item.value
+              })
+            )
+          )
         )
+        const results = settled.filter((r) => r !== undefined)
         const storedAt = results.filter((r) => r._tag === "Right").length
         if (storedAt > 0) return { storedAt }
         const codes = new Map<number, number>()

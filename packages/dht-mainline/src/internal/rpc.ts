@@ -7,13 +7,14 @@
  * the request went to (a third party cannot answer for a node it cannot see the transaction ids of).
  */
 import * as dgram from "node:dgram"
-import { Deferred, Duration, Effect, Queue, Random, Scope } from "effect"
+import { Clock, Deferred, Duration, Effect, Queue, Random, Scope } from "effect"
 import { Dht } from "@dtt/core"
 import type * as Bencode from "../Bencode.js"
 import type { Impairment } from "../Impairment.js"
 import * as Krpc from "../Krpc.js"
 import { type Address, addressKey } from "./address.js"
 import * as Impair from "./impair.js"
+import * as Rtt from "./rtt.js"
 
 export type RpcFailure =
   | { readonly _tag: "Timeout" }
@@ -33,6 +34,11 @@ export interface RpcStats {
   unmatchedReplies: number
   /** Datagrams a simulated impairment dropped (testbeds only). */
   impairedDrops: number
+  /**
+   * Requests a lookup or put stopped waiting for after the soft timeout (they may still answer; see `rtt.ts`).
+   * Counted by the callers of `request`, which decide what a stall means.
+   */
+  stalledRequests: number
 }
 
 export interface Rpc {
@@ -41,6 +47,8 @@ export interface Rpc {
   readonly stats: RpcStats
   /** One request; resolves with the reply body, or fails with a timeout or the remote error. */
   readonly request: (to: Address, method: string, args: Bencode.Dict) => Effect.Effect<Bencode.Dict, RpcFailure>
+  /** Milliseconds after which an unanswered request need not hold anyone up: adapts to measured round trips. */
+  readonly softTimeout: () => number
 }
 
 export interface RpcOptions {
@@ -49,6 +57,8 @@ export interface RpcOptions {
   /** A read-only node sends `ro: 1` and ignores incoming queries. */
   readonly readOnly: boolean
   readonly requestTimeout: Duration.Duration
+  /** Least soft timeout (see `rtt.ts`; default 400 ms); it never exceeds `requestTimeout`. */
+  readonly softTimeoutFloor?: Duration.Duration
   readonly maxInFlight: number
   readonly inboxCapacity: number
   /** Answers a query; `undefined` means stay silent. Must not throw (it is guarded anyway). */
@@ -123,8 +133,15 @@ export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable
       requestsSent: 0,
       timeouts: 0,
       unmatchedReplies: 0,
-      impairedDrops: 0
+      impairedDrops: 0,
+      stalledRequests: 0
     }
+    const hardMillis = Duration.toMillis(options.requestTimeout)
+    const rtt = Rtt.make({
+      floor: Math.min(hardMillis, Duration.toMillis(options.softTimeoutFloor ?? Rtt.DEFAULT_SOFT_TIMEOUT_FLOOR)),
+      ceiling: hardMillis,
+      initial: hardMillis / 2
+    })
     const impair = yield* Impair.make(options.impairment, () => stats.impairedDrops++)
     const inbox = yield* Queue.dropping<Datagram>(options.inboxCapacity)
     const pending = new Map<number, Pending>()
@@ -217,8 +234,18 @@ export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable
         ),
         ([id, deferred]) =>
           send(to, Krpc.encodeQuery(transactionIdBytes(id), method, args, options.readOnly)).pipe(
+            Effect.zipRight(Clock.currentTimeMillis),
             Effect.tap(() => Effect.sync(() => stats.requestsSent++)),
-            Effect.zipRight(Deferred.await(deferred)),
+            Effect.flatMap((sentAt) =>
+              Deferred.await(deferred).pipe(
+                // An error reply is a round trip too; a timeout is not a sample (its RTT is unknown).
+                Effect.onExit((exit) =>
+                  exit._tag === "Success" || (exit.cause._tag === "Fail" && exit.cause.error._tag === "Remote")
+                    ? Effect.map(Clock.currentTimeMillis, (now) => rtt.sample(now - sentAt))
+                    : Effect.void
+                )
+              )
+            ),
             Effect.timeoutFail({
               duration: options.requestTimeout,
               onTimeout: (): RpcFailure => {
@@ -230,5 +257,5 @@ export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable
         ([id]) => Effect.sync(() => pending.delete(id))
       ).pipe(permits.withPermits(1))
 
-    return { local, readOnly: options.readOnly, stats, request }
+    return { local, readOnly: options.readOnly, stats, request, softTimeout: rtt.softTimeout }
   })
