@@ -73,6 +73,7 @@ export interface RpcOptions {
  */
 export const TRANSACTION_ID_BYTES = 4
 const TRANSACTION_SPACE = 2 ** 32
+const INITIAL_SOFT_TIMEOUT_MILLIS = 1000
 
 const transactionIdBytes = (id: number): Uint8Array => {
   const out = new Uint8Array(TRANSACTION_ID_BYTES)
@@ -140,7 +141,8 @@ export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable
     const rtt = Rtt.make({
       floor: Math.min(hardMillis, Duration.toMillis(options.softTimeoutFloor ?? Rtt.DEFAULT_SOFT_TIMEOUT_FLOOR)),
       ceiling: hardMillis,
-      initial: hardMillis / 2
+      // RFC 6298's initial RTO, 1 s: a fresh client learns the real figure from its first answers.
+      initial: Math.min(hardMillis, INITIAL_SOFT_TIMEOUT_MILLIS)
     })
     const impair = yield* Impair.make(options.impairment, () => stats.impairedDrops++)
     const inbox = yield* Queue.dropping<Datagram>(options.inboxCapacity)
