@@ -8,10 +8,11 @@
  * sanitised line (see `printable`): peers are strangers.
  */
 import { Config, NodeIdentity, Topic, TopicId } from "@dtt/core"
-import { Console, Effect, Layer, Option, Stream } from "effect"
+import { Clock, Console, Duration, Effect, Layer, Option, Stream } from "effect"
 import * as readline from "node:readline"
+import { type ChatEvent, render, toJsonLine } from "./internal/chatEvents.js"
 import * as DhtReachability from "./internal/dhtReachability.js"
-import { printable, shortId } from "./internal/text.js"
+import { printable } from "./internal/text.js"
 import * as PeerNode from "./PeerNode.js"
 
 export interface ChatOptions {
@@ -24,6 +25,10 @@ export interface ChatOptions {
   readonly input?: Stream.Stream<string>
   /** Default `Console.log`. */
   readonly print?: (line: string) => Effect.Effect<void>
+  /** One JSON object a line (events, status, summary) instead of text. */
+  readonly json?: boolean
+  /** JSON status lines, and in text mode the progress line while not joined, this often. Default 5 s. */
+  readonly statusEvery?: Duration.DurationInput
 }
 
 /** stdin as a stream of lines, ending at end of input. */
@@ -41,10 +46,19 @@ const isLoopback = (hostPort: string) => /^(127\.|localhost:)/.test(hostPort)
 /** Largest line we send, in UTF-8 bytes; iroh-gossip's default message size leaves room for ~4 KB. */
 const MAX_LINE_BYTES = 2048
 
+/** Received payloads as text for JSON; invalid UTF-8 becomes U+FFFD (JSON.stringify escapes control characters). */
+const decoder = new TextDecoder("utf-8", { fatal: false })
+
 export const run = (options: ChatOptions): Effect.Effect<void, PeerNode.NodeStartError> =>
   Effect.scoped(
     Effect.gen(function* () {
       const print = options.print ?? ((line: string) => Console.log(line))
+      const emit = (event: ChatEvent) =>
+        options.json === true ? print(toJsonLine(event)) : Effect.forEach(render(event), print, { discard: true })
+      const startedAt = yield* Clock.currentTimeMillis
+      let joinedAt: number | undefined
+      let sent = 0
+      let received = 0
       const local = options.bootstrap.length > 0 && options.bootstrap.every(isLoopback)
       const identity = NodeIdentity.generate()
       const counters = PeerNode.makeCounters()
@@ -71,22 +85,56 @@ export const run = (options: ChatOptions): Effect.Effect<void, PeerNode.NodeStar
         Effect.mapError((e) => new PeerNode.NodeStartError({ reason: `could not subscribe: ${e._tag}` }))
       )
       const [sender, receiver] = yield* topic.split
-      const where = options.bootstrap.length > 0 ? `private DHT ${options.bootstrap.join(", ")}` : "the public mainline DHT"
-      yield* print(`joining topic "${options.topic}" as ${shortId(identity.endpointId)} via ${where} ...`)
-      yield* Effect.forkScoped(DhtReachability.watch(counters, options.bootstrap, print))
+      yield* emit({ type: "started", endpointId: identity.endpointId, topic: options.topic, bootstrap: options.bootstrap })
+      yield* Effect.forkScoped(
+        DhtReachability.watchChanges(counters, (change) =>
+          emit(
+            change._tag === "Unreachable"
+              ? { type: "dht-unreachable", quietSeconds: change.quietSeconds, bootstrap: options.bootstrap }
+              : { type: "dht-reachable" }
+          ))
+      )
+      const figures = Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const neighbors = (yield* topic.neighbors).length
+        return { elapsedMs: now - startedAt, neighbors, sent, received, dht: { ...counters } }
+      })
+      // JSON: a status line every period. Text: the progress line while not joined (long waits say something).
+      yield* Effect.forkScoped(
+        Effect.forever(
+          Effect.gen(function* () {
+            yield* Effect.sleep(options.statusEvery ?? Duration.seconds(5))
+            const f = yield* figures
+            if (options.json === true) yield* emit({ type: "status", joined: joinedAt !== undefined, ...f })
+            else if (joinedAt === undefined) yield* emit({ type: "progress", elapsedMs: f.elapsedMs, dht: f.dht })
+          })
+        )
+      )
+      // Runs when the chat ends, however it ends (end of input, closed topic, Ctrl-C).
+      yield* Effect.addFinalizer(() =>
+        Effect.flatMap(figures, (f) =>
+          emit({ type: "summary", ...f, joinedAfterMs: joinedAt === undefined ? null : joinedAt - startedAt })
+        ).pipe(Effect.ignore)
+      )
 
       yield* Effect.forkScoped(
         receiver.events.pipe(
           Stream.runForEach((event) => {
             switch (event._tag) {
               case "NeighborUp":
-                return print(`* neighbour up ${shortId(event.peer)}`)
+                return emit({ type: "neighbor-up", peer: event.peer })
               case "NeighborDown":
-                return print(`* neighbour down ${shortId(event.peer)}`)
+                return emit({ type: "neighbor-down", peer: event.peer })
               case "Lagged":
-                return print(`* missed ${event.missed ?? "some"} events`)
+                return emit({ type: "lagged", missed: event.missed ?? null })
               case "Received":
-                return print(`[${shortId(event.deliveredFrom)}] ${printable(event.content)}`)
+                received++
+                return emit({
+                  type: "message",
+                  from: event.deliveredFrom,
+                  text: decoder.decode(event.content),
+                  printable: printable(event.content)
+                })
             }
           })
         )
@@ -94,8 +142,8 @@ export const run = (options: ChatOptions): Effect.Effect<void, PeerNode.NodeStar
       yield* Effect.forkScoped(
         Effect.gen(function* () {
           yield* topic.joined
-          const neighbours = (yield* topic.neighbors).map(shortId).join(", ")
-          yield* print(`* joined (neighbours ${neighbours})`)
+          joinedAt = yield* Clock.currentTimeMillis
+          yield* emit({ type: "joined", afterMs: joinedAt - startedAt, neighbors: yield* topic.neighbors })
         }).pipe(Effect.ignore)
       )
 
@@ -104,11 +152,12 @@ export const run = (options: ChatOptions): Effect.Effect<void, PeerNode.NodeStar
         Effect.gen(function* () {
           if (line.trim() === "") return
           const bytes = new TextEncoder().encode(prefix + line)
-          if (bytes.length > MAX_LINE_BYTES) return yield* print(`* line too long (${bytes.length} bytes, at most ${MAX_LINE_BYTES})`)
-          if (!(yield* topic.isJoined)) yield* print("* not joined yet; the line goes out once a neighbour is up")
+          if (bytes.length > MAX_LINE_BYTES) return yield* emit({ type: "line-too-long", bytes: bytes.length, max: MAX_LINE_BYTES })
+          if (!(yield* topic.isJoined)) yield* emit({ type: "queued" })
           yield* topic.joined
           const result = yield* Effect.either(sender.broadcast(bytes))
-          if (result._tag === "Left") yield* print(`* could not send: ${result.left._tag}`)
+          if (result._tag === "Left") yield* emit({ type: "send-failed", error: result.left._tag })
+          else sent++
         })
 
       // Reading ends at end of input (Ctrl-D) or when the topic closes; either ends the chat.
@@ -116,6 +165,6 @@ export const run = (options: ChatOptions): Effect.Effect<void, PeerNode.NodeStar
         Stream.runForEach(options.input ?? stdinLines, (line) => Effect.catchAll(send(line), () => Effect.void)),
         topic.awaitClosed
       )
-      yield* print("* leaving")
+      yield* emit({ type: "leaving" })
     })
   )

@@ -61,6 +61,10 @@ const requireSecret = (value: Option.Option<Redacted.Redacted>, fallback?: strin
         : Effect.fail(new UsageError({ message: `a secret is needed: set ${SECRET_ENV} or pass --secret` }))
   })
 
+const json = Options.boolean("json").pipe(
+  Options.withDescription("One JSON object a line (events, status, summary) instead of text, for scripts.")
+)
+
 // ---------------------------------------------------------------------------------------------------------------
 // dtt demo
 
@@ -73,9 +77,7 @@ const demo = Command.make(
     secret: secret(DEMO_SECRET),
     duration: duration("duration", "60s", "How long to run (e.g. 60s, 2m); Ctrl-C stops earlier."),
     statusEvery: duration("status-every", "5s", "A status line this often."),
-    json: Options.boolean("json").pipe(
-      Options.withDescription("One JSON object a line (events, status, summary) instead of text, for scripts.")
-    )
+    json
   },
   (o) =>
     Effect.flatMap(requireSecret(o.secret, DEMO_SECRET), (secret) =>
@@ -115,7 +117,9 @@ const testbed = Command.make(
       Options.withDefault("127.0.0.1"),
       Options.withDescription("Address the nodes bind to. Default 127.0.0.1, which keeps everything on this machine.")
     ),
-    port: wholeNumber("port", 0, 65535, 6881, "UDP port of the first node, the bootstrap address (0 = any free port).")
+    port: wholeNumber("port", 0, 65535, 6881, "UDP port of the first node, the bootstrap address (0 = any free port)."),
+    statusEvery: duration("status-every", "30s", "A status line this often."),
+    json
   },
   (o) =>
     Effect.scoped(
@@ -124,17 +128,25 @@ const testbed = Command.make(
           Effect.provide(Crypto.layerNode),
           Effect.mapError((e) => new CommandFailed({ message: `could not start the testbed: ${e.reason}` }))
         )
-        yield* Console.log(`private DHT of ${server.nodes.length} nodes up`)
-        yield* Console.log(`bootstrap ${server.bootstrap}`)
-        if (o.host === "0.0.0.0") {
-          yield* Console.log("(bound to every interface: others use this machine's address with the same port)")
+        const line = (event: Record<string, unknown>) => Console.log(JSON.stringify(event))
+        if (o.json) {
+          yield* line({ type: "listening", bootstrap: [server.bootstrap], nodes: server.nodes.length })
+          yield* Effect.addFinalizer(() => line({ type: "stopped", ...server.stats() }))
+        } else {
+          yield* Console.log(`private DHT of ${server.nodes.length} nodes up`)
+          yield* Console.log(`bootstrap ${server.bootstrap}`)
+          if (o.host === "0.0.0.0") {
+            yield* Console.log("(bound to every interface: others use this machine's address with the same port)")
+          }
+          yield* Console.log(`join it with: dtt chat --topic <name> --bootstrap ${server.bootstrap}   (Ctrl-C stops the testbed)`)
         }
-        yield* Console.log(`join it with: dtt chat --topic <name> --bootstrap ${server.bootstrap}   (Ctrl-C stops the testbed)`)
         yield* Effect.forever(
           Effect.gen(function* () {
-            yield* Effect.sleep("30 seconds")
+            yield* Effect.sleep(o.statusEvery)
             const stats = server.stats()
-            yield* Console.log(`status  items stored ${stats.storedItems}  queries answered ${stats.queriesAnswered}`)
+            yield* o.json
+              ? line({ type: "status", ...stats })
+              : Console.log(`status  items stored ${stats.storedItems}  queries answered ${stats.queriesAnswered}`)
           })
         )
       })
@@ -165,11 +177,17 @@ const chat = Command.make(
         "host:port of a private DHT such as `dtt testbed` (repeatable). Without it: the public mainline DHT."
       )
     ),
-    name: Options.text("name").pipe(Options.withPseudoName("nick"), Options.optional, Options.withDescription("Nickname put in front of your lines."))
+    name: Options.text("name").pipe(Options.withPseudoName("nick"), Options.optional, Options.withDescription("Nickname put in front of your lines.")),
+    statusEvery: duration(
+      "status-every",
+      "5s",
+      "With --json a status line this often; without, a progress line this often while no neighbour is found."
+    ),
+    json
   },
   (o) =>
     Effect.flatMap(requireSecret(o.secret), (secret) =>
-      Chat.run({ topic: o.topic, secret, bootstrap: o.bootstrap, name: o.name }).pipe(
+      Chat.run({ topic: o.topic, secret, bootstrap: o.bootstrap, name: o.name, json: o.json, statusEvery: o.statusEvery }).pipe(
         Effect.mapError((e) => new CommandFailed({ message: e.reason }))
       )
     )

@@ -25,11 +25,28 @@ export const unreachableMessage = (bootstrap: ReadonlyArray<string>, quietSecond
 
 export const reachableAgainMessage = "* the DHT answers again"
 
-/** Runs until interrupted (fork it in the chat's scope). */
+/** Runs until interrupted (fork it in the chat's scope); prints the two messages above. */
 export const watch = (
   counters: DhtCounters,
   bootstrap: ReadonlyArray<string>,
   print: (line: string) => Effect.Effect<void>,
+  options: WatchOptions = {}
+): Effect.Effect<never> =>
+  watchChanges(
+    counters,
+    (change) =>
+      print(change._tag === "Unreachable" ? unreachableMessage(bootstrap, change.quietSeconds) : reachableAgainMessage),
+    options
+  )
+
+export type ReachabilityChange =
+  | { readonly _tag: "Unreachable"; readonly quietSeconds: number }
+  | { readonly _tag: "Reachable" }
+
+/** The same watch as data, for renderings other than text (`dtt chat --json`). */
+export const watchChanges = (
+  counters: DhtCounters,
+  report: (change: ReachabilityChange) => Effect.Effect<void>,
   options: WatchOptions = {}
 ): Effect.Effect<never> => {
   const quietFor = Duration.decode(options.quietFor ?? Duration.seconds(8))
@@ -47,7 +64,7 @@ export const watch = (
       lastFailed = counters.failed
       if (answered) {
         silentFor = Duration.zero
-        if (warned) yield* print(reachableAgainMessage)
+        if (warned) yield* report({ _tag: "Reachable" })
         warned = false
         continue
       }
@@ -55,7 +72,7 @@ export const watch = (
       if (failed || Duration.greaterThan(silentFor, Duration.zero)) silentFor = Duration.sum(silentFor, every)
       if (!warned && Duration.greaterThanOrEqualTo(silentFor, quietFor) && counters.failed > 0) {
         warned = true
-        yield* print(unreachableMessage(bootstrap, Math.round(Duration.toSeconds(quietFor))))
+        yield* report({ _tag: "Unreachable", quietSeconds: Math.round(Duration.toSeconds(quietFor)) })
       }
     }
   })
