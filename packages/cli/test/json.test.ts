@@ -68,4 +68,18 @@ describe("dtt --json", () => {
     expect(alice.stderr()).toMatch(/level=DEBUG .*bootstrap: publish/)
     expect(bob.stderr()).not.toMatch(/level=/)
   }, 60_000)
+
+  it("without --json, a chat alone says it is still looking, with what the DHT answered, every --status-every", async () => {
+    const testbed = start(["testbed", "--nodes", "5", "--port", "0"])
+    started.push(testbed)
+    const [, bootstrap] = await testbed.waitFor(/^bootstrap (127\.0\.0\.1:\d+)$/, 15_000)
+    const alone = start(["chat", "--topic", "dtt-cli-alone", "--secret", SECRET, "--bootstrap", bootstrap!, "--status-every", "1s"])
+    started.push(alone)
+    const [, answered, requests] = await alone.waitFor(/^\* looking for peers… \d+ s, DHT answered (\d+) of (\d+) requests$/, 15_000)
+    expect(Number(requests)).toBeGreaterThanOrEqual(Number(answered))
+    expect(alone.stdout()).not.toMatch(/^\{/m)
+    alone.child.kill("SIGINT")
+    testbed.child.kill("SIGINT")
+    expect(await Promise.all([alone.exited(10_000), testbed.exited(10_000)])).toEqual([130, 130])
+  }, 40_000)
 })
