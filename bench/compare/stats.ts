@@ -1,0 +1,40 @@
+/** Summaries of the comparison's samples; a trial that found no peer in time counts as slower than every other. */
+
+export interface TimingSummary {
+  readonly trials: number
+  readonly ok: number
+  /** Nearest-rank percentiles over all trials, failures ranked last; `null` when that rank is a failure. */
+  readonly p50: number | null
+  readonly p95: number | null
+  readonly min: number | null
+  readonly max: number | null
+  /** Every successful trial's time in ms, in trial order. */
+  readonly samples: ReadonlyArray<number>
+}
+
+const rank = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+const finite = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? null : x)
+
+export const summarize = (times: ReadonlyArray<number | undefined>): TimingSummary => {
+  const samples = times.filter((t): t is number => t !== undefined)
+  const ranked = times.map((t) => t ?? Infinity).sort((a, b) => a - b)
+  return {
+    trials: times.length,
+    ok: samples.length,
+    p50: finite(rank(ranked, 50)),
+    p95: finite(rank(ranked, 95)),
+    min: finite(ranked[0]),
+    max: samples.length === 0 ? null : Math.max(...samples),
+    samples
+  }
+}
+
+export const ratio = (ours: number | null, theirs: number | null) =>
+  ours === null || theirs === null || theirs === 0 ? null : Math.round((ours / theirs) * 100) / 100
+
+export const median = (xs: ReadonlyArray<number>): number | null => {
+  if (xs.length === 0) return null
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(s.length / 2)
+  return s.length % 2 === 1 ? s[mid]! : Math.round(((s[mid - 1]! + s[mid]!) / 2) * 10) / 10
+}
