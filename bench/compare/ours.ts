@@ -2,18 +2,14 @@
  * Our side: the Promise facade (`createNode` + `joinTopic`) on our loopback `Testbed`, relays off, direct
  * addresses only (`preset: "minimal"`), everything bound to 127.0.0.1.
  *
- * Variant `fast`: shorter bootstrap waits (the defaults are the Rust crate's: retry 1.5 s when no record is
- * found, poll 2 s), for apps that start nodes together.
+ * Variant `fast`: `FAST_CONFIG` (fastConfig.ts).
  */
 import { Crypto } from "@dtt/core"
 import { Testbed } from "@dtt/dht-mainline"
-import { createNode, type ConfigInput } from "distributed-topic-tracker"
+import { createNode } from "distributed-topic-tracker"
 import { Effect, Exit, Scope } from "effect"
+import { FAST_CONFIG } from "./fastConfig.js"
 import { deferred, type Peer, type System, type Variant } from "./system.js"
-
-export const FAST_CONFIG: ConfigInput = {
-  bootstrap: { noPeersRetryInterval: 200, discoveryPollInterval: 200, joinConfirmationWaitTime: 200, perPeerJoinSettleTime: 50 }
-}
 
 const startDht = async (size: number) => {
   const scope = Effect.runSync(Scope.make())

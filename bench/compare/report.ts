@@ -43,7 +43,7 @@ export const markdown = (
     `| bare Node | ${mbText(memory.ours.bareMB)} | ${mbText(memory.hyperswarm.bareMB)} |`,
     `| after importing the library | ${mbText(memory.ours.importedMB)} | ${mbText(memory.hyperswarm.importedMB)} |`,
     `| one idle node joined to a topic | ${mbText(memory.ours.oneNodeMB)} | ${mbText(memory.hyperswarm.oneNodeMB)} |`,
-    `| each further idle node (mean over ${memory.nodes - 1}) | ${mbText(memory.ours.perFurtherNodeMB)} | ${mbText(memory.hyperswarm.perFurtherNodeMB)} |`,
+    `| each further idle node (least-squares slope over ${memory.nodes} nodes) | ${mbText(memory.ours.perFurtherNodeMB)} | ${mbText(memory.hyperswarm.perFurtherNodeMB)} |`,
     "",
     ...notes.map((n) => `- ${n}`),
     ""

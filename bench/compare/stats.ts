@@ -38,3 +38,18 @@ export const median = (xs: ReadonlyArray<number>): number | null => {
   const mid = Math.floor(s.length / 2)
   return s.length % 2 === 1 ? s[mid]! : Math.round(((s[mid - 1]! + s[mid]!) / 2) * 10) / 10
 }
+
+/** Least-squares slope of `ys` against 1, 2, 3, ...: the RSS each further node adds, less noisy than last - first. */
+export const slope = (ys: ReadonlyArray<number>): number => {
+  const n = ys.length
+  if (n < 2) return 0
+  const meanX = (n + 1) / 2
+  const meanY = ys.reduce((a, b) => a + b, 0) / n
+  let num = 0
+  let den = 0
+  ys.forEach((y, i) => {
+    num += (i + 1 - meanX) * (y - meanY)
+    den += (i + 1 - meanX) ** 2
+  })
+  return num / den
+}

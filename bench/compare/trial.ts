@@ -24,7 +24,7 @@ const ANCHOR_SETTLE_MS = Number(process.env.COMPARE_SETTLE_MS ?? 2500)
 const JOIN_TIMEOUT_MS = Number(process.env.COMPARE_JOIN_TIMEOUT_MS ?? 10_000)
 const SWARM_SIZE = Number(process.env.COMPARE_SWARM_SIZE ?? 20)
 const SWARM_TIMEOUT_MS = Number(process.env.COMPARE_SWARM_TIMEOUT_MS ?? 20_000)
-const MEMORY_NODES = Number(process.env.COMPARE_MEMORY_NODES ?? 5)
+const MEMORY_NODES = Number(process.env.COMPARE_MEMORY_NODES ?? 10)
 const MEMORY_SETTLE_MS = Number(process.env.COMPARE_MEMORY_SETTLE_MS ?? 3000)
 const HARD_DEADLINE_MS = 90_000
 
