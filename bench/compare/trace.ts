@@ -35,6 +35,15 @@ const tracedDht = (anchorKey: string) =>
               Effect.tapError((e) => Effect.sync(() => console.log(`${at()} get ${name}: ${e._tag}`)))
             )
           }),
+        findMutable: (publicKey, salt, accept) =>
+          Effect.suspend(() => {
+            const name = kind(publicKey, salt)
+            console.log(`${at()} find ${name}: start`)
+            return Dht.firstMutable(dht, publicKey, salt, accept).pipe(
+              Effect.tap((found) => console.log(`${at()} find ${name}: ${found._tag === "Some" ? "found" : "none"}`)),
+              Effect.tapError((e) => Effect.sync(() => console.log(`${at()} find ${name}: ${e._tag}`)))
+            )
+          }),
         putMutable: (item, options) =>
           Effect.suspend(() => {
             const name = kind(item.publicKey, item.salt)
