@@ -28,9 +28,9 @@ const SCENARIOS = [
   { id: "fresh", title: "late joiner, fresh node (clock from node construction)" },
   { id: "bootstrapped", title: "late joiner, node already bootstrapped (clock from join)" },
   { id: "pair", title: "two fresh nodes start together, default config (both connected)" },
-  { id: "pair-fast", title: "two fresh nodes, ours fast bootstrap config / Hyperswarm refresh()" },
+  { id: "pair-fast", title: "two fresh nodes, ours profile startTogether / Hyperswarm refresh()" },
   { id: "swarm20", title: "20 fresh nodes start together, default config: one component" },
-  { id: "swarm20-fast", title: "20 fresh nodes, ours fast bootstrap config / Hyperswarm refresh(): one component" }
+  { id: "swarm20-fast", title: "20 fresh nodes, ours profile startTogether / Hyperswarm refresh(): one component" }
 ] as const
 const wanted = process.env.COMPARE_SCENARIOS?.split(",").map((s) => s.trim())
 const scenarios = SCENARIOS.filter((s) => wanted === undefined || wanted.includes(s.id))
@@ -153,7 +153,7 @@ const main = async () => {
     `${TRIALS} trials per scenario and system${stoppedEarly ? " (STOPPED EARLY at the deadline: fewer trials, see trials)" : ""}, alternating ours/Hyperswarm trial by trial, each trial a fresh \`node\` process on compiled JS with its own 20-node loopback DHT; relays off; 127.0.0.1 only.`,
     `Percentiles are nearest-rank over all trials, a trial that found nobody (within ${JOIN_TIMEOUT_MS / 1000} s; ${SWARM_TIMEOUT_MS / 1000} s for 20 nodes) ranked slowest; "> x s" means that rank is such a trial.`,
     `Late joiners: the anchor joined and settled ${Number(process.env.COMPARE_SETTLE_MS ?? 2500)} ms first. Pair: both peers have a neighbour. 20 nodes: one connected component and every node with a neighbour of its own.`,
-    `Ours fast config: ${JSON.stringify(FAST_CONFIG)}. Hyperswarm fast: \`discovery.flushed()\` then \`discovery.refresh()\` once.`,
+    `Ours fast = the library profile configProfiles.startTogether: ${JSON.stringify(FAST_CONFIG)}. Hyperswarm fast: \`discovery.flushed()\` then \`discovery.refresh()\` once.`,
     `Memory: RSS after two gc() runs, ${MEMORY_NODES} idle nodes joined to one topic one after the other (${Number(process.env.COMPARE_MEMORY_SETTLE_MS ?? 3000)} ms each), the DHT in another process; ${MEMORY_TRIALS} trials per system.`,
     `hyperswarm ${version("hyperswarm")}, hyperdht ${version("hyperdht")}, node ${process.version}, ${cpus().length} cores (load ${loadBefore.map((l) => l.toFixed(1)).join(" ")} at start), commit ${commit}, ${startedAt}.`
   ]
