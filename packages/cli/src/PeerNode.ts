@@ -56,6 +56,12 @@ const counted = (service: Dht.DhtService, counters: DhtCounters): Dht.DhtService
       else counters.recordGets++
       return tally(service.getMutable(publicKey, salt), counters)
     }),
+  findMutable: (publicKey, salt, accept) =>
+    Effect.suspend(() => {
+      if (salt.length === 0) counters.addressGets++
+      else counters.recordGets++
+      return tally(Dht.firstMutable(service, publicKey, salt, accept), counters)
+    }),
   putMutable: (item, options) =>
     Effect.suspend(() => {
       if (item.salt.length === 0) counters.addressPuts++

@@ -7,7 +7,7 @@
  * which adds the behaviour every implementation shares: de-duplication, the bound on values and time of a get,
  * and the timeout plus retry schedule of a put.
  */
-import { Context, Data, Duration, Effect, Random, Schedule, Stream } from "effect"
+import { Context, Data, Duration, Effect, Option, Random, Schedule, Stream } from "effect"
 
 /** A signed BEP44 mutable item. `seq` is exact (bigint): it is part of the signed bytes. */
 export interface MutableItem {
@@ -56,6 +56,18 @@ export interface DhtService {
    * (the Rust crate throws partial results away; we keep them).
    */
   readonly getMutable: (publicKey: Uint8Array, salt: Uint8Array) => Effect.Effect<ReadonlyArray<MutableItem>, DhtError>
+  /**
+   * Not in Rust: the first distinct verified value that `accept` maps to `Some`, as soon as a storing node returns
+   * it; the rest of the lookup is abandoned. `None` when the lookup ends (or `getTimeout` passes) without one.
+   * For readers that can act on any valid value (the first address record of a peer they are about to dial) and
+   * should not wait for the slowest storing node. Optional so that wrappers of a `DhtService` keep compiling;
+   * `firstMutable` (below) falls back to `getMutable` without it.
+   */
+  readonly findMutable?: <A>(
+    publicKey: Uint8Array,
+    salt: Uint8Array,
+    accept: (item: MutableItem) => Option.Option<A>
+  ) => Effect.Effect<Option.Option<A>, DhtError>
   /** Store a signed item; succeeds when at least one storing node acknowledges. Retried per `DhtConfig`. */
   readonly putMutable: (item: MutableItem, options?: PutOptions) => Effect.Effect<PutReceipt, DhtError>
 }
@@ -134,6 +146,21 @@ export const make = (transport: DhtTransport, config: DhtConfig = defaultDhtConf
       )
       return Effect.as(Effect.timeoutOption(collect, config.getTimeout), collected)
     }),
+  findMutable: <A>(publicKey: Uint8Array, salt: Uint8Array, accept: (item: MutableItem) => Option.Option<A>) =>
+    Effect.suspend(() => {
+      const seen = new Set<string>()
+      let found = Option.none<A>()
+      const search = Stream.runForEachWhile(transport.lookup(publicKey, salt), (item) =>
+        Effect.sync(() => {
+          const key = valueKey(item)
+          if (seen.has(key)) return true
+          seen.add(key)
+          found = accept(item)
+          return Option.isNone(found) && seen.size < config.maxGetValues
+        })
+      )
+      return Effect.map(Effect.timeoutOption(search, config.getTimeout), () => found)
+    }),
   putMutable: (item, options) =>
     Effect.suspend(() => {
       let attempts = 0
@@ -152,3 +179,23 @@ export const make = (transport: DhtTransport, config: DhtConfig = defaultDhtConf
       )
     })
 })
+
+/**
+ * The first value `accept` takes (`DhtService.findMutable`), or, from a service without it, the first of a whole
+ * `getMutable` collection that `accept` takes.
+ */
+export const firstMutable = <A>(
+  dht: DhtService,
+  publicKey: Uint8Array,
+  salt: Uint8Array,
+  accept: (item: MutableItem) => Option.Option<A>
+): Effect.Effect<Option.Option<A>, DhtError> =>
+  dht.findMutable !== undefined
+    ? dht.findMutable(publicKey, salt, accept)
+    : Effect.map(dht.getMutable(publicKey, salt), (items) => {
+        for (const item of items) {
+          const accepted = accept(item)
+          if (Option.isSome(accepted)) return accepted
+        }
+        return Option.none<A>()
+      })

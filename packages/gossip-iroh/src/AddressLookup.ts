@@ -60,6 +60,15 @@ export interface DhtLookupOptions {
    * publishes by default, for endpoints that prefer not to expose their IP addresses on a public DHT.
    */
   readonly addresses?: "all" | "relay-only"
+  /**
+   * Which record `resolve` answers with. `first` (default, not in iroh): the first record a storing node returns
+   * that decodes to an address, without waiting for the rest of the lookup. A joiner dials the peer it just read
+   * from a topic record and this takes the lookup's slowest storing nodes off that path; the cost is that a node
+   * which restarted on new addresses may, for as long as an outdated storing node still holds its old record, be
+   * looked up at the old one (the dial fails and the bootstrap goes on to the next candidate). `newest`: collect
+   * the whole lookup and take the newest record, as iroh does.
+   */
+  readonly resolve?: "first" | "newest"
   /** Resolve only, never publish. Default false. */
   readonly resolveOnly?: boolean
 }
@@ -74,7 +83,7 @@ const NO_SALT = new Uint8Array(0)
  * `publish` signs a new record when the addresses change (seq strictly above anything seen before, so a
  * restarted node with a slow clock still wins) and puts it; a background fiber in the current scope puts the
  * newest record again every `republishInterval`, or sooner (`retryInterval`, doubling) after a failed put.
- * `resolve` picks the newest record that decodes.
+ * `resolve` answers with the first record that decodes to an address (or the newest one, `resolve: "newest"`).
  */
 export const dht = (
   options: DhtLookupOptions = {}
@@ -180,12 +189,14 @@ export const dht = (
     const resolve = (id: EndpointId.EndpointId) =>
       Effect.gen(function* () {
         const publicKey = EndpointId.toBytes(id)
-        const items = yield* dhtService.getMutable(publicKey, NO_SALT)
-        const info = Pkarr.newestInfo(publicKey, items)
-        if (info === undefined || (info.relayUrls.length === 0 && info.directAddresses.length === 0)) {
-          return Option.none<DialAddr>()
+        const dialAddr = (info: Pkarr.EndpointInfo | undefined) =>
+          info === undefined || (info.relayUrls.length === 0 && info.directAddresses.length === 0)
+            ? Option.none<DialAddr>()
+            : Option.some<DialAddr>({ id, relayUrl: info.relayUrls[0], directAddresses: info.directAddresses })
+        if (options.resolve === "newest") {
+          return dialAddr(Pkarr.newestInfo(publicKey, yield* dhtService.getMutable(publicKey, NO_SALT)))
         }
-        return Option.some<DialAddr>({ id, relayUrl: info.relayUrls[0], directAddresses: info.directAddresses })
+        return yield* Dht.firstMutable(dhtService, publicKey, NO_SALT, (item) => dialAddr(Pkarr.newestInfo(publicKey, [item])))
       })
 
     return {
