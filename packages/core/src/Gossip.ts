@@ -23,8 +23,11 @@ export type GossipEvent =
       readonly deliveredFrom: EndpointId
       readonly scope: DeliveryScope
     }
-  /** This subscriber fell behind; some events were dropped. It keeps receiving. */
-  | { readonly _tag: "Lagged" }
+  /**
+   * This subscriber fell behind: the `missed` oldest events were dropped (undefined when an implementation cannot
+   * count). It keeps receiving, newest events first after the gap.
+   */
+  | { readonly _tag: "Lagged"; readonly missed?: number | undefined }
 
 /** The subscription (or the whole gossip node) has been closed. */
 export class GossipClosed extends Data.TaggedError("GossipClosed")<{ readonly reason: string }> {}

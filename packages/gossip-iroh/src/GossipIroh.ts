@@ -70,6 +70,22 @@ export interface GossipIrohOptions {
    * (a port forward, a NAT's public side, an impairment relay in front of us). Default: what iroh reports.
    */
   readonly advertisedAddresses?: ReadonlyArray<string>
+  /**
+   * Frames one connection may queue (default 1024). Beyond that, sending waits for room: `broadcast` then
+   * resolves only once the node can take more (back-pressure), instead of accepting what it would drop.
+   */
+  readonly sendQueueCapacity?: number
+  /**
+   * Milliseconds sending waits for room in a full connection queue (a peer that stopped reading) before the
+   * frame is dropped; drops are counted in `stats.framesDropped` and `gossip_iroh_frames_dropped`. Default 2000.
+   */
+  readonly sendQueueTimeout?: number
+  /**
+   * Milliseconds closing may spend handing what was already accepted (queued broadcasts, then the Disconnects)
+   * to the connected neighbours, acknowledgements included, before the connections are closed. Default 1000;
+   * with nothing queued, closing takes about one round trip.
+   */
+  readonly drainTimeout?: number
 }
 
 export interface GossipIrohService extends Gossip.GossipService {
@@ -138,6 +154,9 @@ export const make = (
           options.maxConnectionsPerPeer ?? Driver.defaultDriverOptions.connectionLimits.maxConnectionsPerPeer,
         maxConnections: options.maxConnections ?? Driver.defaultDriverOptions.connectionLimits.maxConnections
       },
+      ...(options.sendQueueCapacity === undefined ? {} : { sendQueueCapacity: options.sendQueueCapacity }),
+      ...(options.sendQueueTimeout === undefined ? {} : { sendQueueTimeout: Duration.millis(options.sendQueueTimeout) }),
+      ...(options.drainTimeout === undefined ? {} : { drainTimeout: Duration.millis(options.drainTimeout) }),
       ...(options.idleConnectionTimeout === undefined
         ? {}
         : { idleConnectionTimeout: Duration.millis(options.idleConnectionTimeout) })

@@ -14,11 +14,11 @@ import { gossipCompliance } from "@dtt/testkit"
 import { Effect, Layer } from "effect"
 import * as GossipIroh from "../src/GossipIroh.js"
 
-gossipCompliance("iroh-gossip over loopback endpoints", ({ nodes }) =>
+gossipCompliance("iroh-gossip over loopback endpoints", ({ nodes, subscriptionCapacity }) =>
   Effect.gen(function* () {
     const services = yield* Effect.forEach(
       Array.from({ length: nodes }),
-      () => GossipIroh.make({ bindAddr: "127.0.0.1:0" }).pipe(Effect.provideService(NodeIdentity.NodeIdentity, NodeIdentity.generate())),
+      () => GossipIroh.make({ bindAddr: "127.0.0.1:0", ...(subscriptionCapacity === undefined ? {} : { subscriptionCapacity }) }).pipe(Effect.provideService(NodeIdentity.NodeIdentity, NodeIdentity.generate())),
       { concurrency: "unbounded" }
     )
     const addrs = yield* Effect.forEach(services, (s) => s.addr)

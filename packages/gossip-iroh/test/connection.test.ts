@@ -8,7 +8,7 @@ import { encodeMessageFrame, encodeStreamHeaderFrame, type TopicMessage } from "
 
 const remote = "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c" as EndpointId.EndpointId
 const topic = Connection.topicKey(new Uint8Array(32).fill(0x17))
-const options = { maxMessageSize: 4096, sendQueueCapacity: 64 }
+const options = { maxMessageSize: 4096, sendQueueCapacity: 64, sendQueueTimeout: "1 second" as const }
 const handlers: Connection.ConnectionHandlers = { onMessage: () => Effect.void, onClosed: () => Effect.void }
 
 const frameOf = (message: TopicMessage) => Either.getOrThrow(encodeMessageFrame(message, 4096))

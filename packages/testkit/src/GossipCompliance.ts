@@ -26,6 +26,11 @@ export type GossipTopology = "full" | "chain"
 export type MakeGossipNodes = (options: {
   readonly nodes: number
   readonly topology: GossipTopology
+  /**
+   * Events one subscriber may fall behind before it sees `Lagged`; the harness must configure its nodes with it
+   * when given (the full-buffer test asks for a small one).
+   */
+  readonly subscriptionCapacity?: number
 }) => Effect.Effect<ReadonlyArray<Layer.Layer<Gossip.Gossip>>, unknown, Scope.Scope>
 
 export interface GossipComplianceOptions {
@@ -86,9 +91,9 @@ export const gossipCompliance = (name: string, makeNodes: MakeGossipNodes, optio
       }
     })
 
-  const start = (count: number, topology: GossipTopology = "full") =>
+  const start = (count: number, topology: GossipTopology = "full", subscriptionCapacity?: number) =>
     Effect.gen(function* () {
-      const layers = yield* makeNodes({ nodes: count, topology })
+      const layers = yield* makeNodes({ nodes: count, topology, ...(subscriptionCapacity === undefined ? {} : { subscriptionCapacity }) })
       if (layers.length < count) return yield* Effect.dieMessage(`harness returned ${layers.length} nodes, ${count} requested`)
       return yield* Effect.forEach(layers.slice(0, count), (l) => Effect.map(Layer.build(l), (ctx) => Context.get(ctx, Gossip.Gossip)))
     })
@@ -281,6 +286,21 @@ export const gossipCompliance = (name: string, makeNodes: MakeGossipNodes, optio
           const ta = yield* a!.subscribe(freshTopic(), [])
           const error = yield* Effect.flip(ta.broadcast(new Uint8Array(a!.maxMessageSize + 1)))
           expect(error).toMatchObject({ _tag: "GossipMessageTooLarge", size: a!.maxMessageSize + 1 })
+        }),
+      timeout
+    )
+
+    it.scopedLive(
+      "a late subscriber on a joined node first sees NeighborUp for the current neighbours, then new messages",
+      () =>
+        Effect.gen(function* () {
+          const { a, b, ta, topic } = yield* pair
+          const late = yield* record(yield* b.subscribe(topic, []))
+          yield* eventually("the late subscriber's NeighborUp", () => hasUp(late, a.endpointId))
+          expect(late.events()[0]).toEqual({ _tag: "NeighborUp", peer: a.endpointId })
+          yield* ta.broadcast(text("for both"))
+          yield* eventually("the message at the late subscriber", () => received(late).some((e) => decode(e.content) === "for both"))
+          expect(late.events().some((e) => e._tag === "Lagged")).toBe(false)
         }),
       timeout
     )

@@ -32,9 +32,9 @@ dhtCompliance("memory, mixed rules, no distinct-node hook", (options) =>
 
 gossipCompliance(
   "memory",
-  ({ nodes, topology }) =>
+  ({ nodes, topology, subscriptionCapacity }) =>
     Effect.gen(function* () {
-      const network = yield* MemoryGossip.make()
+      const network = yield* MemoryGossip.make(subscriptionCapacity === undefined ? {} : { eventBufferCapacity: subscriptionCapacity })
       const ids = Array.from({ length: nodes }, (_, i) => NodeIdentity.fromSecretKey(SimNetwork.secretKey(i, 77)))
       if (topology === "chain") {
         for (let i = 0; i < nodes; i++) {
@@ -46,9 +46,13 @@ gossipCompliance(
   { chainTopology: true }
 )
 
-gossipCompliance("memory with 20 ms latency, full topology", ({ nodes }) =>
+gossipCompliance("memory with 20 ms latency, full topology", ({ nodes, subscriptionCapacity }) =>
   Effect.gen(function* () {
-    const network = yield* MemoryGossip.make({ latency: "20 millis", latencyJitter: "5 millis" })
+    const network = yield* MemoryGossip.make({
+      latency: "20 millis",
+      latencyJitter: "5 millis",
+      ...(subscriptionCapacity === undefined ? {} : { eventBufferCapacity: subscriptionCapacity })
+    })
     return Array.from({ length: nodes }, (_, i) =>
       MemoryGossip.layer(network).pipe(
         Layer.provide(Layer.succeed(NodeIdentity.NodeIdentity, NodeIdentity.fromSecretKey(SimNetwork.secretKey(i, 78))))

@@ -20,7 +20,7 @@ const RECEIVER_CAPACITY = 64
 const MAX_MESSAGE_HASHES = 5
 
 const toTopicEvent = (event: GossipEvent): TopicEvent =>
-  event._tag === "Lagged" ? { _tag: "Lagged", missed: undefined } : event
+  event._tag === "Lagged" ? { _tag: "Lagged", missed: event.missed } : event
 
 interface Opened {
   readonly topic: Topic

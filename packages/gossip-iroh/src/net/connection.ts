@@ -12,7 +12,7 @@
  * header ends the receive side, as in Rust); every stream then has its own reader fiber. A bad frame drops only
  * that stream. Everything the peer sends is bounded by the frame decoder's maximum size.
  */
-import { Deferred, Duration, Effect, Either, Option, Queue, type Scope } from "effect"
+import { Deferred, Duration, Effect, Either, Fiber, Option, Queue, type Scope } from "effect"
 import type { EndpointId as Id } from "@dtt/core"
 import { decodeStreamHeader, decodeTopicMessage, encodeStreamHeaderFrame, FrameDecoder, type TopicMessage } from "../wire/index.js"
 import { StreamError } from "./errors.js"
@@ -47,9 +47,18 @@ export interface PeerConnection {
   /** Strong reference: napi closes a connection whose JS handle is collected. */
   readonly raw: Iroh.Connection
   readonly origin: "dial" | "accept"
-  /** Queues a frame; false when the connection no longer sends or its queue is full. */
+  /**
+   * Queues a frame. When the queue is full it waits (up to `sendQueueTimeout`) for room: that back-pressure
+   * reaches the broadcaster through the driver's bounded inbox. False when the connection no longer sends, or
+   * the wait timed out (the frame is dropped; the caller counts it). After one timed-out wait, further frames are
+   * dropped at once until the queue has room again, so a stuck peer costs the actor one timeout, not one per frame.
+   */
   readonly send: (frame: OutgoingFrame) => Effect.Effect<boolean>
-  /** Stops sending: drains what is queued, finishes every stream, waits up to 5 s for acknowledgements. */
+  /**
+   * Stops sending: drains what is queued, finishes every stream, and waits up to 5 s for the peer to
+   * acknowledge them, including streams finished earlier after a Disconnect (closing the QUIC connection before
+   * those acknowledgements discards data still in flight).
+   */
   readonly endSending: Effect.Effect<void>
   /** Closes the QUIC connection (error code 0, as Rust's `close from disconnect`). */
   readonly close: (reason: string) => Effect.Effect<void>
@@ -62,8 +71,10 @@ export interface PeerConnection {
 
 export interface ConnectionOptions {
   readonly maxMessageSize: number
-  /** Frames a connection may queue before new ones are dropped (Rust: 64 and blocking; we never block the actor). */
+  /** Frames a connection may queue before `send` waits for room (Rust: 64, waiting without a bound). */
   readonly sendQueueCapacity: number
+  /** How long `send` waits for room in a full queue before it drops the frame. */
+  readonly sendQueueTimeout: Duration.DurationInput
 }
 
 const READ_CHUNK = 65_536
@@ -123,6 +134,17 @@ export const start = (
     let sending = true
     let queued = 0
     let receiving = 0
+    /** Set when a wait for room timed out; cleared when room appears (see `send`). */
+    let congested = false
+    let roomWaiters: Array<() => void> = []
+    const wakeRoomWaiters = () => {
+      congested = false
+      const waiters = roomWaiters
+      roomWaiters = []
+      for (const wake of waiters) wake()
+    }
+    /** Background finishes of streams closed by a Disconnect; `endSending` waits for them. */
+    const finishing = new Set<Fiber.RuntimeFiber<void>>()
     const closedSignal = yield* Deferred.make<string>()
     const sendDone = yield* Deferred.make<void>()
 
@@ -166,7 +188,9 @@ export const start = (
         if (closesStream) {
           sendStreams.delete(topic)
           // The peer acknowledges in the background.
-          yield* finishStream(stream).pipe(Effect.forkIn(scope))
+          const fiber = yield* finishStream(stream).pipe(Effect.forkIn(scope))
+          finishing.add(fiber)
+          fiber.addObserver(() => finishing.delete(fiber))
         }
       })
 
@@ -191,6 +215,7 @@ export const start = (
             return true
           }
           queued--
+          if (roomWaiters.length > 0 || congested) wakeRoomWaiters()
           if (item.topic !== runTopic || runBytes + item.frame.length > MAX_WRITE_BYTES) yield* flush(false)
           runTopic = item.topic
           run.push(item.frame)
@@ -220,6 +245,7 @@ export const start = (
       Effect.ensuring(
         Effect.suspend(() => {
           sending = false
+          wakeRoomWaiters()
           return Effect.zipRight(Queue.shutdown(queue), Deferred.succeed(sendDone, undefined))
         })
       ),
@@ -272,18 +298,45 @@ export const start = (
       Effect.forkIn(scope)
     )
 
+    const waitForRoom = Effect.async<void>((resume) => {
+      const wake = () => resume(Effect.void)
+      roomWaiters.push(wake)
+      return Effect.sync(() => {
+        roomWaiters = roomWaiters.filter((w) => w !== wake)
+      })
+    })
+
+    const send = (frame: OutgoingFrame): Effect.Effect<boolean> =>
+      Effect.suspend(() => {
+        if (!sending) return Effect.succeed(false)
+        if (queued < options.sendQueueCapacity) {
+          queued++
+          return Queue.offer(queue, frame)
+        }
+        if (congested) return Effect.succeed(false)
+        return waitForRoom.pipe(
+          Effect.timeout(options.sendQueueTimeout),
+          Effect.matchEffect({
+            onFailure: () =>
+              Effect.sync(() => {
+                congested = true
+                return false
+              }),
+            onSuccess: () => send(frame)
+          })
+        )
+      })
+
     const self: PeerConnection = {
       seq,
       remote,
       raw,
       origin,
-      send: (frame) =>
-        Effect.suspend(() => {
-          if (!sending || queued >= options.sendQueueCapacity) return Effect.succeed(false)
-          queued++
-          return Queue.offer(queue, frame)
-        }),
-      endSending: Effect.zipRight(stopSending, Deferred.await(sendDone)),
+      send: (frame) => send(frame),
+      endSending: Effect.zipRight(stopSending, Deferred.await(sendDone)).pipe(
+        Effect.zipRight(Effect.suspend(() => Fiber.awaitAll([...finishing]))),
+        Effect.asVoid
+      ),
       close: (reason) => closeRaw(reason),
       openReceiveStreams: () => receiving,
       isSending: () => sending,

@@ -13,7 +13,7 @@
  * (`isOrphanedNeighbor`); a peer that still talks to us on a topic we just left is told `Disconnect`
  * (`answerLeftTopic`).
  */
-import { Clock, Deferred, Duration, Effect, Either, Option, Queue, Schedule, type Scope } from "effect"
+import { Clock, Deferred, Duration, Effect, Either, ExecutionStrategy, Metric, Option, Queue, Schedule, Scope } from "effect"
 import type { EndpointId as Id } from "@dtt/core"
 import { AddressBook } from "../AddressBook.js"
 import type { AddressLookup } from "../AddressLookup.js"
@@ -42,8 +42,13 @@ export interface Subscriber {
 
 export interface DriverOptions {
   readonly maxMessageSize: number
-  /** Frames queued per connection before further ones are dropped. */
+  /** Frames queued per connection before sending waits for room (back-pressure, see `sendQueueTimeout`). */
   readonly sendQueueCapacity: number
+  /**
+   * How long the actor waits for room in a full connection queue before it drops the frame (counted in
+   * `framesDropped` and `gossip_iroh_frames_dropped`). While it waits, the inbox fills and `broadcast` waits too.
+   */
+  readonly sendQueueTimeout: Duration.DurationInput
   /** Messages kept for a peer while its dial runs. */
   readonly pendingQueueCapacity: number
   readonly inboxCapacity: number
@@ -53,8 +58,11 @@ export interface DriverOptions {
   readonly lookupTimeout: Duration.DurationInput
   /** How often we check whether our own addresses changed. */
   readonly addrPollInterval: Duration.DurationInput
-  /** Shutdown: how long we wait for queued frames (the Disconnects) to reach peers before closing. */
-  readonly shutdownGrace: Duration.DurationInput
+  /**
+   * Shutdown: how long, in all, we wait for what was accepted before it (queued broadcasts, then the Disconnects)
+   * to be written and acknowledged by the peers before the connections are closed. Quick when nothing is queued.
+   */
+  readonly drainTimeout: Duration.DurationInput
   /**
    * A connection nobody uses any more (we do not send on it and the peer has finished every stream it opened on
    * it) is closed after being found idle this long; see `reapIdleConnections`. Off (`undefined`) by default, as
@@ -69,12 +77,13 @@ export interface DriverOptions {
 export const defaultDriverOptions: DriverOptions = {
   maxMessageSize: 4096,
   sendQueueCapacity: 1024,
+  sendQueueTimeout: Duration.seconds(2),
   pendingQueueCapacity: 256,
   inboxCapacity: 1024,
   lookups: [],
   lookupTimeout: Duration.seconds(10),
   addrPollInterval: Duration.seconds(5),
-  shutdownGrace: Duration.seconds(2),
+  drainTimeout: Duration.seconds(1),
   idleConnectionTimeout: undefined,
   connectionLimits: ConnectionLimits.defaultConnectionLimits
 }
@@ -167,6 +176,11 @@ export const encodeOwnPeerData = (addr: DialAddr): Uint8Array =>
     directAddresses: addr.directAddresses.map(parseSocketAddr).filter((a): a is SocketAddr => a !== undefined)
   })
 
+/** Frames we gave up on (a full queue that stayed full, a dial queue overflowing, an oversize frame). */
+export const droppedFrames = Metric.counter("gossip_iroh_frames_dropped", {
+  description: "gossip frames dropped before they were handed to a connection"
+})
+
 const isDisconnect = (event: OutEvent & { _tag: "SendMessage" }) =>
   event.message._tag === "Swarm" && event.message.message._tag === "Disconnect"
 
@@ -177,6 +191,10 @@ export const make = (
 ): Effect.Effect<Driver, never, Scope.Scope> =>
   Effect.gen(function* () {
     const scope = yield* Effect.scope
+    // Connection fibers (send, receive, stream finishes) live in a child scope made before the graceful-shutdown
+    // finalizer is registered, so they are interrupted only after it ran: fibers forked into `scope` itself later
+    // would be interrupted before it (finalizers run in reverse order) and nothing queued would drain.
+    const connScope = yield* Scope.fork(scope, ExecutionStrategy.sequential)
     const inbox = yield* Effect.acquireRelease(Queue.bounded<Message>(options.inboxCapacity), Queue.shutdown)
     const book = new AddressBook()
     const peers = new Map<EndpointId, PeerState>()
@@ -209,14 +227,22 @@ export const make = (
       onMessage: (from, topic, message) => post({ _tag: "Proto", event: { _tag: "RecvMessage", from, topic, message } }),
       onClosed: (conn, reason) => post({ _tag: "ConnClosed", conn, reason })
     }
-    const connOptions = { maxMessageSize: options.maxMessageSize, sendQueueCapacity: options.sendQueueCapacity }
+    const connOptions = {
+      maxMessageSize: options.maxMessageSize,
+      sendQueueCapacity: options.sendQueueCapacity,
+      sendQueueTimeout: options.sendQueueTimeout
+    }
+    const dropFrame = Effect.suspend(() => {
+      stats.framesDropped++
+      return Metric.increment(droppedFrames)
+    })
 
     const accounting = ConnectionLimits.makeAccounting(options.connectionLimits)
 
     const adopt = (remote: EndpointId, raw: Connection.PeerConnection["raw"], origin: "dial" | "accept") =>
       Effect.gen(function* () {
         if (origin === "dial") accounting.track(remote)
-        const conn = yield* Connection.start(remote, raw, origin, connOptions, handlers, scope)
+        const conn = yield* Connection.start(remote, raw, origin, connOptions, handlers, connScope)
         yield* post({ _tag: "Connected", conn })
       })
 
@@ -302,11 +328,11 @@ export const make = (
           yield* startDial(to)
         } else if (entry._tag === "Pending") {
           if (entry.queue.length < options.pendingQueueCapacity) entry.queue.push(frame)
-          else stats.framesDropped++
+          else yield* dropFrame
         } else {
           const ok = yield* entry.conn.send(frame)
           if (ok) stats.framesQueued++
-          else stats.framesDropped++
+          else yield* dropFrame
         }
       })
 
@@ -321,7 +347,7 @@ export const make = (
             }
             const frame = encodeMessageFrame(e.message, options.maxMessageSize)
             if (Either.isLeft(frame)) {
-              stats.framesDropped++
+              yield* dropFrame
               return
             }
             yield* sendFrame(e.to, { topic: e.topic, frame: frame.right, closesStream: isDisconnect(e) })
@@ -355,7 +381,7 @@ export const make = (
             if (entry === undefined) return
             peers.delete(e.peer)
             // The connection lingers for receiving (as in Rust); only our send path ends.
-            if (entry._tag === "Active") yield* entry.conn.endSending.pipe(Effect.forkIn(scope))
+            if (entry._tag === "Active") yield* entry.conn.endSending.pipe(Effect.forkIn(connScope))
             return
           }
           case "PeerData": {
@@ -466,13 +492,13 @@ export const make = (
               peers.set(conn.remote, { _tag: "Active", conn, others: new Set() })
               if (entry !== undefined) {
                 for (const frame of entry.queue) {
-                  if (!(yield* conn.send(frame))) stats.framesDropped++
+                  if (!(yield* conn.send(frame))) yield* dropFrame
                 }
               }
             } else {
               // Newest connection becomes the send path; the old one drains, finishes its streams, keeps receiving.
               entry.others.add(entry.conn)
-              yield* entry.conn.endSending.pipe(Effect.forkIn(scope))
+              yield* entry.conn.endSending.pipe(Effect.forkIn(connScope))
               entry.conn = conn
             }
             yield* learnRemoteAddr(conn.remote)
@@ -557,7 +583,9 @@ export const make = (
             }
             topics.clear()
             running = false
-            const flushing = [...peers.values()].flatMap((p) => (p._tag === "Active" ? [p.conn.endSending] : []))
+            // Every connection, not only the peers' current send paths: the Quits above (and any earlier leave)
+            // already removed the neighbours' entries, and their send queues still hold what was accepted.
+            const flushing = [...connections].map((c) => c.endSending)
             peers.clear()
             // The scope is closing: the finalizer runs the flush itself (a fiber forked now would never start).
             yield* Deferred.succeed(m.done, Effect.all(flushing, { concurrency: "unbounded", discard: true }))
@@ -587,9 +615,12 @@ export const make = (
       Effect.gen(function* () {
         const done = yield* Deferred.make<Effect.Effect<void>>()
         yield* post({ _tag: "Shutdown", done })
-        const flush = yield* Deferred.await(done).pipe(Effect.timeout(Duration.seconds(1)))
-        yield* flush.pipe(Effect.timeout(options.shutdownGrace))
+        const flush = yield* Deferred.await(done)
+        yield* flush
       }).pipe(
+        // One budget for everything: the actor reaching the Shutdown (behind what was queued before it), then the
+        // connections draining.
+        Effect.timeout(options.drainTimeout),
         Effect.interruptible,
         Effect.ignore,
         Effect.zipRight(Effect.forEach([...connections], (c) => c.close("close from disconnect"), { discard: true }))

@@ -5,11 +5,15 @@
  */
 import { Effect, Option } from "effect"
 
-export const LAGGED = { _tag: "Lagged" } as const
+export interface Lagged {
+  readonly _tag: "Lagged"
+  /** How many of the oldest events were dropped. */
+  readonly missed: number
+}
 
 export class EventBuffer<A> {
   private items: Array<A> = []
-  private lagged = false
+  private missed = 0
   private closed = false
   private waiter: (() => void) | undefined
 
@@ -19,7 +23,7 @@ export class EventBuffer<A> {
     if (this.closed) return
     if (this.items.length >= this.capacity) {
       this.items.shift()
-      this.lagged = true
+      this.missed++
     }
     this.items.push(event)
     this.wake()
@@ -41,17 +45,18 @@ export class EventBuffer<A> {
     waiter?.()
   }
 
-  private poll(): Option.Option<A | typeof LAGGED> | "empty" {
-    if (this.lagged) {
-      this.lagged = false
-      return Option.some(LAGGED)
+  private poll(): Option.Option<A | Lagged> | "empty" {
+    if (this.missed > 0) {
+      const lagged: Lagged = { _tag: "Lagged", missed: this.missed }
+      this.missed = 0
+      return Option.some(lagged)
     }
     if (this.items.length > 0) return Option.some(this.items.shift()!)
     return this.closed ? Option.none() : "empty"
   }
 
   /** The next event; fails with `None` once closed and drained (the shape `Stream.repeatEffectOption` wants). */
-  readonly take: Effect.Effect<A | typeof LAGGED, Option.Option<never>> = Effect.suspend(() => {
+  readonly take: Effect.Effect<A | Lagged, Option.Option<never>> = Effect.suspend(() => {
     const now = this.poll()
     if (now !== "empty") return Option.match(now, { onNone: () => Effect.fail(Option.none()), onSome: Effect.succeed })
     return Effect.async<void>((resume) => {
