@@ -11,7 +11,7 @@ import { Bep44, Crypto, Dht, GossipRecordContent, Keys, PrivateSlot, RecordPubli
 import { MemoryDht, SimNetwork } from "@dtt/testkit"
 import { ed25519 } from "@noble/curves/ed25519.js"
 import { createHash } from "node:crypto"
-import { Duration, Effect, Either, Layer } from "effect"
+import { Duration, Effect, Either, Layer, Metric } from "effect"
 
 const sha512 = (...parts: ReadonlyArray<Uint8Array>) => {
   const h = createHash("sha512")
@@ -165,6 +165,16 @@ const junkItem = (minute: bigint, fill: number): Dht.MutableItem => {
 const publish = (p: RecordPublisher.RecordPublisher, content: GossipRecordContent.GossipRecordContent) =>
   Effect.flatMap(p.newRecord(MINUTE, content), (record) => p.publishRecord(record))
 
+/** [compatible gets, private gets, compatible puts, private puts] counted by the `dtt_record_dht_*` metrics. */
+const metrics = Effect.all(
+  [
+    [RecordPublisher.dhtGets, "compatible"],
+    [RecordPublisher.dhtGets, "private"],
+    [RecordPublisher.dhtPuts, "compatible"],
+    [RecordPublisher.dhtPuts, "private"]
+  ].map(([metric, slot]) => Effect.map(Metric.value(Metric.tagged(metric as typeof RecordPublisher.dhtGets, "slot", slot as string)), (s) => s.count))
+)
+
 const targetHex = (slot: Keys.Slot) => hex(slot.target)
 
 describe("two-slot record publisher", () => {
@@ -173,6 +183,7 @@ describe("two-slot record publisher", () => {
       const sim = yield* network
       const ours = yield* publisherOf(sim, 0, true)
       const rustStyle = yield* publisherOf(sim, 1, false)
+      const metricsBefore = yield* metrics
       expect((yield* publish(ours, withPeer))._tag).toBe("Published")
       const found = yield* rustStyle.getRecords(MINUTE)
       expect(found.map((r) => r.publisher)).toEqual([ours.endpointId])
@@ -184,6 +195,9 @@ describe("two-slot record publisher", () => {
       expect(stats.byTarget.get(hidden)?.puts).toBe(1)
       expect(stats.totals.puts).toBe(2)
       expect(ours.stats().puts).toBe(2)
+      // The process-wide metrics by slot kind: our publish (a get and a put per slot), the Rust-style read.
+      const metricsAfter = yield* metrics
+      expect(metricsAfter.map((n, i) => n - metricsBefore[i]!)).toEqual([2, 1, 1, 1])
       // ...and our node finds a Rust-style writer through the compatible slot.
       const sim2 = yield* network
       const rustWriter = yield* publisherOf(sim2, 2, false)
