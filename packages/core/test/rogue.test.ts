@@ -3,7 +3,8 @@
  * since their keys derive from the name alone, and storing nodes keep one value per target. Holding the slots
  * first (first-writer-wins nodes) or rewriting them with junk every 0.5 s (last-writer-wins nodes) starved
  * discovery; with private slots (keys that need the secret, PROTOCOL.md "Private slots") honest nodes must still
- * join. Memory DHT, virtual time (support/virtualTime.ts).
+ * join; also when the rogue stores its junk with seq 0, so that every honest put (cas = i64::MAX) fails with a CAS
+ * mismatch on either kind of storing node. Memory DHT, virtual time (support/virtualTime.ts).
  */
 import { describe, expect, it } from "vitest"
 import { Bep44, Config, Crypto, Dht, Keys, Topic } from "@dtt/core"
@@ -23,11 +24,10 @@ const slotOf = (minute: bigint) => {
 
 /** Signed junk for the compatible slot of `minute`: all a name-only rogue can write. Fresh bytes each time. */
 let junkCounter = 0
-const junk = (minute: bigint): Dht.MutableItem => {
+const junk = (minute: bigint, seq = Bep44.SEQ_I64_MAX): Dht.MutableItem => {
   const slot = slotOf(minute)
   const value = new Uint8Array(600).fill(++junkCounter & 0xff)
   new DataView(value.buffer).setUint32(0, junkCounter)
-  const seq = Bep44.SEQ_I64_MAX
   return { publicKey: slot.publicKey, salt: slot.salt, seq, value, signature: crypto.sign(slot.signingSeed, Bep44.signable(slot.salt, seq, value)) }
 }
 
@@ -72,7 +72,15 @@ const rewriteSlots = (dht: Dht.DhtService) => {
   return Effect.asVoid(Effect.forkScoped(Effect.repeatN(Effect.zipRight(rewrite, Effect.sleep("500 millis")), 360)))
 }
 
-const compatibleOnly = Config.decodeSync({ bootstrap: { privateSlots: false } })
+/** Junk with seq 0 in the coming minutes' slots: every honest put (cas = i64::MAX) then fails with CAS mismatch. */
+const lowSeqSlots = (dht: Dht.DhtService) =>
+  Effect.gen(function*() {
+    const now = yield* currentMinute
+    for (let m = now - 1n; m <= now + 3n; m++) yield* dht.putMutable(junk(m, 0n))
+  })
+
+/** Compatible slots only (built when used: the field does not exist without private slots). */
+const compatibleOnly = () => Config.decodeSync({ bootstrap: { privateSlots: false } })
 
 describe("a name-only rogue cannot stop discovery", () => {
   it("first-writer-wins storing nodes, the coming minutes' compatible slots written by the rogue first: both join", async () => {
@@ -89,8 +97,17 @@ describe("a name-only rogue cannot stop discovery", () => {
     expect(took).toBeLessThanOrEqual(30_000)
   }, 60_000)
 
-  it("control: with private slots off (compatible slots only, as the Rust crate) both rogues starve discovery", async () => {
-    expect(await joinUnder("first-writer-wins", holdSlots, compatibleOnly)).toBe(-1)
-    expect(await joinUnder("last-writer-wins", rewriteSlots, compatibleOnly)).toBe(-1)
+  it("either storing rule, the coming minutes' compatible slots holding junk with seq 0 (honest puts fail CAS): both join", async () => {
+    for (const rule of ["last-writer-wins", "first-writer-wins"] as const) {
+      const took = await joinUnder(rule, lowSeqSlots)
+      expect(took).toBeGreaterThanOrEqual(0)
+      expect(took).toBeLessThanOrEqual(30_000)
+    }
+  }, 60_000)
+
+  it("control: with private slots off (compatible slots only, as the Rust crate) every one of these rogues starves discovery", async () => {
+    expect(await joinUnder("first-writer-wins", holdSlots, compatibleOnly())).toBe(-1)
+    expect(await joinUnder("last-writer-wins", rewriteSlots, compatibleOnly())).toBe(-1)
+    expect(await joinUnder("last-writer-wins", lowSeqSlots, compatibleOnly())).toBe(-1)
   }, 60_000)
 })

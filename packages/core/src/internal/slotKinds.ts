@@ -75,6 +75,7 @@ const mergeByPublisher = (lists: ReadonlyArray<ReadonlyArray<DiscoveredRecord>>)
   return Array.from(byPublisher.values())
 }
 
+/** Published when either slot was written (`storedAt` then sums both slots' acknowledgements), else Skipped. */
 const combineOutcomes = (a: PublishOutcome, b: PublishOutcome): PublishOutcome => {
   if (a._tag === "Published" || b._tag === "Published") {
     const storedAt = (a._tag === "Published" ? a.storedAt : 0) + (b._tag === "Published" ? b.storedAt : 0)
