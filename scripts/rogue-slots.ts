@@ -14,7 +14,7 @@
  * the Testbed's answered queries per node-minute, with private slots off, then on.
  *
  *   npm run rogue        (= npx tsc -b, then this file on the compiled packages)
- * Env: TRIALS (6, private slots on), OFF_TRIALS (2), JOIN_TIMEOUT_MS (30000), COST_NODES (3), COST_MINUTES (2).
+ * Env: TRIALS (6, private slots on), OFF_TRIALS (2), JOIN_TIMEOUT_MS (30000), COST_NODES (3), COST_MINUTES (5).
  * Writes bench/results/rogue.json. Stops by itself (and gives up after 25 minutes).
  */
 import { Bep44, Crypto, Dht, Keys, RecordPublisher, TopicId } from "@dtt/core"
@@ -29,7 +29,7 @@ const TRIALS = Number(process.env.TRIALS ?? 6)
 const OFF_TRIALS = Number(process.env.OFF_TRIALS ?? 2)
 const JOIN_TIMEOUT_MS = Number(process.env.JOIN_TIMEOUT_MS ?? 30_000)
 const COST_NODES = Number(process.env.COST_NODES ?? 3)
-const COST_MINUTES = Number(process.env.COST_MINUTES ?? 2)
+const COST_MINUTES = Number(process.env.COST_MINUTES ?? 5)
 const SECRET = "the members' secret"
 const DEADLINE = Date.now() + 25 * 60_000
 
