@@ -53,6 +53,12 @@ const field = <A, I>(schema: Schema.Schema<A, I>, value: A) => Schema.optionalWi
 export const BootstrapConfig = Schema.Struct({
   /** Cooperative cap: do not publish into a minute slot that already holds this many other records. 0 = never publish. */
   maxBootstrapRecords: field(Count, 5),
+  /**
+   * Not in Rust: also use each minute's private slot, whose keys need the secret (PROTOCOL.md "Private slots"),
+   * so an attacker who knows only the topic name cannot starve discovery. Costs about twice the DHT gets and puts.
+   * The Rust-compatible slot is read and written either way.
+   */
+  privateSlots: field(Schema.Boolean, true),
   noPeersRetryInterval: field(Millis, ms(1500)),
   perPeerJoinSettleTime: field(Millis, ms(100)),
   joinConfirmationWaitTime: field(Millis, ms(500)),

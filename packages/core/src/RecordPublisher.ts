@@ -12,7 +12,7 @@ import type { Crypto } from "./Crypto.js"
 import type { Dht, DhtError } from "./Dht.js"
 import type { EndpointId } from "./EndpointId.js"
 import type { GossipRecordContent } from "./GossipRecordContent.js"
-import * as internal from "./internal/recordPublisher.js"
+import * as slotKinds from "./internal/slotKinds.js"
 import type { Record, RecordError } from "./Record.js"
 import type { RotationFailed, SecretRotation } from "./SecretRotation.js"
 import type { TopicId } from "./TopicId.js"
@@ -80,8 +80,19 @@ export interface Options {
   /** The shared secret (its SHA-512/32 is what the rotation receives). */
   readonly initialSecret: string | Uint8Array
   readonly rotation?: SecretRotation
-  /** The cooperative cap (behaviour.md §1.3). */
+  /** The cooperative cap (behaviour.md §1.3), applied to each slot on its own. */
   readonly maxBootstrapRecords: number
+  /**
+   * Also read and write each minute's private slot (`PrivateSlot`: keys that need the secret), beside the
+   * Rust-compatible one, so an attacker who knows only the topic name cannot starve discovery. Reads merge both
+   * slots' records; writes go to both, each under its own cap; `stats` sums both. Default false here (the record
+   * layer alone stays the Rust crate's); topics pass `Config.bootstrap.privateSlots`, which defaults to true.
+   */
+  readonly privateSlots?: boolean
 }
 
-export const make: (options: Options) => Effect.Effect<RecordPublisher, never, Dht | Crypto> = internal.make
+export const make: (options: Options) => Effect.Effect<RecordPublisher, never, Dht | Crypto> = slotKinds.make
+
+/** Process-wide counters of the DHT gets and put attempts of record publishers, tagged `slot` (compatible, private). */
+export const dhtGets = slotKinds.dhtGets
+export const dhtPuts = slotKinds.dhtPuts

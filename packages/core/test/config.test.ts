@@ -7,6 +7,7 @@ const d = Config.defaults
 // behaviour.md §1, one row per field: [path, value in the decoded config, expected default]
 const table: ReadonlyArray<[string, unknown, unknown]> = [
   ["bootstrap.maxBootstrapRecords", d.bootstrap.maxBootstrapRecords, 5],
+  ["bootstrap.privateSlots (ours, PROTOCOL.md \"Private slots\")", d.bootstrap.privateSlots, true],
   ["bootstrap.noPeersRetryInterval", Duration.toMillis(d.bootstrap.noPeersRetryInterval), 1500],
   ["bootstrap.perPeerJoinSettleTime", Duration.toMillis(d.bootstrap.perPeerJoinSettleTime), 100],
   ["bootstrap.joinConfirmationWaitTime", Duration.toMillis(d.bootstrap.joinConfirmationWaitTime), 500],

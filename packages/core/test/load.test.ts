@@ -11,15 +11,19 @@
  *   add puts (PROTOCOL.md, "Cooperative cap", has the figures from `npm run simulate`);
  * - gets per node-minute: behaviour.md §3.9 expects ≈ 3.7 (publisher 60/35 ticks a minute × 1 get, each merge
  *   60/120 ticks × 2 gets).
+ * With private slots (the default, PROTOCOL.md "Private slots") every read and write goes to both slots of the
+ * minute, each slot under its own cap: the bounds below apply per slot kind, and the gets double.
  */
 import { describe, expect, it } from "vitest"
-import { Bep44, Config, Keys, type Topic } from "@dtt/core"
+import { Bep44, Config, Keys, PrivateSlot, type Topic } from "@dtt/core"
 import { MemoryDht, SimNetwork } from "@dtt/testkit"
 import { Effect } from "effect"
-import { startNode, TOPIC } from "./support/sim.js"
+import { SECRET, startNode, TOPIC } from "./support/sim.js"
 import * as VT from "./support/virtualTime.js"
 
 const CAP = Config.defaults.bootstrap.maxBootstrapRecords
+/** Slots per minute a node reads and writes: the compatible one, and the private one when on. */
+const SLOT_KINDS = Config.defaults.bootstrap.privateSlots ? 2 : 1
 
 /**
  * Puts beyond the cap a slot may see in steady state: a publish is a get followed by a put, and two nodes whose
@@ -29,21 +33,23 @@ const CAP = Config.defaults.bootstrap.maxBootstrapRecords
 const RACE_ALLOWANCE = 2
 
 /** Upper bound of the timers themselves: publisher every ≥ 10 s (1 get), each merge every ≥ 60 s (2 gets). */
-const MAX_GETS_PER_NODE_MINUTE = 60 / 10 + 2 * (2 * 60 / 60)
+const MAX_GETS_PER_NODE_MINUTE = SLOT_KINDS * (60 / 10 + 2 * (2 * 60 / 60))
 /** One extra tick of each actor can fall into a window by its edges (1 + 2 + 2 gets). */
-const EDGE_GETS = 5
+const EDGE_GETS = 5 * SLOT_KINDS
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex")
 const slotTarget = (minute: bigint) => {
   const slot = Keys.slot(TOPIC.hash, minute)
   return hex(Bep44.target(slot.publicKey, slot.salt))
 }
+const privateSlotTarget = (minute: bigint) => hex(PrivateSlot.slot(TOPIC.hash, minute, Keys.initialSecretHash(SECRET)).target)
 
 interface Load {
   readonly nodes: number
   readonly minutes: number
-  /** Put attempts into each window minute's slot. */
+  /** Put attempts into each window minute's slot, per slot kind (compatible first; private when on). */
   readonly putsPerSlot: ReadonlyArray<number>
+  readonly privatePutsPerSlot: ReadonlyArray<number>
   /** Put attempts into any target during the window. */
   readonly putsTotal: number
   /** Gets each node made per minute of the window. */
@@ -79,8 +85,11 @@ const measure = (nodes: number, spreadSeconds: number, minutes: number, latencyM
 
     const first = Keys.unixMinuteOf(windowStart)
     const putsPerSlot = Array.from({ length: minutes }, (_, i) => stats.byTarget.get(slotTarget(first + BigInt(i)))?.puts ?? 0)
+    const privatePutsPerSlot = SLOT_KINDS === 1
+      ? []
+      : Array.from({ length: minutes }, (_, i) => stats.byTarget.get(privateSlotTarget(first + BigInt(i)))?.puts ?? 0)
     const getsPerNodeMinute = topics.map((t) => (stats.byClient.get(t.endpointId)?.gets ?? 0) / minutes)
-    return { nodes, minutes, putsPerSlot, putsTotal: stats.totals.puts, getsPerNodeMinute, joinedAfterMs }
+    return { nodes, minutes, putsPerSlot, privatePutsPerSlot, putsTotal: stats.totals.puts, getsPerNodeMinute, joinedAfterMs }
   }), { start: Date.UTC(2026, 0, 1, 0, 0, 0) })
 
 const mean = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0) / xs.length
@@ -90,26 +99,27 @@ describe("DHT load of one topic in steady state (default config, memory network)
   // about one merge period for the big swarm: started together, all merge timers would tick in step for the
   // first minutes and a short window would catch a lull, not the steady rate.
   for (const [nodes, spreadSeconds, minutes] of [[10, 20, 10], [100, 60, 5], [500, 120, 2]] as const) {
-    it(`${nodes} nodes: puts per topic-minute within the cap, gets per node-minute ≤ 4`, async () => {
+    it(`${nodes} nodes: puts per topic-minute within the cap, gets per node-minute ≤ 4 per slot kind`, async () => {
       const began = Date.now()
       const load = await measure(nodes, spreadSeconds, minutes)
       const gets = mean(load.getsPerNodeMinute)
       console.info(
         `load ${nodes} nodes over ${minutes} min: puts per slot [${load.putsPerSlot.join(", ")}], ` +
+          `per private slot [${load.privatePutsPerSlot.join(", ")}], ` +
           `gets per node-minute mean ${gets.toFixed(2)} max ${Math.max(...load.getsPerNodeMinute).toFixed(2)}, ` +
           `all joined after ${(load.joinedAfterMs / 1000).toFixed(1)} s simulated, ${Date.now() - began} ms real`
       )
       // Every put of the window went into the window's slots (nothing written for another minute).
-      expect(load.putsPerSlot.reduce((a, b) => a + b, 0)).toBe(load.putsTotal)
-      for (const puts of load.putsPerSlot) {
+      expect([...load.putsPerSlot, ...load.privatePutsPerSlot].reduce((a, b) => a + b, 0)).toBe(load.putsTotal)
+      for (const puts of [...load.putsPerSlot, ...load.privatePutsPerSlot]) {
         expect(puts).toBeLessThanOrEqual(CAP + RACE_ALLOWANCE)
         // ...and the cap does not starve the slot: every minute someone keeps the topic discoverable.
         expect(puts).toBeGreaterThanOrEqual(1)
       }
-      expect(gets).toBeLessThanOrEqual(4)
+      expect(gets).toBeLessThanOrEqual(4 * SLOT_KINDS)
       // The actors really ran (the timers' slowest cadence gives more than 2), and no node is still
       // bootstrapping (a bootstrap loop makes ~50 gets a minute).
-      expect(gets).toBeGreaterThan(2)
+      expect(gets).toBeGreaterThan(2 * SLOT_KINDS)
       for (const g of load.getsPerNodeMinute) expect(g).toBeLessThanOrEqual(MAX_GETS_PER_NODE_MINUTE + EDGE_GETS / minutes)
     }, 120_000)
   }
@@ -126,15 +136,18 @@ describe("DHT load of one topic in steady state (default config, memory network)
     const puts = mean(load.putsPerSlot)
     console.info(
       `load 100 nodes, 0.5-1 s DHT latency, over 5 min: puts per slot [${load.putsPerSlot.join(", ")}], ` +
+        `per private slot [${load.privatePutsPerSlot.join(", ")}], ` +
         `gets per node-minute mean ${mean(load.getsPerNodeMinute).toFixed(2)}, ${Date.now() - began} ms real`
     )
     expect(puts).toBeLessThanOrEqual(CAP)
-    for (const p of load.putsPerSlot) {
+    if (SLOT_KINDS === 2) expect(mean(load.privatePutsPerSlot)).toBeLessThanOrEqual(CAP)
+    for (const p of [...load.putsPerSlot, ...load.privatePutsPerSlot]) {
       expect(p).toBeGreaterThanOrEqual(1)
       expect(p).toBeLessThanOrEqual(15)
     }
     // Puts outside the window's slots: only late ones into the minute before it (started before the window).
-    expect(load.putsTotal - load.putsPerSlot.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(15)
-    expect(mean(load.getsPerNodeMinute)).toBeLessThanOrEqual(4)
+    const inWindow = [...load.putsPerSlot, ...load.privatePutsPerSlot].reduce((a, b) => a + b, 0)
+    expect(load.putsTotal - inWindow).toBeLessThanOrEqual(15 * SLOT_KINDS)
+    expect(mean(load.getsPerNodeMinute)).toBeLessThanOrEqual(4 * SLOT_KINDS)
   }, 120_000)
 })

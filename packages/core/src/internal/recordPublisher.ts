@@ -9,6 +9,7 @@ import * as Keys from "../Keys.js"
 import * as Record from "../Record.js"
 import type { DiscoveredRecord, Options, PublishOutcome, RecordPublisher, Stats } from "../RecordPublisher.js"
 import { defaultRotation, guard, recoverRotationFailure, type RotationFailed } from "../SecretRotation.js"
+import { compatibleSlotKeys, type SlotKeys } from "./slotKeys.js"
 
 /** Slots (keys, salt) are derived once per minute; only the few live minutes are kept. */
 const SLOT_CACHE_MINUTES = 4
@@ -44,7 +45,7 @@ interface SlotState extends Keys.Slot {
   holdsJoinedRecord: boolean
 }
 
-export const make = (options: Options): Effect.Effect<RecordPublisher, never, Dht | Crypto> =>
+export const make = (options: Options, keys: SlotKeys = compatibleSlotKeys): Effect.Effect<RecordPublisher, never, Dht | Crypto> =>
   Effect.gen(function*() {
     const dht = yield* Dht
     const crypto = yield* Crypto
@@ -62,10 +63,9 @@ export const make = (options: Options): Effect.Effect<RecordPublisher, never, Dh
       let slot = slots.get(minute)
       if (!slot) {
         // Keys.slot without its pure-JS key derivation: the Crypto service does it ~300x faster on node.
-        const signingSeed = Keys.signingSeed(topicHash, minute)
-        const publicKey = crypto.ed25519PublicKey(signingSeed)
-        const salt = Keys.salt(topicHash, minute)
         const encryptionSeed = rotation.derive(topicHash, minute, initialSecretHash)
+        const { salt, signingSeed } = keys(topicHash, minute, encryptionSeed)
+        const publicKey = crypto.ed25519PublicKey(signingSeed)
         const cachePrefix = `${valueKey(topicHash)}|${minute}|${valueKey(encryptionSeed)}|`
         slot = { minute, signingSeed, publicKey, salt, target: Bep44.target(publicKey, salt), cachePrefix, holdsJoinedRecord: false }
         slots.set(minute, slot)

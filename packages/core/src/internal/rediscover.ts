@@ -17,7 +17,8 @@ const MAX_REST = Duration.minutes(2)
  *
  * A node that stays alone (the last member of a topic) must not read the slots at bootstrap speed for hours:
  * each run is limited to `RUN_LIMIT`, and the rests between runs double from 5 s to 2 min (measured on the memory
- * DHT: 11 gets a minute when alone for long, 3.7 of them the publisher's; bootstrap speed would be ~60).
+ * DHT: 11 gets a minute per slot kind when alone for long, 3.7 of them the publisher's, twice that with
+ * `bootstrap.privateSlots`; bootstrap speed would be ~60 per slot kind).
  */
 export const run = (core: Core): Effect.Effect<void> => {
   const after = Duration.toMillis(core.config.bootstrap.rediscoverAfter)

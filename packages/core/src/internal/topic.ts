@@ -47,6 +47,7 @@ const open = (topicId: TopicId, options: JoinOptions) =>
       secretKey: identity.secretKey,
       initialSecret: options.secret,
       maxBootstrapRecords: config.bootstrap.maxBootstrapRecords,
+      privateSlots: config.bootstrap.privateSlots,
       ...(options.rotation ? { rotation: options.rotation } : {})
     })
 
