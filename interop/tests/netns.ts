@@ -62,11 +62,13 @@ export interface Network {
   readonly addNamespace: (name: string, host: number) => string
   /** The address `addNamespace` gave `iop-<name>`. */
   readonly addressOf: (name: string) => string
+  /** Gives this process one more address on the bridge (`10.86.0.<host>`), e.g. for a second Testbed. */
+  readonly addHostAddress: (host: number) => string
   /**
    * argv that runs `argv` inside namespace `iop-<name>`, in a private mount namespace whose /etc/hosts maps
-   * mainline's router names to HOST_ADDR.
+   * mainline's router names to `routerAddr` (default HOST_ADDR).
    */
-  readonly inNamespace: (name: string, argv: ReadonlyArray<string>) => Array<string>
+  readonly inNamespace: (name: string, argv: ReadonlyArray<string>, routerAddr?: string) => Array<string>
   readonly close: () => void
 }
 
@@ -79,11 +81,17 @@ export const open = (): Network => {
     process.once("exit", removeAll)
   }
   const dir = mkdtempSync(join(tmpdir(), "iop-hosts-"))
-  const hosts = join(dir, "hosts")
-  writeFileSync(
-    hosts,
-    ["127.0.0.1 localhost", ...MAINLINE_ROUTER_NAMES.map((n) => `${HOST_ADDR} ${n}`)].join("\n") + "\n"
-  )
+  const hostsFiles = new Map<string, string>()
+  const hostsFileFor = (routerAddr: string): string => {
+    let file = hostsFiles.get(routerAddr)
+    if (file === undefined) {
+      file = join(dir, `hosts-${routerAddr}`)
+      const lines = ["127.0.0.1 localhost", ...MAINLINE_ROUTER_NAMES.map((n) => `${routerAddr} ${n}`)]
+      writeFileSync(file, lines.join("\n") + "\n")
+      hostsFiles.set(routerAddr, file)
+    }
+    return file
+  }
   try {
     sh("ip", "link", "add", BRIDGE, "type", "bridge")
     sh("ip", "addr", "add", `${HOST_ADDR}/24`, "dev", BRIDGE)
@@ -115,7 +123,12 @@ export const open = (): Network => {
       addresses.set(name, addr)
       return addr
     },
-    inNamespace: (name, argv) => [
+    addHostAddress: (host) => {
+      const addr = `${SUBNET}.${host}`
+      sh("ip", "addr", "add", `${addr}/24`, "dev", BRIDGE)
+      return addr
+    },
+    inNamespace: (name, argv, routerAddr = HOST_ADDR) => [
       "ip",
       "netns",
       "exec",
@@ -126,7 +139,7 @@ export const open = (): Network => {
       "-c",
       // `exec` so that a kill of the child reaches the node itself.
       'mount --bind "$0" /etc/hosts && exec "$@"',
-      hosts,
+      hostsFileFor(routerAddr),
       ...argv
     ],
     close: () => {

@@ -38,6 +38,8 @@ export interface TopicSpec {
   readonly secret: string
   /** Both merge actors run after this many seconds and then every so often (default: the crate timers). */
   readonly mergeSecs?: number
+  /** Address of the Testbed this node uses (its first node on ROUTER_PORT). Default HOST_ADDR. */
+  readonly dhtHost?: string
 }
 
 const currentMinute = (offset: number): bigint => BigInt(Math.floor(Date.now() / 60_000) + offset)
@@ -64,7 +66,7 @@ export const startTs = async (name: string, spec: TopicSpec): Promise<TopicNode>
       PeerNode.layer(
         {
           identity,
-          dht: { host: HOST_ADDR, bootstrap: [`${HOST_ADDR}:${ROUTER_PORT}`] },
+          dht: { host: HOST_ADDR, bootstrap: [`${spec.dhtHost ?? HOST_ADDR}:${ROUTER_PORT}`] },
           gossip: { bindAddr: `${HOST_ADDR}:0`, preset: "minimal", relay: { _tag: "Disabled" } }
         },
         PeerNode.makeCounters()
@@ -114,18 +116,19 @@ type Json = { readonly [key: string]: unknown }
  */
 export const startRust = (net: Network, name: string, spec: TopicSpec, timeoutMs = 30_000): Promise<RustNode> =>
   new Promise((resolve, reject) => {
+    const dhtHost = spec.dhtHost ?? HOST_ADDR
     const argv = net.inNamespace(name, [
       harnessBinary("node"),
       "--bind",
       net.addressOf(name),
       "--bootstrap",
-      `${HOST_ADDR}:${ROUTER_PORT}`,
+      `${dhtHost}:${ROUTER_PORT}`,
       "--topic",
       spec.topic,
       "--secret",
       spec.secret,
       ...(spec.mergeSecs === undefined ? [] : ["--merge-secs", String(spec.mergeSecs)])
-    ])
+    ], dhtHost)
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] })
     let stderr = ""
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr = (stderr + d).slice(-4000)))
