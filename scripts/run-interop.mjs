@@ -17,4 +17,9 @@ if (run("cargo", ["build", "--manifest-path", "interop/Cargo.toml", "--workspace
   process.exit(1)
 }
 console.log(`interop: cargo build took ${((Date.now() - started) / 1000).toFixed(1)} s`)
+// interop/tests is outside the `tsc -b` project graph; vitest only strips types, so check them here.
+if (run("npx", ["tsc", "-p", "interop/tests/tsconfig.json"]) !== 0) {
+  console.error("interop: the interop tests do not typecheck")
+  process.exit(1)
+}
 process.exit(run("npx", ["vitest", "run", "--config", "vitest.interop.config.ts", ...process.argv.slice(2)]))

@@ -5,7 +5,7 @@ import { join } from "node:path"
 
 const binDir = process.env.DTT_INTEROP_BIN_DIR ?? join(homedir(), ".cache", "dtt-interop-target", "debug")
 
-export const harnessBinary = (name: "records" | "mainline" | "gossip" | "pkarr"): string => {
+export const harnessBinary = (name: "records" | "mainline" | "gossip" | "pkarr" | "node"): string => {
   const path = join(binDir, `dtt-interop-${name}`)
   if (!existsSync(path)) throw new Error(`interop harness ${path} is missing: run \`npm run interop\``)
   return path
