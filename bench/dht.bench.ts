@@ -1,13 +1,13 @@
 // Latency of BEP44 get and put on a 50-node loopback Testbed (real UDP, 127.0.0.1 only), and the memory the
 // Testbed takes per node, empty and after the writes. Writes bench/results/dht.json.
-import { writeFileSync } from "node:fs"
-import { cpus } from "node:os"
-import { setFlagsFromString } from "node:v8"
-import { runInNewContext } from "node:vm"
 import { Bep44, Crypto, type Dht } from "@dtt/core"
 import { DhtMainline, Testbed } from "@dtt/dht-mainline"
 import { ed25519 } from "@noble/curves/ed25519.js"
 import { Duration, Effect } from "effect"
+import { writeFileSync } from "node:fs"
+import { cpus } from "node:os"
+import { setFlagsFromString } from "node:v8"
+import { runInNewContext } from "node:vm"
 
 const NODES = 50
 const OPS = 200
@@ -40,17 +40,23 @@ const percentile = (sorted: ReadonlyArray<number>, p: number) =>
 const summary = (samples: Array<number>) => {
   const s = [...samples].sort((a, b) => a - b)
   const round = (x: number) => Math.round(x * 100) / 100
-  return { n: s.length, p50: round(percentile(s, 50)), p95: round(percentile(s, 95)), max: round(s[s.length - 1]!), mean: round(s.reduce((a, b) => a + b, 0) / s.length) }
+  return {
+    n: s.length,
+    p50: round(percentile(s, 50)),
+    p95: round(percentile(s, 95)),
+    max: round(s[s.length - 1]!),
+    mean: round(s.reduce((a, b) => a + b, 0) / s.length)
+  }
 }
 
 const timed = <A, E>(effect: Effect.Effect<A, E>) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const start = performance.now()
     const result = yield* effect
     return { result, ms: performance.now() - start }
   })
 
-const program = Effect.gen(function* () {
+const program = Effect.gen(function*() {
   const items = Array.from({ length: OPS }, (_, n) => item(n))
   const before = heap()
   const bootStart = performance.now()
@@ -98,7 +104,10 @@ const program = Effect.gen(function* () {
     requestsPerGet: (sentAfterGets - sentBeforeGets) / OPS,
     memoryPerNode: {
       empty: perNode(before, empty),
-      afterWrites: { ...perNode(before, loaded), itemsHeldPerNode: bed.nodes.reduce((n, x) => n + x.storedCount(), 0) / NODES }
+      afterWrites: {
+        ...perNode(before, loaded),
+        itemsHeldPerNode: bed.nodes.reduce((n, x) => n + x.storedCount(), 0) / NODES
+      }
     }
   }
 })

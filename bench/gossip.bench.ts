@@ -5,14 +5,14 @@
 //
 // Every node shares this process's 2-core budget with the other 19, so the throughput figures are those of the
 // whole swarm on one machine (20 protocol actors, 20 QUIC stacks), not of one node with a machine to itself.
-import { writeFileSync } from "node:fs"
-import { cpus } from "node:os"
-import { setFlagsFromString } from "node:v8"
-import { runInNewContext } from "node:vm"
 import { type EndpointId, type Gossip, NodeIdentity } from "@dtt/core"
 import { GossipIroh } from "@dtt/gossip-iroh"
 import { Overlay } from "@dtt/testkit"
 import { Duration, Effect, Stream } from "effect"
+import { writeFileSync } from "node:fs"
+import { cpus } from "node:os"
+import { setFlagsFromString } from "node:v8"
+import { runInNewContext } from "node:vm"
 
 const NODES = 20
 const LATENCY_MESSAGES = 60
@@ -85,12 +85,15 @@ const overlayConnected = (members: ReadonlyArray<{ id: EndpointId.EndpointId; to
     (entries) => Overlay.connected(new Map(entries))
   )
 
-const program = Effect.gen(function* () {
+const program = Effect.gen(function*() {
   const before = memory()
   const startMs = performance.now()
   const services = yield* Effect.forEach(
     Array.from({ length: NODES }),
-    () => GossipIroh.make({ bindAddr: "127.0.0.1:0" }).pipe(Effect.provideService(NodeIdentity.NodeIdentity, NodeIdentity.generate())),
+    () =>
+      GossipIroh.make({ bindAddr: "127.0.0.1:0" }).pipe(
+        Effect.provideService(NodeIdentity.NodeIdentity, NodeIdentity.generate())
+      ),
     { concurrency: "unbounded" }
   )
   const bound = memory()
@@ -110,8 +113,7 @@ const program = Effect.gen(function* () {
         const seq = seqOf(e.content)
         if (r.firsts.has(seq)) r.duplicates++
         else r.firsts.set(seq, { at: performance.now(), hops: e.scope._tag === "Swarm" ? e.scope.hops : 0 })
-      })
-    ).pipe(Effect.forkScoped)
+      })).pipe(Effect.forkScoped)
     topics.push(topic)
     receivers.push(r)
   }
@@ -160,14 +162,19 @@ const program = Effect.gen(function* () {
   }
   const allDelivered = (seqs: ReadonlyArray<number>) => measure(seqs).delivered === seqs.length * (NODES - 1)
   const drain = (seqs: ReadonlyArray<number>) =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const until = performance.now() + Duration.toMillis(DRAIN_MAX)
       let count = measure(seqs).delivered
       let progressAt = performance.now()
-      while (!allDelivered(seqs) && performance.now() < until && performance.now() - progressAt < Duration.toMillis(QUIET)) {
+      while (
+        !allDelivered(seqs) && performance.now() < until && performance.now() - progressAt < Duration.toMillis(QUIET)
+      ) {
         yield* Effect.sleep(Duration.millis(20))
         const now = measure(seqs).delivered
-        if (now !== count) (count = now), (progressAt = performance.now())
+        if (now !== count) {
+          count = now
+          progressAt = performance.now()
+        }
       }
     })
 
@@ -261,7 +268,9 @@ const program = Effect.gen(function* () {
       stepSeconds: STEP_SECONDS,
       steps,
       sustainedPerSecond: sustained.length === 0 ? 0 : Math.max(...sustained),
-      sustainedMeans: `highest offered rate with delivery ratio >= ${SUSTAINED_RATIO} at all ${NODES - 1} receivers, each receiving at >= ${KEEP_UP} x the send rate`
+      sustainedMeans: `highest offered rate with delivery ratio >= ${SUSTAINED_RATIO} at all ${
+        NODES - 1
+      } receivers, each receiving at >= ${KEEP_UP} x the send rate`
     },
     duplicatesDelivered: receivers.reduce((n, r) => n + r.duplicates, 0),
     laggedEvents: receivers.reduce((n, r) => n + r.lagged, 0),
@@ -278,9 +287,15 @@ const program = Effect.gen(function* () {
 
 const result = await Effect.runPromise(Effect.scoped(program))
 const t = result.throughput
-console.log(`\n${NODES}-node swarm formed in ${result.swarm.formedMs} ms (active views ${JSON.stringify(result.swarm.activeViewSize)})`)
 console.log(
-  `latency (${result.latency.messages} broadcasts, rotating senders): delivery ${(result.latency.deliveryRatio * 100).toFixed(2)}%, ` +
+  `\n${NODES}-node swarm formed in ${result.swarm.formedMs} ms (active views ${
+    JSON.stringify(result.swarm.activeViewSize)
+  })`
+)
+console.log(
+  `latency (${result.latency.messages} broadcasts, rotating senders): delivery ${
+    (result.latency.deliveryRatio * 100).toFixed(2)
+  }%, ` +
     `p50 ${result.latency.latencyMs.p50} ms, p95 ${result.latency.latencyMs.p95} ms, max ${result.latency.latencyMs.max} ms, hops p95 ${result.latency.hops.p95}`
 )
 for (const s of t.steps) {
@@ -294,5 +309,9 @@ console.log(
   `memory per node: RSS ${(result.memoryPerNode.swarmFormed.rssBytes / 1024 / 1024).toFixed(2)} MiB after joining, ` +
     `${(result.memoryPerNode.afterThroughput.rssBytes / 1024 / 1024).toFixed(2)} MiB after the throughput steps`
 )
-console.log(`duplicates ${result.duplicatesDelivered}, lagged ${result.laggedEvents}, driver ${JSON.stringify(result.driverTotals)}`)
+console.log(
+  `duplicates ${result.duplicatesDelivered}, lagged ${result.laggedEvents}, driver ${
+    JSON.stringify(result.driverTotals)
+  }`
+)
 writeFileSync("bench/results/gossip.json", JSON.stringify(result, null, 2) + "\n")

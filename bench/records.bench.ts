@@ -6,10 +6,10 @@
 // Two rates per case: wall-clock operations per second, and operations per CPU-second of this process
 // (user + system time). The machine is shared, so the CPU-time rate is the one that measures the code: it is
 // what one core would do if it were ours alone.
-import { writeFileSync } from "node:fs"
-import { cpus, loadavg } from "node:os"
 import { Crypto, EncryptedRecord, GossipRecordContent, Keys, Record, TopicId } from "@dtt/core"
 import { Effect } from "effect"
+import { writeFileSync } from "node:fs"
+import { cpus, loadavg } from "node:os"
 
 const SECONDS_PER_CASE = Number(process.env.RECORDS_BENCH_SECONDS ?? 3)
 const GOAL_PER_SECOND = 2000
@@ -20,15 +20,20 @@ const minute = 29_000_000n
 const nodeKey = new Uint8Array(32).fill(0x5a)
 const content = GossipRecordContent.encode(GossipRecordContent.empty)
 
-const sealOne = Effect.flatMap(Record.sign({ topic, unixMinute: minute, content, secretKey: nodeKey }), (record) =>
-  EncryptedRecord.sealRecord(record, topic, secretHash))
+const sealOne = Effect.flatMap(
+  Record.sign({ topic, unixMinute: minute, content, secretKey: nodeKey }),
+  (record) => EncryptedRecord.sealRecord(record, topic, secretHash)
+)
 
 /**
  * Runs `op` back to back for about `seconds`; returns wall-clock and CPU-time rates. Operations run in batches
  * of 100 inside one fiber, as they would inside an actor, so the figure is not dominated by starting a runtime
  * per operation.
  */
-const throughput = (service: Crypto.CryptoService, op: (i: number) => Effect.Effect<unknown, unknown, Crypto.Crypto>) => {
+const throughput = (
+  service: Crypto.CryptoService,
+  op: (i: number) => Effect.Effect<unknown, unknown, Crypto.Crypto>
+) => {
   const batch = (from: number, size: number) =>
     Effect.runSync(
       Effect.provideService(
@@ -65,14 +70,24 @@ const results: Record<string, unknown> = {}
 for (const implementation of ["node", "noble"] as const) {
   const service = Crypto.make(implementation)
   // A pool of distinct values so opens do not all hit the same cached keys more than real traffic would.
-  const values = Array.from({ length: 64 }, () => Effect.runSync(Effect.provideService(sealOne, Crypto.Crypto, service)))
+  const values = Array.from(
+    { length: 64 },
+    () => Effect.runSync(Effect.provideService(sealOne, Crypto.Crypto, service))
+  )
   const seal = throughput(service, () => sealOne)
-  const open = throughput(service, (i) => EncryptedRecord.openRecord(values[i % values.length]!, topic, minute, secretHash))
+  const open = throughput(
+    service,
+    (i) => EncryptedRecord.openRecord(values[i % values.length]!, topic, minute, secretHash)
+  )
   results[implementation] = { sealRecordWithSign: seal, openRecordWithVerify: open }
   for (const [name, r] of [["sign+sealRecord", seal], ["openRecord+verify", open]] as const) {
     console.log(
-      `${implementation.padEnd(5)} ${name.padEnd(18)} ${String(r.perCpuSecond).padStart(6)}/CPU-s (${r.cpuMicrosPerOp} us/op)` +
-        ` ${String(r.perWallSecond).padStart(6)}/wall-s  goal ${GOAL_PER_SECOND}/s on one core: ${r.perCpuSecond >= GOAL_PER_SECOND ? "met" : "NOT met"}`
+      `${implementation.padEnd(5)} ${name.padEnd(18)} ${
+        String(r.perCpuSecond).padStart(6)
+      }/CPU-s (${r.cpuMicrosPerOp} us/op)` +
+        ` ${String(r.perWallSecond).padStart(6)}/wall-s  goal ${GOAL_PER_SECOND}/s on one core: ${
+          r.perCpuSecond >= GOAL_PER_SECOND ? "met" : "NOT met"
+        }`
     )
   }
 }

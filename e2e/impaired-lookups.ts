@@ -6,13 +6,13 @@
  * Usage: tsx --conditions=source e2e/impaired-lookups.ts [size=30] [one-way ms=75] [loss=0.02] [silent=0.3] [rounds=6] [seed=1]
  */
 import { Bep44, Crypto } from "@dtt/core"
-import { Chunk, Clock, Duration, Effect, Stream } from "effect"
 import { DhtMainline, Testbed } from "@dtt/dht-mainline"
+import { Chunk, Clock, Duration, Effect, Stream } from "effect"
 
 const [size = "30", oneWay = "75", loss = "0.02", silent = "0.3", rounds = "6", seed = "1"] = process.argv.slice(2)
 const link = { latency: Duration.millis(Number(oneWay)), jitter: Duration.millis(10), loss: Number(loss) }
 
-const program = Effect.gen(function* () {
+const program = Effect.gen(function*() {
   const crypto = yield* Crypto.Crypto
   const bed = yield* Testbed.make({
     size: Number(size),
@@ -25,7 +25,7 @@ const program = Effect.gen(function* () {
   const publicKey = yield* Effect.sync(() => crypto.ed25519PublicKey(secret))
   const rows: Array<Record<string, unknown>> = []
   const measure = <A, E>(op: string, round: number, effect: Effect.Effect<A, E>) =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const before = { ...client.stats }
       const t0 = yield* Clock.currentTimeMillis
       const result = yield* Effect.either(effect)
@@ -54,8 +54,16 @@ const program = Effect.gen(function* () {
     yield* measure("get-after-put", r, Stream.runCollect(client.transport.lookup(publicKey, salt)))
   }
   const ms = (op: string) => rows.filter((x) => x.op === op).map((x) => x.ms as number)
-  const avg = (xs: number[]) => Math.round(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length))
-  console.log(JSON.stringify({ summary: true, silent: bed.silent.length, getAvgMs: avg(ms("get")), putAvgMs: avg(ms("put")), getAfterPutAvgMs: avg(ms("get-after-put")) }))
+  const avg = (xs: Array<number>) => Math.round(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length))
+  console.log(
+    JSON.stringify({
+      summary: true,
+      silent: bed.silent.length,
+      getAvgMs: avg(ms("get")),
+      putAvgMs: avg(ms("put")),
+      getAfterPutAvgMs: avg(ms("get-after-put"))
+    })
+  )
 })
 
 Effect.runPromise(Effect.scoped(program).pipe(Effect.provide(Crypto.layer))).then(

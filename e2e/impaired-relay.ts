@@ -22,7 +22,7 @@ const out = (o: object) => process.stdout.write(JSON.stringify(o) + "\n")
 
 Effect.runPromise(
   Effect.scoped(
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const relay = yield* UdpRelay.make({
         members: spec.members,
         seed: spec.seed,

@@ -17,7 +17,7 @@ const link = { latency: Duration.millis(Number(oneWay)), jitter: Duration.millis
 
 Effect.runPromise(
   Effect.scoped(
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const bed = yield* Testbed.make({
         size: Number(size),
         host,

@@ -31,7 +31,7 @@ const lines = Stream.async<string>((emit) => {
 })
 
 const program = Effect.scoped(
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const identity = NodeIdentity.generate()
     const context = yield* Layer.build(
       PeerNode.layer(
@@ -40,7 +40,9 @@ const program = Effect.scoped(
           dht: {
             host: addr,
             bootstrap: [bootstrap],
-            ...(process.env.E2E_DHT_REQUEST_TIMEOUT_MS ? { requestTimeout: Number(process.env.E2E_DHT_REQUEST_TIMEOUT_MS) } : {})
+            ...(process.env.E2E_DHT_REQUEST_TIMEOUT_MS
+              ? { requestTimeout: Number(process.env.E2E_DHT_REQUEST_TIMEOUT_MS) }
+              : {})
           },
           gossip: {
             bindAddr: process.env.E2E_GOSSIP_BIND ?? `${addr}:0`,
@@ -68,12 +70,12 @@ const program = Effect.scoped(
                 out({ event: "received", from: String(e.deliveredFrom), content }),
                 expect > 0 && seen.size >= expect
                   ? Effect.sync(() => {
-                      if (done) return
-                      done = true
-                      process.stdout.write(JSON.stringify({ event: "all-received", count: seen.size }) + "\n")
-                      // Keep saying our line a while so nodes that joined later get it too, then exit 0.
-                      setTimeout(() => process.exit(0), 10_000)
-                    })
+                    if (done) return
+                    done = true
+                    process.stdout.write(JSON.stringify({ event: "all-received", count: seen.size }) + "\n")
+                    // Keep saying our line a while so nodes that joined later get it too, then exit 0.
+                    setTimeout(() => process.exit(0), 10_000)
+                  })
                   : Effect.void
               )
             }
@@ -91,22 +93,24 @@ const program = Effect.scoped(
     const say = process.env.E2E_SAY
     if (say) {
       yield* Effect.forkScoped(
-        Effect.zipRight(topic.joined, Effect.forever(
-          Effect.zipRight(
-            // A fresh sequence number each time: gossip drops a repeat of the same bytes as already seen.
-            Effect.suspend(() => Effect.ignore(sender.broadcast(new TextEncoder().encode(`${say} #${++said}`)))),
-            Effect.sleep("3 seconds")
+        Effect.zipRight(
+          topic.joined,
+          Effect.forever(
+            Effect.zipRight(
+              // A fresh sequence number each time: gossip drops a repeat of the same bytes as already seen.
+              Effect.suspend(() => Effect.ignore(sender.broadcast(new TextEncoder().encode(`${say} #${++said}`)))),
+              Effect.sleep("3 seconds")
+            )
           )
-        ))
+        )
       )
     }
     yield* Stream.runForEach(lines, (line) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         yield* topic.joined
         const r = yield* Effect.either(sender.broadcast(new TextEncoder().encode(line)))
         yield* out({ event: r._tag === "Right" ? "sent" : "send-failed", content: line })
-      })
-    )
+      }))
   })
 )
 Effect.runPromise(program).then(

@@ -14,12 +14,12 @@ const secret = "a secret both nodes know"
 
 /** Join the topic on one simulated node's services; the node lives as long as the given scope. */
 const joinOn = (sim: SimNetwork.SimNetwork, index: number, scope: Scope.Scope) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const services = yield* Layer.buildWithScope(Layer.merge(sim.node(index), Crypto.layerNode), scope)
     return yield* Topic.joinNoWait(topicId, { secret }).pipe(Effect.provide(services), Scope.extend(scope))
   })
 
-const program = Effect.gen(function* () {
+const program = Effect.gen(function*() {
   const sim = yield* SimNetwork.make()
   const scope = yield* Effect.scope
   const alice = yield* joinOn(sim, 0, scope)

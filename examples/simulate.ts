@@ -86,9 +86,17 @@ const program = Effect.gen(function*() {
     joinsSinceStatus = 0
     console.log(
       `${at()}  status  joined ${pad(joined, String(NODES).length)}/${NODES}${joins}  ` +
-        `neighbours min/mean/max ${Math.min(...degrees)}/${(degrees.reduce((a, b) => a + b, 0) / degrees.length).toFixed(1)}/${Math.max(...degrees)} [${hist}]  ` +
-        `components ${comps.length === 1 ? "1" : `${comps.length} (${comps.slice(0, 5).join(", ")}${comps.length > 5 ? ", ..." : ""})`}  ` +
-        `DHT ${(gets / minutes).toFixed(0)} gets/min (${(gets / minutes / topics.length).toFixed(1)} per node), ${(puts / minutes).toFixed(1)} puts/min`
+        `neighbours min/mean/max ${Math.min(...degrees)}/${
+          (degrees.reduce((a, b) => a + b, 0) / degrees.length).toFixed(1)
+        }/${Math.max(...degrees)} [${hist}]  ` +
+        `components ${
+          comps.length === 1
+            ? "1"
+            : `${comps.length} (${comps.slice(0, 5).join(", ")}${comps.length > 5 ? ", ..." : ""})`
+        }  ` +
+        `DHT ${(gets / minutes).toFixed(0)} gets/min (${(gets / minutes / topics.length).toFixed(1)} per node), ${
+          (puts / minutes).toFixed(1)
+        } puts/min`
     )
   })
 
@@ -106,7 +114,11 @@ const program = Effect.gen(function*() {
         joinsSinceStatus++
         if (NODES <= LIST_JOINS_UP_TO) {
           const n = (yield* topic.neighbors).length
-          console.log(`${at()}  node ${pad(i, 3)} joined after ${seconds(world.now() - startedAt[i]!)} (${n} neighbour${n === 1 ? "" : "s"})`)
+          console.log(
+            `${at()}  node ${pad(i, 3)} joined after ${seconds(world.now() - startedAt[i]!)} (${n} neighbour${
+              n === 1 ? "" : "s"
+            })`
+          )
         }
       })))
       yield* Effect.sleep(STAGGER_MS)
@@ -132,21 +144,47 @@ const program = Effect.gen(function*() {
   const getsPerNode = topics.map((t) => stats.byClient.get(t.endpointId)?.gets ?? 0)
 
   console.log(`\nsummary after ${MINUTES} simulated minutes`)
-  console.log(`  nodes joined         ${took.length}/${NODES}` + (took.length > 0
-    ? `; time to join median ${seconds(percentile(took, 0.5))}, p90 ${seconds(percentile(took, 0.9))}, max ${seconds(took[took.length - 1]!)}`
-    : ""))
-  console.log(`  components           ${comps.length} (sizes ${comps.map((c) => c.size).sort((a, b) => b - a).join(", ")})`)
-  console.log(`  neighbours per node  min ${Math.min(...degrees)}, mean ${(degrees.reduce((a, b) => a + b, 0) / degrees.length).toFixed(2)}, max ${Math.max(...degrees)}; isolated ${degrees.filter((d) => d === 0).length}`)
-  console.log(`  DHT gets             ${stats.totals.gets} (${(stats.totals.gets / NODES / MINUTES).toFixed(2)} per node-minute on average, busiest node ${Math.max(...getsPerNode)})`)
+  console.log(
+    `  nodes joined         ${took.length}/${NODES}` + (took.length > 0
+      ? `; time to join median ${seconds(percentile(took, 0.5))}, p90 ${seconds(percentile(took, 0.9))}, max ${
+        seconds(took[took.length - 1]!)
+      }`
+      : "")
+  )
+  console.log(
+    `  components           ${comps.length} (sizes ${comps.map((c) => c.size).sort((a, b) => b - a).join(", ")})`
+  )
+  console.log(
+    `  neighbours per node  min ${Math.min(...degrees)}, mean ${
+      (degrees.reduce((a, b) => a + b, 0) / degrees.length).toFixed(2)
+    }, max ${Math.max(...degrees)}; isolated ${degrees.filter((d) => d === 0).length}`
+  )
+  console.log(
+    `  DHT gets             ${stats.totals.gets} (${
+      (stats.totals.gets / NODES / MINUTES).toFixed(2)
+    } per node-minute on average, busiest node ${Math.max(...getsPerNode)})`
+  )
   // Steady state: from the first status line 40 s after the last join (every actor on its regular timer).
   const lastJoin = took.length === NODES ? Math.max(...joinedAt.map((t) => t!)) : undefined
-  const from = lastJoin === undefined ? undefined : history.find((h) => h.at >= lastJoin + 40_000 && end - h.at >= 60_000)
+  const from = lastJoin === undefined
+    ? undefined
+    : history.find((h) => h.at >= lastJoin + 40_000 && end - h.at >= 60_000)
   if (from !== undefined) {
     const minutes = (end - from.at) / 60_000
-    console.log(`  steady state         from ${seconds(from.at - t0)}: ${((stats.totals.gets - from.gets) / NODES / minutes).toFixed(2)} gets per node-minute, ${((stats.totals.puts - from.puts) / minutes).toFixed(2)} puts per minute`)
+    console.log(
+      `  steady state         from ${seconds(from.at - t0)}: ${
+        ((stats.totals.gets - from.gets) / NODES / minutes).toFixed(2)
+      } gets per node-minute, ${((stats.totals.puts - from.puts) / minutes).toFixed(2)} puts per minute`
+    )
   }
-  console.log(`  DHT puts             ${stats.totals.puts}; per minute slot [${putsPerSlot.join(", ")}] (cap ${Config.defaults.bootstrap.maxBootstrapRecords} records per slot)`)
-  console.log(`  storing-node requests ${stats.nodeRequests.gets} gets, ${stats.nodeRequests.puts} puts (each request reaches the K = 20 nodes of a target)`)
+  console.log(
+    `  DHT puts             ${stats.totals.puts}; per minute slot [${
+      putsPerSlot.join(", ")
+    }] (cap ${Config.defaults.bootstrap.maxBootstrapRecords} records per slot)`
+  )
+  console.log(
+    `  storing-node requests ${stats.nodeRequests.gets} gets, ${stats.nodeRequests.puts} puts (each request reaches the K = 20 nodes of a target)`
+  )
 })
 
 const began = Date.now()

@@ -6,13 +6,13 @@
  *
  *   nice -n 10 npx tsx --conditions=source scripts/churn-cycles.ts [cycles=200] [storingNodes=20]
  */
-import { mkdirSync, writeFileSync } from "node:fs"
-import { dirname, join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { Crypto } from "@dtt/core"
 import { Testbed } from "@dtt/dht-mainline"
 import { createNode, type NodeOptions } from "distributed-topic-tracker"
 import { Effect, Exit, Scope } from "effect"
+import { mkdirSync, writeFileSync } from "node:fs"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
 
 const cycles = Number(process.argv[2] ?? 200)
 const storingNodes = Number(process.argv[3] ?? 20)
@@ -26,7 +26,9 @@ const percentile = (sorted: ReadonlyArray<number>, p: number) =>
 
 const main = async () => {
   const scope = Effect.runSync(Scope.make())
-  const bed = await Effect.runPromise(Testbed.make({ size: storingNodes }).pipe(Scope.extend(scope), Effect.provide(Crypto.layerNode)))
+  const bed = await Effect.runPromise(
+    Testbed.make({ size: storingNodes }).pipe(Scope.extend(scope), Effect.provide(Crypto.layerNode))
+  )
   const options: NodeOptions = {
     bootstrap: bed.bootstrap,
     bindAddress: "127.0.0.1",

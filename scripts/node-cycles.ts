@@ -39,14 +39,23 @@ const started = Date.now()
 const sample = (cycles: number): Sample => {
   const c = ProcessSockets.count()
   const m = process.memoryUsage()
-  return { cycles, seconds: Math.round((Date.now() - started) / 100) / 10, udp: c.udp, fds: c.fds, rssMB: mb(m.rss), heapMB: mb(m.heapUsed) }
+  return {
+    cycles,
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+    udp: c.udp,
+    fds: c.fds,
+    rssMB: mb(m.rss),
+    heapMB: mb(m.heapUsed)
+  }
 }
 
 const main = async () => {
   if (!ProcessSockets.supported) throw new Error("needs Linux /proc to count sockets")
   const start = ProcessSockets.count()
   const scope = Effect.runSync(Scope.make())
-  const bed = await Effect.runPromise(Testbed.make({ size: 8 }).pipe(Scope.extend(scope), Effect.provide(Crypto.layerNode)))
+  const bed = await Effect.runPromise(
+    Testbed.make({ size: 8 }).pipe(Scope.extend(scope), Effect.provide(Crypto.layerNode))
+  )
   const options = {
     bootstrap: bed.bootstrap,
     bindAddress: "127.0.0.1",
@@ -65,7 +74,9 @@ const main = async () => {
     const node = await createNode(options)
     try {
       const topic = await node.joinTopic(TOPIC, "secret", { wait: false })
-      const ok = await Promise.race([topic.joined().then(() => true), sleep(JOIN_WAIT_MS).then(() => false)]).catch(() => false)
+      const ok = await Promise.race([topic.joined().then(() => true), sleep(JOIN_WAIT_MS).then(() => false)]).catch(
+        () => false
+      )
       if (ok) joined++
       await topic.broadcast(`cycle ${i}`).catch(() => undefined)
     } catch {

@@ -47,18 +47,26 @@ const slotCache = new Map<string, Keys.Slot>()
 const compatibleSlot = (topic: TopicId.TopicId, minute: bigint) => {
   const key = `${topic.hex}:${minute}`
   let slot = slotCache.get(key)
-  if (slot === undefined) slotCache.set(key, (slot = Keys.slot(topic.hash, minute)))
+  if (slot === undefined) slotCache.set(key, slot = Keys.slot(topic.hash, minute))
   return slot
 }
 const junk = (topic: TopicId.TopicId, minute: bigint): Dht.MutableItem => {
   const slot = compatibleSlot(topic, minute)
   const value = new Uint8Array(randomBytes(600))
   const seq = Bep44.SEQ_I64_MAX
-  return { publicKey: slot.publicKey, salt: slot.salt, seq, value, signature: crypto.sign(slot.signingSeed, Bep44.signable(slot.salt, seq, value)) }
+  return {
+    publicKey: slot.publicKey,
+    salt: slot.salt,
+    seq,
+    value,
+    signature: crypto.sign(slot.signingSeed, Bep44.signable(slot.salt, seq, value))
+  }
 }
 const nowMinute = () => Keys.unixMinuteOf(Date.now())
 const write = (dht: Dht.DhtService, topic: TopicId.TopicId, minutes: ReadonlyArray<bigint>) =>
-  Effect.forEach(minutes, (m) => Effect.either(dht.putMutable(junk(topic, m), { cas: Bep44.SEQ_I64_MAX })), { concurrency: 4 })
+  Effect.forEach(minutes, (m) => Effect.either(dht.putMutable(junk(topic, m), { cas: Bep44.SEQ_I64_MAX })), {
+    concurrency: 4
+  })
 
 interface Rogue {
   readonly puts: () => number
@@ -102,7 +110,12 @@ const dhtOps = () => ({
 type Ops = ReturnType<typeof dhtOps>
 const perNodeMinute = (before: Ops, after: Ops, nodes: number, ms: number): Ops => {
   const rate = (k: keyof Ops) => Math.round(((after[k] - before[k]) / nodes / (ms / 60_000)) * 100) / 100
-  return { compatibleGets: rate("compatibleGets"), privateGets: rate("privateGets"), compatiblePuts: rate("compatiblePuts"), privatePuts: rate("privatePuts") }
+  return {
+    compatibleGets: rate("compatibleGets"),
+    privateGets: rate("privateGets"),
+    compatiblePuts: rate("compatiblePuts"),
+    privatePuts: rate("privatePuts")
+  }
 }
 
 interface Bed {
@@ -171,7 +184,8 @@ const cost = async (bed: Bed, privateSlots: boolean) => {
       nodes: COST_NODES,
       minutes: Math.round((ms / 60_000) * 100) / 100,
       recordPublisherOpsPerNodeMinute: perNodeMinute(before, dhtOps(), COST_NODES, ms),
-      testbedQueriesAnsweredPerNodeMinute: Math.round(((bed.queriesAnswered() - queriesBefore) / COST_NODES / (ms / 60_000)) * 10) / 10,
+      testbedQueriesAnsweredPerNodeMinute:
+        Math.round(((bed.queriesAnswered() - queriesBefore) / COST_NODES / (ms / 60_000)) * 10) / 10,
       neighboursAtEnd: topics.map((t) => t.neighbors().length)
     }
   } finally {
@@ -219,12 +233,18 @@ const main = async () => {
         const trials: Array<Trial> = []
         for (let i = 0; i < (privateSlots ? TRIALS : OFF_TRIALS) && Date.now() < DEADLINE; i++) {
           trials.push(await trial(bed, scenario, privateSlots, i))
-          console.log(`${scenario} (${bed.rule}) private slots ${privateSlots ? "on" : "off"} trial ${i}: join ms ${JSON.stringify(trials.at(-1)!.joinMs)}`)
+          console.log(
+            `${scenario} (${bed.rule}) private slots ${privateSlots ? "on" : "off"} trial ${i}: join ms ${
+              JSON.stringify(trials.at(-1)!.joinMs)
+            }`
+          )
         }
         const key = `${scenario}/${privateSlots ? "privateSlotsOn" : "privateSlotsOff"}`
         results[key] = { rule: bed.rule, ...summary(trials) }
         const s = results[key] as ReturnType<typeof summary>
-        console.log(`${key}: ${s.joined}/${s.joins} joined, p50 ${s.joinMsP50} ms, p95 ${s.joinMsP95} ms, timeouts ${s.timeouts}`)
+        console.log(
+          `${key}: ${s.joined}/${s.joins} joined, p50 ${s.joinMsP50} ms, p95 ${s.joinMsP95} ms, timeouts ${s.timeouts}`
+        )
       }
     }
     const costs = []
@@ -243,7 +263,8 @@ const main = async () => {
         joinTimeoutMs: JOIN_TIMEOUT_MS,
         nodesPerTrial: 2,
         rewriteIntervalMs: 500,
-        note: "join ms per node from its joinTopic call (both nodes start together, 1 s after the rogue); null = JoinTimeout. p95/max are null when any join timed out."
+        note:
+          "join ms per node from its joinTopic call (both nodes start together, 1 s after the rogue); null = JoinTimeout. p95/max are null when any join timed out."
       },
       scenarios: results,
       cost: costs

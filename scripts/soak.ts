@@ -89,7 +89,9 @@ const main = async () => {
   const now = () => Date.now() - started
   const end = MINUTES * 60_000
   const scope = Effect.runSync(Scope.make())
-  const bed = await Effect.runPromise(Testbed.make({ size: STORING }).pipe(Scope.extend(scope), Effect.provide(Crypto.layerNode)))
+  const bed = await Effect.runPromise(
+    Testbed.make({ size: STORING }).pipe(Scope.extend(scope), Effect.provide(Crypto.layerNode))
+  )
   const options = {
     bootstrap: bed.bootstrap,
     bindAddress: "127.0.0.1",
@@ -114,11 +116,21 @@ const main = async () => {
     const id = nextId++
     const node = await createNode(options)
     const topic = await node.joinTopic(TOPIC, SECRET, { wait: false })
-    const member: Member = { id, node, topic, joinedAt: undefined, leftAt: undefined, received: new Set(), lagged: 0, reading: Promise.resolve() }
+    const member: Member = {
+      id,
+      node,
+      topic,
+      joinedAt: undefined,
+      leftAt: undefined,
+      received: new Set(),
+      lagged: 0,
+      reading: Promise.resolve()
+    }
     member.reading = read(member, topic)
     members.push(member)
     const t0 = now()
-    const joined = await Promise.race([topic.joined().then(() => true), sleep(JOIN_TIMEOUT_MS).then(() => false)]).catch(() => false)
+    const joined = await Promise.race([topic.joined().then(() => true), sleep(JOIN_TIMEOUT_MS).then(() => false)])
+      .catch(() => false)
     if (joined) {
       member.joinedAt = now()
       joinTimes.push(member.joinedAt - t0)
@@ -139,7 +151,15 @@ const main = async () => {
   const sampleNow = (): Sample => {
     const c = ProcessSockets.count()
     const m = process.memoryUsage()
-    return { seconds: round(now() / 1000, 1), alive: alive().length, udp: c.udp, fds: c.fds, rssMB: mb(m.rss), heapMB: mb(m.heapUsed), externalMB: mb(m.external) }
+    return {
+      seconds: round(now() / 1000, 1),
+      alive: alive().length,
+      udp: c.udp,
+      fds: c.fds,
+      rssMB: mb(m.rss),
+      heapMB: mb(m.heapUsed),
+      externalMB: mb(m.external)
+    }
   }
 
   // The first members join one after another, as a swarm forms.
@@ -184,7 +204,9 @@ const main = async () => {
       nextSample += SAMPLE_MS
       const s = sampleNow()
       samples.push(s)
-      console.log(`${s.seconds} s: alive ${s.alive} udp ${s.udp} fds ${s.fds} rss ${s.rssMB} MB heap ${s.heapMB} MB external ${s.externalMB} MB, sent ${sent.length}`)
+      console.log(
+        `${s.seconds} s: alive ${s.alive} udp ${s.udp} fds ${s.fds} rss ${s.rssMB} MB heap ${s.heapMB} MB external ${s.externalMB} MB, sent ${sent.length}`
+      )
     }
     await sleep(Math.max(1, Math.min(nextMessage, nextChurn, nextSample) - now()))
   }
@@ -202,7 +224,8 @@ const main = async () => {
     }
   }
   const steady = samples.filter((s) => s.seconds * 1000 >= WARMUP_MS)
-  const perTenMinutes = (pick: (s: Sample) => number) => round(slope(steady.map((s) => [s.seconds / 600, pick(s)] as const)))
+  const perTenMinutes = (pick: (s: Sample) => number) =>
+    round(slope(steady.map((s) => [s.seconds / 600, pick(s)] as const)))
 
   await Promise.all(alive().map(leave))
   await Effect.runPromise(Scope.close(scope, Exit.void))
@@ -210,14 +233,31 @@ const main = async () => {
   const afterAll = ProcessSockets.count()
 
   const deliveryPercent = expected === 0 ? 0 : round((100 * delivered) / expected, 3)
-  const slopes = { udpPer10Min: perTenMinutes((s) => s.udp), fdsPer10Min: perTenMinutes((s) => s.fds), rssMBPer10Min: perTenMinutes((s) => s.rssMB) }
+  const slopes = {
+    udpPer10Min: perTenMinutes((s) => s.udp),
+    fdsPer10Min: perTenMinutes((s) => s.fds),
+    rssMBPer10Min: perTenMinutes((s) => s.rssMB)
+  }
   const result = {
-    config: { nodes: NODES, minutes: MINUTES, churnSeconds: CHURN_MS / 1000, messageSeconds: MESSAGE_MS / 1000, graceMs: GRACE_MS, storingNodes: STORING },
+    config: {
+      nodes: NODES,
+      minutes: MINUTES,
+      churnSeconds: CHURN_MS / 1000,
+      messageSeconds: MESSAGE_MS / 1000,
+      graceMs: GRACE_MS,
+      storingNodes: STORING
+    },
     messagesSent: sent.length,
     delivery: { expected, delivered, percent: deliveryPercent },
     lagged: members.reduce((s, m) => s + m.lagged, 0),
     churnEvents,
-    joins: { count: joinTimes.length, timeouts: joinTimeouts, p50Ms: percentile(joinTimes, 50), p99Ms: percentile(joinTimes, 99), maxMs: percentile(joinTimes, 100) },
+    joins: {
+      count: joinTimes.length,
+      timeouts: joinTimeouts,
+      p50Ms: percentile(joinTimes, 50),
+      p99Ms: percentile(joinTimes, 99),
+      maxMs: percentile(joinTimes, 100)
+    },
     slopesAfterWarmup: slopes,
     afterClosingEverything: { udp: afterAll.udp, fds: afterAll.fds },
     checks: {
@@ -231,7 +271,10 @@ const main = async () => {
     date: new Date().toISOString()
   }
   mkdirSync(fileURLToPath(new URL("../bench/results/", import.meta.url)), { recursive: true })
-  writeFileSync(fileURLToPath(new URL("../bench/results/soak.json", import.meta.url)), JSON.stringify(result, null, 2) + "\n")
+  writeFileSync(
+    fileURLToPath(new URL("../bench/results/soak.json", import.meta.url)),
+    JSON.stringify(result, null, 2) + "\n"
+  )
   console.log(JSON.stringify({ ...result, samples: undefined }, null, 2))
   if (!Object.values(result.checks).every(Boolean)) process.exitCode = 1
 }

@@ -28,7 +28,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const startBed = async (ports?: ReadonlyArray<number>) => {
   const scope = Effect.runSync(Scope.make())
   const bed = await Effect.runPromise(
-    Testbed.make({ size: STORING, ...(ports === undefined ? {} : { ports }) }).pipe(Scope.extend(scope), Effect.provide(Crypto.layerNode))
+    Testbed.make({ size: STORING, ...(ports === undefined ? {} : { ports }) }).pipe(
+      Scope.extend(scope),
+      Effect.provide(Crypto.layerNode)
+    )
   )
   return { bed, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
 }
@@ -54,7 +57,12 @@ const components = (members: ReadonlyArray<{ readonly topic: Topic }>): Array<nu
     while (stack.length > 0) {
       const next = stack.pop()!
       size++
-      for (const peer of adjacent.get(next)!) if (!seen.has(peer)) (seen.add(peer), stack.push(peer))
+      for (const peer of adjacent.get(next)!) {
+        if (!seen.has(peer)) {
+          seen.add(peer)
+          stack.push(peer)
+        }
+      }
     }
     sizes.push(size)
   }
@@ -64,7 +72,11 @@ const components = (members: ReadonlyArray<{ readonly topic: Topic }>): Array<nu
 const main = async () => {
   const first = await startBed()
   const ports = first.bed.nodes.map((n) => n.address.port)
-  const options = { bootstrap: first.bed.bootstrap, bindAddress: "127.0.0.1", gossip: { bindAddress: "127.0.0.1:0", relay: "disabled" as const } }
+  const options = {
+    bootstrap: first.bed.bootstrap,
+    bindAddress: "127.0.0.1",
+    gossip: { bindAddress: "127.0.0.1:0", relay: "disabled" as const }
+  }
   const members: Array<{ readonly node: Node; readonly topic: Topic; readonly old: boolean }> = []
   // The first node has nobody to find: join without waiting, then wait for one component.
   for (let i = 0; i < OLD; i++) {
@@ -74,7 +86,9 @@ const main = async () => {
   const formedBy = Date.now() + 60_000
   while (components(members).length > 1 && Date.now() < formedBy) await sleep(500)
   if (components(members).length > 1) throw new Error(`the ${OLD} old nodes did not form one component in 60 s`)
-  console.log(`${OLD} nodes joined; components ${JSON.stringify(components(members))}; DHT going away for ${OUTAGE_MS / 1000} s`)
+  console.log(
+    `${OLD} nodes joined; components ${JSON.stringify(components(members))}; DHT going away for ${OUTAGE_MS / 1000} s`
+  )
   await first.close()
   await sleep(OUTAGE_MS)
   console.log(`during the outage: components ${JSON.stringify(components(members))}`)
@@ -87,7 +101,9 @@ const main = async () => {
       const topic = await node.joinTopic(TOPIC, SECRET, { wait: false })
       members.push({ node, topic, old: false })
       const t0 = Date.now()
-      const joined = await Promise.race([topic.joined().then(() => true), sleep(LIMIT_MS).then(() => false)]).catch(() => false)
+      const joined = await Promise.race([topic.joined().then(() => true), sleep(LIMIT_MS).then(() => false)]).catch(
+        () => false
+      )
       return joined ? Date.now() - t0 : null
     })
   )
@@ -101,10 +117,20 @@ const main = async () => {
     }
     await sleep(1000)
   }
-  console.log(`after the restart: components ${JSON.stringify(last)}${oneComponentAfterMs === null ? " (limit reached)" : ` after ${oneComponentAfterMs} ms`}`)
+  console.log(
+    `after the restart: components ${JSON.stringify(last)}${
+      oneComponentAfterMs === null ? " (limit reached)" : ` after ${oneComponentAfterMs} ms`
+    }`
+  )
   const result = {
     scenario: "testbed-restart",
-    config: { oldNodes: OLD, newNodes: NEW, outageSeconds: OUTAGE_MS / 1000, storingNodes: STORING, limitSeconds: LIMIT_MS / 1000 },
+    config: {
+      oldNodes: OLD,
+      newNodes: NEW,
+      outageSeconds: OUTAGE_MS / 1000,
+      storingNodes: STORING,
+      limitSeconds: LIMIT_MS / 1000
+    },
     newJoinMs: joins,
     oneComponentAfterRestartMs: oneComponentAfterMs,
     componentsAtEnd: last,
@@ -115,7 +141,10 @@ const main = async () => {
   await Promise.all(members.map((m) => m.node.close()))
   await second.close()
   mkdirSync(fileURLToPath(new URL("../bench/results/", import.meta.url)), { recursive: true })
-  writeFileSync(fileURLToPath(new URL("../bench/results/testbed-restart.json", import.meta.url)), JSON.stringify(result, null, 2) + "\n")
+  writeFileSync(
+    fileURLToPath(new URL("../bench/results/testbed-restart.json", import.meta.url)),
+    JSON.stringify(result, null, 2) + "\n"
+  )
   console.log(JSON.stringify(result, null, 2))
   if (!result.checks.oneComponentWithin2Minutes) process.exitCode = 1
 }

@@ -13,7 +13,9 @@ import { deferred, type Peer, type System, type Variant } from "./system.js"
 
 const startDht = async (size: number) => {
   const scope = Effect.runSync(Scope.make())
-  const bed = await Effect.runPromise(Testbed.make({ size }).pipe(Scope.extend(scope), Effect.provide(Crypto.layerNode)))
+  const bed = await Effect.runPromise(
+    Testbed.make({ size }).pipe(Scope.extend(scope), Effect.provide(Crypto.layerNode))
+  )
   return { bootstrap: bed.bootstrap, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
 }
 

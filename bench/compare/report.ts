@@ -20,7 +20,9 @@ export interface MemorySide {
 
 const ms = (x: number | null) => (x === null ? "—" : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${Math.round(x)} ms`)
 const pair = (s: TimingSummary, timeoutMs: number) =>
-  s.ok === 0 ? `**0/${s.trials} within ${timeoutMs / 1000} s**` : `${ms(s.p50)} / ${s.p95 === null ? `> ${timeoutMs / 1000} s` : ms(s.p95)}, ${s.ok}/${s.trials}`
+  s.ok === 0
+    ? `**0/${s.trials} within ${timeoutMs / 1000} s**`
+    : `${ms(s.p50)} / ${s.p95 === null ? `> ${timeoutMs / 1000} s` : ms(s.p95)}, ${s.ok}/${s.trials}`
 const times = (r: number | null) => (r === null ? "—" : `${r}×`)
 const mbText = (x: number | null) => (x === null ? "—" : `${x} MB`)
 
@@ -35,7 +37,9 @@ export const markdown = (
     "|---|---|---|---|---|",
     ...scenarios.map(
       (s) =>
-        `| ${s.title} | ${pair(s.ours, timeoutOf(s.id))} | ${pair(s.hyperswarm, timeoutOf(s.id))} | ${times(s.ratioP50)} | ${times(s.ratioP95)} |`
+        `| ${s.title} | ${pair(s.ours, timeoutOf(s.id))} | ${pair(s.hyperswarm, timeoutOf(s.id))} | ${
+          times(s.ratioP50)
+        } | ${times(s.ratioP95)} |`
     ),
     "",
     `| memory (RSS, compiled JS, median of trials) | ours | Hyperswarm |`,
@@ -43,7 +47,9 @@ export const markdown = (
     `| bare Node | ${mbText(memory.ours.bareMB)} | ${mbText(memory.hyperswarm.bareMB)} |`,
     `| after importing the library | ${mbText(memory.ours.importedMB)} | ${mbText(memory.hyperswarm.importedMB)} |`,
     `| one idle node joined to a topic | ${mbText(memory.ours.oneNodeMB)} | ${mbText(memory.hyperswarm.oneNodeMB)} |`,
-    `| each further idle node (least-squares slope over ${memory.nodes} nodes) | ${mbText(memory.ours.perFurtherNodeMB)} | ${mbText(memory.hyperswarm.perFurtherNodeMB)} |`,
+    `| each further idle node (least-squares slope over ${memory.nodes} nodes) | ${
+      mbText(memory.ours.perFurtherNodeMB)
+    } | ${mbText(memory.hyperswarm.perFurtherNodeMB)} |`,
     "",
     ...notes.map((n) => `- ${n}`),
     ""
@@ -68,7 +74,8 @@ export const svg = (scenarios: ReadonlyArray<ScenarioResult>, title: string) => 
   const height = bottom + 46
   const minMs = 10
   const maxMs = 30_000
-  const x = (t: number) => left + (Math.log10(Math.min(Math.max(t, minMs), maxMs) / minMs) / Math.log10(maxMs / minMs)) * plotWidth
+  const x = (t: number) =>
+    left + (Math.log10(Math.min(Math.max(t, minMs), maxMs) / minMs) / Math.log10(maxMs / minMs)) * plotWidth
   const ticks = [10, 30, 100, 300, 1000, 3000, 10_000, 30_000]
   const parts: Array<string> = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
@@ -79,7 +86,9 @@ export const svg = (scenarios: ReadonlyArray<ScenarioResult>, title: string) => 
   for (const t of ticks) {
     const tx = x(t).toFixed(1)
     parts.push(`<line x1="${tx}" y1="${top}" x2="${tx}" y2="${bottom}" stroke="#e2e2e2"/>`)
-    parts.push(`<text x="${tx}" y="${bottom + 16}" text-anchor="middle">${t >= 1000 ? `${t / 1000} s` : `${t} ms`}</text>`)
+    parts.push(
+      `<text x="${tx}" y="${bottom + 16}" text-anchor="middle">${t >= 1000 ? `${t / 1000} s` : `${t} ms`}</text>`
+    )
   }
   scenarios.forEach((scenario, g) => {
     const groupTop = top + g * groupHeight
@@ -91,11 +100,17 @@ export const svg = (scenarios: ReadonlyArray<ScenarioResult>, title: string) => 
     ]
     rows.forEach((row, r) => {
       const cy = groupTop + headerHeight + r * rowHeight + rowHeight / 2
-      parts.push(`<text x="${left - 8}" y="${cy + 4}" text-anchor="end" fill="${colours[row.system]}">${row.label}</text>`)
+      parts.push(
+        `<text x="${left - 8}" y="${cy + 4}" text-anchor="end" fill="${colours[row.system]}">${row.label}</text>`
+      )
       row.summary.samples.forEach((t, k) => {
         // A small vertical spread so that equal times stay visible.
         const jitter = ((k * 7) % 9) - 4
-        parts.push(`<circle cx="${x(t).toFixed(1)}" cy="${(cy + jitter).toFixed(1)}" r="3" fill="${colours[row.system]}" fill-opacity="0.5"/>`)
+        parts.push(
+          `<circle cx="${x(t).toFixed(1)}" cy="${(cy + jitter).toFixed(1)}" r="3" fill="${
+            colours[row.system]
+          }" fill-opacity="0.5"/>`
+        )
       })
       if (row.summary.p50 !== null) {
         const px = x(row.summary.p50).toFixed(1)
@@ -107,7 +122,11 @@ export const svg = (scenarios: ReadonlyArray<ScenarioResult>, title: string) => 
       }
     })
   })
-  parts.push(`<text x="${left + plotWidth / 2}" y="${height - 10}" text-anchor="middle">time to first neighbour / connection; 20 nodes: to one component (log scale)</text>`)
+  parts.push(
+    `<text x="${left + plotWidth / 2}" y="${
+      height - 10
+    }" text-anchor="middle">time to first neighbour / connection; 20 nodes: to one component (log scale)</text>`
+  )
   parts.push("</svg>", "")
   return parts.join("\n")
 }

@@ -95,7 +95,9 @@ const withDhtProcess = async <A>(system: SystemName, use: (bootstrap: string) =>
 }
 
 const ordered = (trial: number): ReadonlyArray<SystemName> => (trial % 2 === 0 ? SYSTEMS : [...SYSTEMS].reverse())
-const fmt = (r: ChildResult) => (r.ok ? `${r.ms} ms` : r.error === undefined ? "none in time" : `error: ${r.error.split("\n")[0]}`)
+const fmt = (
+  r: ChildResult
+) => (r.ok ? `${r.ms} ms` : r.error === undefined ? "none in time" : `error: ${r.error.split("\n")[0]}`)
 
 const main = async () => {
   build()
@@ -133,10 +135,19 @@ const main = async () => {
     const side = (system: SystemName) => summarize(raw[s.id]![system].slice(0, n).map((r) => (r.ok ? r.ms : undefined)))
     const ours = side("ours")
     const hyperswarm = side("hyperswarm")
-    return { id: s.id, title: s.title, ours, hyperswarm, ratioP50: ratio(ours.p50, hyperswarm.p50), ratioP95: ratio(ours.p95, hyperswarm.p95) }
+    return {
+      id: s.id,
+      title: s.title,
+      ours,
+      hyperswarm,
+      ratioP50: ratio(ours.p50, hyperswarm.p50),
+      ratioP95: ratio(ours.p95, hyperswarm.p95)
+    }
   })
   const memorySide = (system: SystemName): MemorySide => {
-    const ok = memoryRaw[system].filter((r) => r.ok) as Array<ChildResult & { bareMB: number; importedMB: number; withNodesMB: Array<number> }>
+    const ok = memoryRaw[system].filter((r) => r.ok) as Array<
+      ChildResult & { bareMB: number; importedMB: number; withNodesMB: Array<number> }
+    >
     const perFurther = ok.map((r) => slope(r.withNodesMB))
     return {
       trials: ok.length,
@@ -147,15 +158,30 @@ const main = async () => {
     }
   }
   const memory = { ours: memorySide("ours"), hyperswarm: memorySide("hyperswarm"), nodes: MEMORY_NODES }
-  const version = (pkg: string) => (JSON.parse(readFileSync(`node_modules/${pkg}/package.json`, "utf8")) as { version: string }).version
+  const version = (pkg: string) =>
+    (JSON.parse(readFileSync(`node_modules/${pkg}/package.json`, "utf8")) as { version: string }).version
   const commit = spawnSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).stdout.trim()
   const notes = [
-    `${TRIALS} trials per scenario and system${stoppedEarly ? " (STOPPED EARLY at the deadline: fewer trials, see trials)" : ""}, alternating ours/Hyperswarm trial by trial, each trial a fresh \`node\` process on compiled JS with its own 20-node loopback DHT; relays off; 127.0.0.1 only.`,
-    `Percentiles are nearest-rank over all trials, a trial that found nobody (within ${JOIN_TIMEOUT_MS / 1000} s; ${SWARM_TIMEOUT_MS / 1000} s for 20 nodes) ranked slowest; "> x s" means that rank is such a trial.`,
-    `Late joiners: the anchor joined and settled ${Number(process.env.COMPARE_SETTLE_MS ?? 2500)} ms first. Pair: both peers have a neighbour. 20 nodes: one connected component and every node with a neighbour of its own.`,
-    `Ours fast = the library profile configProfiles.startTogether: ${JSON.stringify(FAST_CONFIG)}. Hyperswarm fast: \`discovery.flushed()\` then \`discovery.refresh()\` once.`,
-    `Memory: RSS after two gc() runs, ${MEMORY_NODES} idle nodes joined to one topic one after the other (${Number(process.env.COMPARE_MEMORY_SETTLE_MS ?? 3000)} ms each), the DHT in another process; ${MEMORY_TRIALS} trials per system.`,
-    `hyperswarm ${version("hyperswarm")}, hyperdht ${version("hyperdht")}, node ${process.version}, ${cpus().length} cores (load ${loadBefore.map((l) => l.toFixed(1)).join(" ")} at start), commit ${commit}, ${startedAt}.`
+    `${TRIALS} trials per scenario and system${
+      stoppedEarly ? " (STOPPED EARLY at the deadline: fewer trials, see trials)" : ""
+    }, alternating ours/Hyperswarm trial by trial, each trial a fresh \`node\` process on compiled JS with its own 20-node loopback DHT; relays off; 127.0.0.1 only.`,
+    `Percentiles are nearest-rank over all trials, a trial that found nobody (within ${JOIN_TIMEOUT_MS / 1000} s; ${
+      SWARM_TIMEOUT_MS / 1000
+    } s for 20 nodes) ranked slowest; "> x s" means that rank is such a trial.`,
+    `Late joiners: the anchor joined and settled ${
+      Number(process.env.COMPARE_SETTLE_MS ?? 2500)
+    } ms first. Pair: both peers have a neighbour. 20 nodes: one connected component and every node with a neighbour of its own.`,
+    `Ours fast = the library profile configProfiles.startTogether: ${
+      JSON.stringify(FAST_CONFIG)
+    }. Hyperswarm fast: \`discovery.flushed()\` then \`discovery.refresh()\` once.`,
+    `Memory: RSS after two gc() runs, ${MEMORY_NODES} idle nodes joined to one topic one after the other (${
+      Number(process.env.COMPARE_MEMORY_SETTLE_MS ?? 3000)
+    } ms each), the DHT in another process; ${MEMORY_TRIALS} trials per system.`,
+    `hyperswarm ${version("hyperswarm")}, hyperdht ${
+      version("hyperdht")
+    }, node ${process.version}, ${cpus().length} cores (load ${
+      loadBefore.map((l) => l.toFixed(1)).join(" ")
+    } at start), commit ${commit}, ${startedAt}.`
   ]
   const json = {
     startedAt,
@@ -190,7 +216,10 @@ const main = async () => {
   writeFileSync("bench/results/compare.json", `${JSON.stringify(json, null, 2)}\n`)
   const table = markdown(results, memory, notes, timeoutOf)
   writeFileSync("bench/results/compare.md", `# Ours vs Hyperswarm (npm run bench -- compare)\n\n${table}`)
-  writeFileSync("bench/results/compare.svg", svg(results, `Time to first neighbour: ours vs Hyperswarm (${TRIALS} trials each)`))
+  writeFileSync(
+    "bench/results/compare.svg",
+    svg(results, `Time to first neighbour: ours vs Hyperswarm (${TRIALS} trials each)`)
+  )
   console.log(`\n${table}\nwrote bench/results/compare.{json,md,svg}`)
 }
 

@@ -12,7 +12,8 @@ export interface TimingSummary {
   readonly samples: ReadonlyArray<number>
 }
 
-const rank = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+const rank = (sorted: ReadonlyArray<number>, p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
 const finite = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? null : x)
 
 export const summarize = (times: ReadonlyArray<number | undefined>): TimingSummary => {

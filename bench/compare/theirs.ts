@@ -21,7 +21,9 @@ const startDht = async (size: number) => {
 }
 
 const createPeer = async (bootstrap: unknown, variant: Variant): Promise<Peer> => {
-  const swarm = new Hyperswarm({ dht: new HyperDHT({ bootstrap: bootstrap as ReadonlyArray<DhtAddress>, host: "127.0.0.1" }) })
+  const swarm = new Hyperswarm({
+    dht: new HyperDHT({ bootstrap: bootstrap as ReadonlyArray<DhtAddress>, host: "127.0.0.1" })
+  })
   const first = deferred<number>()
   swarm.on("connection", (connection: { on(event: "error", f: () => void): void }) => {
     // A connection closed by the other side at teardown errors; that is not a failure of the trial.

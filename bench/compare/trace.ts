@@ -15,8 +15,9 @@ let t0 = performance.now()
 const at = () => `${(performance.now() - t0).toFixed(0).padStart(5)} ms`
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex").slice(0, 8)
 const text = (message: unknown): string =>
-  Array.isArray(message) ? message.map(text).join(" ") : typeof message === "string" ? message
-  : JSON.stringify(message, (_, v: unknown) => (typeof v === "bigint" ? String(v) : v))
+  Array.isArray(message) ? message.map(text).join(" ") : typeof message === "string" ?
+    message
+    : JSON.stringify(message, (_, v: unknown) => (typeof v === "bigint" ? String(v) : v))
 
 /** The `Dht` service of the layer below it, every call printed. `anchorId`: whose address lookups to name. */
 const tracedDht = (anchorKey: string) =>
@@ -24,7 +25,11 @@ const tracedDht = (anchorKey: string) =>
     Dht.Dht,
     Effect.map(Dht.Dht, (dht): Dht.DhtService => {
       const kind = (publicKey: Uint8Array, salt: Uint8Array) =>
-        salt.length > 0 ? `record ${hex(publicKey)}` : Buffer.from(publicKey).toString("hex") === anchorKey ? "address of the anchor" : `address ${hex(publicKey)}`
+        salt.length > 0
+          ? `record ${hex(publicKey)}`
+          : Buffer.from(publicKey).toString("hex") === anchorKey
+          ? "address of the anchor"
+          : `address ${hex(publicKey)}`
       return {
         getMutable: (publicKey, salt) =>
           Effect.suspend(() => {
@@ -59,7 +64,9 @@ const tracedDht = (anchorKey: string) =>
 
 const main = async () => {
   const scope = Effect.runSync(Scope.make())
-  const bed = await Effect.runPromise(Testbed.make({ size: 20 }).pipe(Scope.extend(scope), Effect.provide(Crypto.layerNode)))
+  const bed = await Effect.runPromise(
+    Testbed.make({ size: 20 }).pipe(Scope.extend(scope), Effect.provide(Crypto.layerNode))
+  )
   const gossip = { bindAddress: "127.0.0.1:0", relay: "disabled", preset: "minimal" } as const
   const anchor = await createNode({ bootstrap: bed.bootstrap, bindAddress: "127.0.0.1", gossip })
   const name = `trace-${Date.now()}`
@@ -78,8 +85,10 @@ const main = async () => {
     )
   )
   const gossipLayer = Layer.unwrapScoped(
-    Effect.map(AddressLookup.dht({ addresses: "all" }), (lookup) =>
-      GossipIroh.layer({ bindAddr: "127.0.0.1:0", preset: "minimal", relay: { _tag: "Disabled" }, lookups: [lookup] })
+    Effect.map(
+      AddressLookup.dht({ addresses: "all" }),
+      (lookup) =>
+        GossipIroh.layer({ bindAddr: "127.0.0.1:0", preset: "minimal", relay: { _tag: "Disabled" }, lookups: [lookup] })
     )
   )
   const logger = Logger.replace(
@@ -93,10 +102,15 @@ const main = async () => {
   console.log(`${at()} joiner: layers built`)
   const topicScope = Effect.runSync(Scope.make())
   const topic = await runtime.runPromise(
-    Topic.joinNoWait(TopicId.fromName(name), { secret: "compare-secret", config: Config.defaults }).pipe(Scope.extend(topicScope))
+    Topic.joinNoWait(TopicId.fromName(name), { secret: "compare-secret", config: Config.defaults }).pipe(
+      Scope.extend(topicScope)
+    )
   )
   console.log(`${at()} joiner: subscribed`)
-  const joined = await Promise.race([runtime.runPromise(topic.joined).then(() => true), sleep(10_000).then(() => false)])
+  const joined = await Promise.race([
+    runtime.runPromise(topic.joined).then(() => true),
+    sleep(10_000).then(() => false)
+  ])
   console.log(`${at()} joiner: ${joined ? "first neighbour" : "no neighbour within 10 s"}`)
   await sleep(300)
   await Effect.runPromise(Scope.close(topicScope, Exit.void))

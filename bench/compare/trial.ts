@@ -81,7 +81,9 @@ const pair = async (system: System, variant: Variant) => {
   const start = performance.now()
   const peers = await Promise.all([0, 1].map(() => system.createPeer(dht.bootstrap, variant)))
   await Promise.all(peers.map((p) => p.join(topic)))
-  const firsts = await Promise.all(peers.map((p) => within(p.firstNeighbour, JOIN_TIMEOUT_MS - (performance.now() - start))))
+  const firsts = await Promise.all(
+    peers.map((p) => within(p.firstNeighbour, JOIN_TIMEOUT_MS - (performance.now() - start)))
+  )
   await closeAll([...peers, dht])
   const ok = firsts.every((t) => t !== undefined)
   const times = firsts.filter((t): t is number => t !== undefined).map((t) => t - start)
@@ -177,15 +179,22 @@ const main = async () => {
     process.exit(2)
   }, HARD_DEADLINE_MS).unref()
   const system = await loadSystem()
-  const result =
-    scenario === "fresh" ? await lateJoin(system, "construction")
-    : scenario === "bootstrapped" ? await lateJoin(system, "join")
-    : scenario === "pair" ? await pair(system, "default")
-    : scenario === "pair-fast" ? await pair(system, "fast")
-    : scenario === "swarm20" ? await swarm(system, "default")
-    : scenario === "swarm20-fast" ? await swarm(system, "fast")
-    : scenario === "serve" ? await serve(system)
-    : scenario === "memory" ? await memory(system, JSON.parse(bootstrapArg ?? "null"))
+  const result = scenario === "fresh" ?
+    await lateJoin(system, "construction")
+    : scenario === "bootstrapped" ?
+    await lateJoin(system, "join")
+    : scenario === "pair" ?
+    await pair(system, "default")
+    : scenario === "pair-fast" ?
+    await pair(system, "fast")
+    : scenario === "swarm20" ?
+    await swarm(system, "default")
+    : scenario === "swarm20-fast" ?
+    await swarm(system, "fast")
+    : scenario === "serve" ?
+    await serve(system)
+    : scenario === "memory" ?
+    await memory(system, JSON.parse(bootstrapArg ?? "null"))
     : { ok: false, error: `unknown scenario ${scenario}` }
   if (result !== undefined) emit(result)
   process.exit(0)

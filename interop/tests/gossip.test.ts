@@ -2,12 +2,12 @@
 // (interop/gossip, iroh 1 from crates.io) on one topic over real QUIC on 127.0.0.1. Relays and DNS are off on both
 // sides; addresses are exchanged explicitly (JSON lines to the Rust node, `addAddress` on ours), or learned from
 // gossip PeerData.
-import { spawn } from "node:child_process"
-import { createInterface } from "node:readline"
-import { Duration, Effect, Exit, Schedule, Scope, Stream } from "effect"
-import { afterEach, describe, expect, it } from "vitest"
 import { type EndpointId, type Gossip, NodeIdentity } from "@dtt/core"
 import { GossipIroh } from "@dtt/gossip-iroh"
+import { Duration, Effect, Exit, Schedule, Scope, Stream } from "effect"
+import { spawn } from "node:child_process"
+import { createInterface } from "node:readline"
+import { afterEach, describe, expect, it } from "vitest"
 import { harnessBinary } from "./harness.js"
 
 type Json = Record<string, unknown>
@@ -43,8 +43,9 @@ const startRust = (): Promise<RustNode> =>
     running.push(close)
     createInterface({ input: child.stdout }).on("line", (line) => {
       const msg = JSON.parse(line) as Json
-      if (msg.type === "ready") resolve({ id: msg.id as EndpointId.EndpointId, addrs: msg.addrs as Array<string>, events, send, close })
-      else events.push(msg)
+      if (msg.type === "ready") {
+        resolve({ id: msg.id as EndpointId.EndpointId, addrs: msg.addrs as Array<string>, events, send, close })
+      } else events.push(msg)
     })
     child.once("error", reject)
   })
@@ -82,8 +83,7 @@ const subscribeTs = async (node: TsNode, bootstrap: ReadonlyArray<EndpointId.End
   const topic = await Effect.runPromise(node.service.subscribe(TOPIC, bootstrap).pipe(Scope.extend(node.scope)))
   const events: Array<Gossip.GossipEvent> = []
   Effect.runFork(Stream.runForEach(topic.events, (e) => Effect.sync(() => events.push(e))).pipe(Effect.ignore))
-  const received = () =>
-    events.flatMap((e) => (e._tag === "Received" ? [new TextDecoder().decode(e.content)] : []))
+  const received = () => events.flatMap((e) => (e._tag === "Received" ? [new TextDecoder().decode(e.content)] : []))
   return { topic, events, received }
 }
 
@@ -137,7 +137,10 @@ describe("iroh-gossip interop: TypeScript <-> Rust iroh-gossip 0.101 on loopback
 
     // The Rust node leaves the topic: it sends Disconnect, we see NeighborDown.
     rust.send({ cmd: "leave", topic: TOPIC_HEX })
-    await until("ts sees NeighborDown(rust)", () => sub.events.some((e) => e._tag === "NeighborDown" && e.peer === rust.id))
+    await until(
+      "ts sees NeighborDown(rust)",
+      () => sub.events.some((e) => e._tag === "NeighborDown" && e.peer === rust.id)
+    )
     expect(await Effect.runPromise(sub.topic.neighbors)).toEqual([])
   })
 

@@ -52,7 +52,9 @@ export const runBatchAsync = (
       const lines = stdout.split("\n").filter((l) => l.trim() !== "")
       if (code !== 0) return reject(new Error(`${binary} exited with ${code}: ${stderr}`))
       if (lines.length !== requests.length) {
-        return reject(new Error(`${binary}: ${requests.length} requests but ${lines.length} replies; stderr: ${stderr}`))
+        return reject(
+          new Error(`${binary}: ${requests.length} requests but ${lines.length} replies; stderr: ${stderr}`)
+        )
       }
       resolve(lines.map((l) => JSON.parse(l) as Json))
     })

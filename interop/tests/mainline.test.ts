@@ -1,11 +1,11 @@
 // Mainline DHT interop: BEP44 mutable items between the real Rust `mainline` 7 crate (interop/mainline, the
 // DHT distributed-topic-tracker 0.3.5 uses) and our TypeScript side. Everything runs on 127.0.0.1 only.
-import { spawn } from "node:child_process"
-import { createInterface } from "node:readline"
-import { Duration, Effect, Either, type Scope } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Bep44, Crypto, type Dht, EncryptedRecord, GossipRecordContent, Keys, Record, TopicId } from "@dtt/core"
 import { DhtMainline, Testbed } from "@dtt/dht-mainline"
+import { Duration, Effect, Either, type Scope } from "effect"
+import { spawn } from "node:child_process"
+import { createInterface } from "node:readline"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { harnessBinary, wireVectors as vectors } from "./harness.js"
 import { fromHex, type Json, runBatch, runBatchAsync, toHex } from "./jsonLines.js"
 
@@ -118,7 +118,12 @@ const rustDttValue = (topicName: string, secret: string, minute: bigint) => {
 describe("BEP44 signing: TS vs mainline MutableItem::new (offline)", () => {
   it("D9: mainline signs the vector item to the vector signature and target", () => {
     const [item] = runBatch(mainline(), ["item"], [
-      { seed: vectors.dht.signing_seed, salt: vectors.dht.salt, value: vectors.encryption.dht_value_hex, seq: vectors.bep44.seq }
+      {
+        seed: vectors.dht.signing_seed,
+        salt: vectors.dht.salt,
+        value: vectors.encryption.dht_value_hex,
+        seq: vectors.bep44.seq
+      }
     ])
     expect(item!.sig).toBe(vectors.bep44.signature)
     expect(item!.target).toBe(vectors.dht.bep44_target_sha1)
@@ -134,12 +139,16 @@ describe("BEP44 signing: TS vs mainline MutableItem::new (offline)", () => {
       value: random(1 + (random(1)[0]! % 1000)),
       seq
     }))
-    const replies = runBatch(mainline(), ["item"], items.map((it) => ({
-      seed: toHex(it.seed),
-      salt: it.salt.length > 0 ? toHex(it.salt) : null,
-      value: toHex(it.value),
-      seq: it.seq.toString()
-    })))
+    const replies = runBatch(
+      mainline(),
+      ["item"],
+      items.map((it) => ({
+        seed: toHex(it.seed),
+        salt: it.salt.length > 0 ? toHex(it.salt) : null,
+        value: toHex(it.value),
+        seq: it.seq.toString()
+      }))
+    )
     items.forEach((it, i) => {
       const publicKey = crypto.ed25519PublicKey(it.seed)
       const reply = replies[i]!
@@ -163,12 +172,23 @@ describe("Rust storing nodes on loopback", () => {
     const minute = 29_412_345n
     const { topic, slot, record, value } = await dttValue("interop-rust-only", "hunter2", minute)
     const [put] = await rustClient(rustNodes.addrs, [
-      { op: "put", seed: toHex(slot.signingSeed), salt: toHex(slot.salt), value: toHex(value), seq: I64_MAX, cas: I64_MAX }
+      {
+        op: "put",
+        seed: toHex(slot.signingSeed),
+        salt: toHex(slot.salt),
+        value: toHex(value),
+        seq: I64_MAX,
+        cas: I64_MAX
+      }
     ])
     expect(put!.error).toBeUndefined()
     expect(put!.target).toBe(toHex(slot.target))
 
-    const [got] = await rustClient(rustNodes.addrs, [{ op: "get", pubkey: toHex(slot.publicKey), salt: toHex(slot.salt) }])
+    const [got] = await rustClient(rustNodes.addrs, [{
+      op: "get",
+      pubkey: toHex(slot.publicKey),
+      salt: toHex(slot.salt)
+    }])
     const items = got!.items as Array<Json>
     expect(items.length).toBeGreaterThan(0)
     for (const item of items) {
@@ -183,11 +203,19 @@ describe("Rust storing nodes on loopback", () => {
   it("our client puts a TS-sealed record; a Rust client gets it (valid sig, seq i64::MAX) and the Rust crate opens it", async () => {
     const minute = 29_412_346n
     const { slot, record, value } = await dttValue("interop-ts-put", "correct horse", minute)
-    const receipt = await runScoped(Effect.flatMap(tsClient(rustNodes.addrs), (dht) =>
-      dht.putMutable(slotItem(slot, value), { cas: Bep44.SEQ_I64_MAX })))
+    const receipt = await runScoped(
+      Effect.flatMap(
+        tsClient(rustNodes.addrs),
+        (dht) => dht.putMutable(slotItem(slot, value), { cas: Bep44.SEQ_I64_MAX })
+      )
+    )
     expect(receipt.storedAt).toBeGreaterThan(0)
 
-    const [got] = await rustClient(rustNodes.addrs, [{ op: "get", pubkey: toHex(slot.publicKey), salt: toHex(slot.salt) }])
+    const [got] = await rustClient(rustNodes.addrs, [{
+      op: "get",
+      pubkey: toHex(slot.publicKey),
+      salt: toHex(slot.salt)
+    }])
     const items = got!.items as Array<Json>
     expect(items.length).toBeGreaterThan(0)
     for (const item of items) {
@@ -196,7 +224,13 @@ describe("Rust storing nodes on loopback", () => {
       expectValidItem(item, slot.publicKey, slot.salt)
     }
     const [opened] = runBatch(harnessBinary("records"), [], [
-      { op: "open", topic: "interop-ts-put", secret: "correct horse", minute: minute.toString(), value: items[0]!.value }
+      {
+        op: "open",
+        topic: "interop-ts-put",
+        secret: "correct horse",
+        minute: minute.toString(),
+        value: items[0]!.value
+      }
     ])
     expect(opened!.verified).toBe(true)
     expect(opened!.record).toBe(toHex(record.bytes))
@@ -208,11 +242,20 @@ describe("Rust storing nodes on loopback", () => {
     const slot = Keys.slot(topic.hash, minute)
     const { record, value } = rustDttValue("interop-rust-put", "battery staple", minute)
     const [put] = await rustClient(rustNodes.addrs, [
-      { op: "put", seed: toHex(slot.signingSeed), salt: toHex(slot.salt), value: toHex(value), seq: I64_MAX, cas: I64_MAX }
+      {
+        op: "put",
+        seed: toHex(slot.signingSeed),
+        salt: toHex(slot.salt),
+        value: toHex(value),
+        seq: I64_MAX,
+        cas: I64_MAX
+      }
     ])
     expect(put!.error).toBeUndefined()
 
-    const items = await runScoped(Effect.flatMap(tsClient(rustNodes.addrs), (dht) => dht.getMutable(slot.publicKey, slot.salt)))
+    const items = await runScoped(
+      Effect.flatMap(tsClient(rustNodes.addrs), (dht) => dht.getMutable(slot.publicKey, slot.salt))
+    )
     expect(items.length).toBeGreaterThan(0)
     for (const item of items) {
       expect(item.seq).toBe(Bep44.SEQ_I64_MAX)
@@ -237,7 +280,9 @@ describe("a mixed loopback network of TS and Rust storing nodes", () => {
       const dht = yield* tsClient(bootstrap)
       const tsStored = (slot: Keys.Slot) => testbed.storedItems(slot.publicKey, slot.salt)
       const rustGet = (slot: Keys.Slot) =>
-        Effect.promise(() => rustClient(bootstrap, [{ op: "get", pubkey: toHex(slot.publicKey), salt: toHex(slot.salt) }]))
+        Effect.promise(() =>
+          rustClient(bootstrap, [{ op: "get", pubkey: toHex(slot.publicKey), salt: toHex(slot.salt) }])
+        )
           .pipe(Effect.map(([reply]) => (reply!.items ?? []) as Array<Json>))
 
       // TS client puts: TS storing nodes hold it; the Rust client sees more copies than the TS nodes hold, so
@@ -257,7 +302,14 @@ describe("a mixed loopback network of TS and Rust storing nodes", () => {
       const b = rustDttValue("interop-mixed-b", "s", 29_412_401n)
       const [putB] = yield* Effect.promise(() =>
         rustClient(bootstrap, [
-          { op: "put", seed: toHex(slotB.signingSeed), salt: toHex(slotB.salt), value: toHex(b.value), seq: I64_MAX, cas: I64_MAX }
+          {
+            op: "put",
+            seed: toHex(slotB.signingSeed),
+            salt: toHex(slotB.salt),
+            value: toHex(b.value),
+            seq: I64_MAX,
+            cas: I64_MAX
+          }
         ])
       )
       const bOnTs = tsStored(slotB)

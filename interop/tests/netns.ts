@@ -138,7 +138,7 @@ export const open = (): Network => {
       "sh",
       "-c",
       // `exec` so that a kill of the child reaches the node itself.
-      'mount --bind "$0" /etc/hosts && exec "$@"',
+      "mount --bind \"$0\" /etc/hosts && exec \"$@\"",
       hostsFileFor(routerAddr),
       ...argv
     ],

@@ -25,7 +25,10 @@ let topicSeq = 0
 const secondsSince = (t: number) => ((Date.now() - t) / 1000).toFixed(1)
 /** Measured times go to the log (tests never assert speed). */
 const figure = (text: string) => console.log(`interop node: ${text}`)
-const freshTopic = (label: string) => ({ topic: `iop-${label}-${process.pid}-${++topicSeq}`, secret: `secret-${label}` })
+const freshTopic = (label: string) => ({
+  topic: `iop-${label}-${process.pid}-${++topicSeq}`,
+  secret: `secret-${label}`
+})
 
 describe.skipIf(unavailable !== undefined)("Rust and TypeScript topic nodes through one private DHT", () => {
   beforeAll(async () => {
@@ -61,7 +64,11 @@ describe.skipIf(unavailable !== undefined)("Rust and TypeScript topic nodes thro
     await a.say(line(a))
     await b.say(line(b))
     await waitFor(() => missingDeliveries([a, b], line).length === 0, DELIVERY_MS)
-    figure(`${a.kind} first, ${b.kind} second: both lines delivered ${secondsSince(secondStartedAt)} s after the second started`)
+    figure(
+      `${a.kind} first, ${b.kind} second: both lines delivered ${
+        secondsSince(secondStartedAt)
+      } s after the second started`
+    )
     expect(missingDeliveries([a, b], line)).toEqual([])
     expect(a.received.find((r) => r.content === line(b))?.from).toBe(b.id)
     expect(b.received.find((r) => r.content === line(a))?.from).toBe(a.id)
@@ -150,7 +157,9 @@ describe.skipIf(unavailable !== undefined)("Rust and TypeScript topic nodes thro
         for (const n of group.filter((m) => !crossOpened(m))) opened.set(n.name, await slotPublishers(n))
         if (!group.every(crossOpened)) await new Promise((r) => setTimeout(r, 2_000))
       }
-      const report = group.map((n) => `${n.name} opened [${[...(opened.get(n.name) ?? [])].map((id) => id.slice(0, 8))}]`)
+      const report = group.map((n) =>
+        `${n.name} opened [${[...(opened.get(n.name) ?? [])].map((id) => id.slice(0, 8))}]`
+      )
       expect(group.filter((n) => !crossOpened(n)).map((n) => n.name), report.join("; ")).toEqual([])
     })
 
@@ -165,7 +174,10 @@ describe.skipIf(unavailable !== undefined)("Rust and TypeScript topic nodes thro
         JOIN_MS
       )
       figure(`kill -9: TS nodes dropped both Rust neighbours ${secondsSince(killedAt)} s after the kill`)
-      expect(settled, `neighbours: ${ts.map((n) => `${n.name}:[${[...n.neighbors].map((id) => id.slice(0, 8))}]`).join(" ")}`).toBe(true)
+      expect(
+        settled,
+        `neighbours: ${ts.map((n) => `${n.name}:[${[...n.neighbors].map((id) => id.slice(0, 8))}]`).join(" ")}`
+      ).toBe(true)
       for (const n of ts) await n.say(round(2)(n))
       await waitFor(() => missingDeliveries(ts, round(2)).length === 0, DELIVERY_MS)
       expect(missingDeliveries(ts, round(2))).toEqual([])
@@ -202,7 +214,7 @@ describe.skipIf(unavailable !== undefined)("Rust and TypeScript topic nodes thro
       // learns the other side through it.
       const joinedAt = Date.now()
       await Effect.runPromise(
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const link = yield* DhtMainline.makeNode({
             host: Netns.HOST_ADDR,
             port: 0,
@@ -211,13 +223,21 @@ describe.skipIf(unavailable !== undefined)("Rust and TypeScript topic nodes thro
           })
           yield* link.bootstrap
           for (let round = 0; round < 2; round++) {
-            yield* Effect.forEach([...testbed.nodes, ...testbedB.nodes], (n) => n.bootstrap, { concurrency: 4, discard: true })
+            yield* Effect.forEach([...testbed.nodes, ...testbedB.nodes], (n) => n.bootstrap, {
+              concurrency: 4,
+              discard: true
+            })
           }
         }).pipe(Scope.extend(scopeB), Effect.provide(Crypto.layerNode))
       )
       const merged = await waitFor(() => oneComponent(all), 90_000)
-      figure(`merge: ${merged ? "one component" : "still apart"} ${secondsSince(joinedAt)} s after the DHTs were joined`)
-      expect(merged, `neighbours: ${all.map((n) => `${n.name}:[${[...n.neighbors].map((id) => id.slice(0, 8))}]`).join(" ")}`).toBe(true)
+      figure(
+        `merge: ${merged ? "one component" : "still apart"} ${secondsSince(joinedAt)} s after the DHTs were joined`
+      )
+      expect(
+        merged,
+        `neighbours: ${all.map((n) => `${n.name}:[${[...n.neighbors].map((id) => id.slice(0, 8))}]`).join(" ")}`
+      ).toBe(true)
       const round = (n: TopicNode) => `after the merge from ${n.kind} node ${n.name}`
       for (const n of all) await n.say(round(n))
       await waitFor(() => missingDeliveries(all, round).length === 0, DELIVERY_MS)

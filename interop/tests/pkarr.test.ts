@@ -1,11 +1,11 @@
 // pkarr endpoint-record interop: `AddressLookup.dht`'s codec (@dtt/gossip-iroh, internal/pkarr) against iroh's
 // own (iroh-dns 1.x via interop/pkarr). Rust-signed records are decoded and re-encoded byte for byte by us;
 // our signed records are verified and read by Rust; hostile variations are accepted or refused alike.
-import { spawn } from "node:child_process"
-import { createInterface } from "node:readline"
 import { Bep44, Crypto, Dht, NodeIdentity } from "@dtt/core"
 import { DhtMainline } from "@dtt/dht-mainline"
 import { Duration, Effect, Either, Layer, Option } from "effect"
+import { spawn } from "node:child_process"
+import { createInterface } from "node:readline"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as AddressLookup from "../../packages/gossip-iroh/src/AddressLookup.js"
 import * as DnsPacket from "../../packages/gossip-iroh/src/internal/dnsPacket.js"
@@ -30,7 +30,9 @@ const randomInt = (bound: number) => (random(4).reduce((n, b) => n * 256 + b, 0)
 const randomAddr = () =>
   randomInt(2) === 0
     ? `${[...random(4)].join(".")}:${randomInt(65536)}`
-    : `[${Array.from({ length: 8 }, () => randomInt(4) === 0 ? "0" : randomInt(65536).toString(16)).join(":")}]:${randomInt(65536)}`
+    : `[${Array.from({ length: 8 }, () => randomInt(4) === 0 ? "0" : randomInt(65536).toString(16)).join(":")}]:${
+      randomInt(65536)
+    }`
 
 const cases: ReadonlyArray<Case> = [
   { relays: ["https://relay.example/"], addrs: ["127.0.0.1:4433", "[::1]:4433"], ttl: 30 },
@@ -46,8 +48,45 @@ const cases: ReadonlyArray<Case> = [
 
 /** Record types whose data simple-dns 0.12 parses (and may refuse); TXT (16) excluded. */
 const SIMPLE_DNS_TYPES: ReadonlySet<number> = new Set([
-  1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 17, 18, 20, 21, 22, 23, 28, 29, 33, 35, 36, 37, 41, 43, 45, 46, 47, 48,
-  49, 63, 64, 65, 108, 109, 257
+  1,
+  2,
+  3,
+  4,
+  5,
+  6,
+  7,
+  8,
+  9,
+  11,
+  12,
+  13,
+  14,
+  15,
+  17,
+  18,
+  20,
+  21,
+  22,
+  23,
+  28,
+  29,
+  33,
+  35,
+  36,
+  37,
+  41,
+  43,
+  45,
+  46,
+  47,
+  48,
+  49,
+  63,
+  64,
+  65,
+  108,
+  109,
+  257
 ])
 const hasOtherKnownType = (packet: Uint8Array) =>
   Either.match(DnsPacket.decode(packet), {
@@ -95,12 +134,27 @@ describe("pkarr records: TypeScript <-> iroh-dns", () => {
   })
 
   it("iroh reads its own user data only up to a second '=' (the quirk our decoder mirrors)", () => {
-    const [signed] = rust([{ op: "sign", seed: toHex(seedOf(1)), relays: [], addrs: ["10.0.0.1:1"], user_data: "a=b=c", ttl: 30 }])
+    const [signed] = rust([{
+      op: "sign",
+      seed: toHex(seedOf(1)),
+      relays: [],
+      addrs: ["10.0.0.1:1"],
+      user_data: "a=b=c",
+      ttl: 30
+    }])
     const [read] = rust([
-      { op: "parse", public_key: signed!.public_key, timestamp: signed!.timestamp, signature: signed!.signature, packet: signed!.packet }
+      {
+        op: "parse",
+        public_key: signed!.public_key,
+        timestamp: signed!.timestamp,
+        signature: signed!.signature,
+        packet: signed!.packet
+      }
     ])
     expect(read).toMatchObject({ verified: true, user_data: "a", addrs: ["10.0.0.1:1"] })
-    const ours = Either.getOrThrow(Pkarr.decodePacket(fromHex(signed!.public_key as string), fromHex(signed!.packet as string)))
+    const ours = Either.getOrThrow(
+      Pkarr.decodePacket(fromHex(signed!.public_key as string), fromHex(signed!.packet as string))
+    )
     expect(ours.userData).toBe("a")
   })
 
@@ -108,10 +162,17 @@ describe("pkarr records: TypeScript <-> iroh-dns", () => {
     const items = cases.map((c, i) => {
       const identity = NodeIdentity.fromSecretKey(seedOf(100 + i))
       const packet = Either.getOrThrow(
-        Pkarr.encodePacket(identity.publicKey, { relayUrls: c.relays, directAddresses: c.addrs, userData: c.userData }, c.ttl)
+        Pkarr.encodePacket(
+          identity.publicKey,
+          { relayUrls: c.relays, directAddresses: c.addrs, userData: c.userData },
+          c.ttl
+        )
       )
       const seq = 1_700_000_000_000_000n + BigInt(i)
-      return { identity, item: Pkarr.signedItem((m) => crypto.sign(identity.secretKey, m), identity.publicKey, seq, packet) }
+      return {
+        identity,
+        item: Pkarr.signedItem((m) => crypto.sign(identity.secretKey, m), identity.publicKey, seq, packet)
+      }
     })
     const replies = rust(
       items.map(({ item }) => ({
@@ -152,7 +213,13 @@ describe("pkarr records: TypeScript <-> iroh-dns", () => {
     const replies = rust(
       packets.map((packet) => {
         const item = Pkarr.signedItem((m) => crypto.sign(identity.secretKey, m), identity.publicKey, 1n, packet)
-        return { op: "parse", public_key: toHex(item.publicKey), timestamp: "1", signature: toHex(item.signature), packet: toHex(packet) }
+        return {
+          op: "parse",
+          public_key: toHex(item.publicKey),
+          timestamp: "1",
+          signature: toHex(item.signature),
+          packet: toHex(packet)
+        }
       })
     )
     replies.forEach((reply, i) => {
@@ -168,7 +235,10 @@ describe("pkarr records: TypeScript <-> iroh-dns", () => {
   it("mutated packets (random byte edits and cuts): Rust and we agree on accept/refuse and on what is read", () => {
     const identity = NodeIdentity.fromSecretKey(seedOf(8))
     const base = Either.getOrThrow(
-      Pkarr.encodePacket(identity.publicKey, { relayUrls: ["https://relay.example/"], directAddresses: ["127.0.0.1:4433", "[::1]:4433"] })
+      Pkarr.encodePacket(identity.publicKey, {
+        relayUrls: ["https://relay.example/"],
+        directAddresses: ["127.0.0.1:4433", "[::1]:4433"]
+      })
     )
     const packets = Array.from({ length: 2000 }, () => {
       const bytes = base.slice(0, Math.max(12, base.length - (randomInt(3) === 0 ? randomInt(base.length) : 0)))
@@ -179,14 +249,22 @@ describe("pkarr records: TypeScript <-> iroh-dns", () => {
     const replies = rust(
       packets.map((packet) => {
         const item = Pkarr.signedItem((m) => crypto.sign(identity.secretKey, m), identity.publicKey, 1n, packet)
-        return { op: "parse", public_key: toHex(item.publicKey), timestamp: "1", signature: toHex(item.signature), packet: toHex(packet) }
+        return {
+          op: "parse",
+          public_key: toHex(item.publicKey),
+          timestamp: "1",
+          signature: toHex(item.signature),
+          packet: toHex(packet)
+        }
       })
     )
     let excused = 0
     const disagreements = replies.flatMap((reply, i) => {
       const ours = Pkarr.decodePacket(identity.publicKey, packets[i]!)
       const rustView = reply.error === undefined ? JSON.stringify([reply.addrs, reply.relays]) : "refused"
-      const ourView = Either.isRight(ours) ? JSON.stringify([ours.right.directAddresses, ours.right.relayUrls]) : "refused"
+      const ourView = Either.isRight(ours)
+        ? JSON.stringify([ours.right.directAddresses, ours.right.relayUrls])
+        : "refused"
       if (rustView === ourView) return []
       // The one known difference: simple-dns also validates the data of record types it knows (a mutated type
       // field turning a TXT record into, say, an SRV record); we never read those types and keep them raw.
@@ -194,7 +272,11 @@ describe("pkarr records: TypeScript <-> iroh-dns", () => {
         excused++
         return []
       }
-      return [{ packet: toHex(packets[i]!), rust: reply.error ?? rustView, ours: Either.isLeft(ours) ? ours.left.reason : ourView }]
+      return [{
+        packet: toHex(packets[i]!),
+        rust: reply.error ?? rustView,
+        ours: Either.isLeft(ours) ? ours.left.reason : ourView
+      }]
     })
     expect(disagreements).toEqual([])
     expect(excused).toBeLessThan(packets.length / 100)
@@ -230,7 +312,13 @@ const startRustNodes = (count: number): Promise<{ addrs: ReadonlyArray<string>; 
   })
 
 const rustClient = (bootstrap: ReadonlyArray<string>, requests: ReadonlyArray<Json>) =>
-  runBatchAsync(harnessBinary("mainline"), ["client", "--bootstrap", bootstrap.join(","), "--timeout-ms", RUST_TIMEOUT_MS], requests)
+  runBatchAsync(harnessBinary("mainline"), [
+    "client",
+    "--bootstrap",
+    bootstrap.join(","),
+    "--timeout-ms",
+    RUST_TIMEOUT_MS
+  ], requests)
 
 /** Our `AddressLookup.dht` for `identity`, on a TS mainline client bootstrapped from `bootstrap`. */
 const withLookup = <A, E>(
@@ -238,7 +326,7 @@ const withLookup = <A, E>(
   identity: NodeIdentity.NodeIdentity,
   use: (lookup: AddressLookup.AddressLookup) => Effect.Effect<A, E>
 ) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const { dht, node } = yield* DhtMainline.makeService({
       host: "127.0.0.1",
       bootstrap,
@@ -264,7 +352,11 @@ describe("pkarr records through Rust mainline storing nodes", () => {
 
   it("our AddressLookup.dht publishes; a Rust mainline client gets the item (no salt) and iroh reads our addresses", async () => {
     const identity = NodeIdentity.fromSecretKey(seedOf(200))
-    const addr = { id: identity.endpointId, relayUrl: "https://relay.example/", directAddresses: ["127.0.0.1:4433", "[::1]:4433"] }
+    const addr = {
+      id: identity.endpointId,
+      relayUrl: "https://relay.example/",
+      directAddresses: ["127.0.0.1:4433", "[::1]:4433"]
+    }
     await withLookup(rustNodes.addrs, identity, (lookup) => lookup.publish(addr))
     const [got] = await rustClient(rustNodes.addrs, [{ op: "get", pubkey: toHex(identity.publicKey) }])
     const items = got!.items as Array<Json>
@@ -285,17 +377,30 @@ describe("pkarr records through Rust mainline storing nodes", () => {
   it("a record iroh signed, put by a Rust mainline client, resolves through our AddressLookup.dht", async () => {
     const seed = seedOf(201)
     const identity = NodeIdentity.fromSecretKey(seed)
-    const [signed] = rust([{ op: "sign", seed: toHex(seed), relays: [], addrs: ["192.168.7.7:7777", "[fe80::1]:7777"], ttl: 30 }])
+    const [signed] = rust([{
+      op: "sign",
+      seed: toHex(seed),
+      relays: [],
+      addrs: ["192.168.7.7:7777", "[fe80::1]:7777"],
+      ttl: 30
+    }])
     const [put] = await rustClient(rustNodes.addrs, [
       { op: "put", seed: toHex(seed), value: signed!.packet, seq: signed!.timestamp }
     ])
     expect(put!.error).toBeUndefined()
     // mainline signs the BEP44 item itself: deterministic Ed25519 over the same signable gives iroh's signature.
     expect((put!.item as Json).sig).toBe(signed!.signature)
-    const resolved = await withLookup(rustNodes.addrs, NodeIdentity.generate(), (lookup) => lookup.resolve(identity.endpointId))
+    const resolved = await withLookup(
+      rustNodes.addrs,
+      NodeIdentity.generate(),
+      (lookup) => lookup.resolve(identity.endpointId)
+    )
     expect(resolved).toEqual(
-      Option.some({ id: identity.endpointId, relayUrl: undefined, directAddresses: ["192.168.7.7:7777", "[fe80::1]:7777"] })
+      Option.some({
+        id: identity.endpointId,
+        relayUrl: undefined,
+        directAddresses: ["192.168.7.7:7777", "[fe80::1]:7777"]
+      })
     )
   })
 })
-

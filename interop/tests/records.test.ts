@@ -1,10 +1,10 @@
 // Record-layer interop: the TypeScript record layer (@dtt/core) against the real Rust crate
 // distributed-topic-tracker 0.3.5 (interop/records). Key derivation, signing, sealing and opening are compared
 // byte for byte in both directions, and the spec's D-vectors are checked against what the crate prints.
+import { Crypto, EncryptedRecord, GossipRecordContent, Keys, Record, TopicId } from "@dtt/core"
 import { sha256 } from "@noble/hashes/sha2.js"
 import { Effect, Either, type Layer } from "effect"
 import { describe, expect, it } from "vitest"
-import { Crypto, EncryptedRecord, GossipRecordContent, Keys, Record, TopicId } from "@dtt/core"
 import { harnessBinary, wireVectors as vectors } from "./harness.js"
 import { fromHex, type Json, runBatch, toHex } from "./jsonLines.js"
 
@@ -50,7 +50,11 @@ const makeCase = (label: string, overrides: Partial<Case> = {}): Case => ({
 })
 
 const cases: ReadonlyArray<Case> = [
-  makeCase("unicode name, minute now-ish", { topicName: utf8("chat-room-🦀-ü"), secret: utf8("s3cr3t"), minute: 29_412_345n }),
+  makeCase("unicode name, minute now-ish", {
+    topicName: utf8("chat-room-🦀-ü"),
+    secret: utf8("s3cr3t"),
+    minute: 29_412_345n
+  }),
   makeCase("empty name and secret, minute 0", { topicName: new Uint8Array(0), secret: new Uint8Array(0), minute: 0n }),
   makeCase("minute u64::MAX", { minute: 2n ** 64n - 1n }),
   makeCase("minute 2^32 (crosses the LE/BE word boundary)", { minute: 2n ** 32n }),
@@ -63,11 +67,20 @@ const cases: ReadonlyArray<Case> = [
 
 const topicOf = (c: Case) => TopicId.fromName(c.topicName)
 const secretHashOf = (c: Case) => Keys.initialSecretHash(c.secret)
-const rustTopic = (c: Case): Json => ({ topic_hex: toHex(c.topicName), secret_hex: toHex(c.secret), minute: c.minute.toString() })
+const rustTopic = (c: Case): Json => ({
+  topic_hex: toHex(c.topicName),
+  secret_hex: toHex(c.secret),
+  minute: c.minute.toString()
+})
 const contentOf = (c: Case) =>
   Either.getOrThrow(GossipRecordContent.make({ activePeers: c.activePeers, lastMessageHashes: c.lastMessageHashes }))
 const tsSign = (c: Case) =>
-  Record.sign({ topic: topicOf(c), unixMinute: c.minute, content: GossipRecordContent.encode(contentOf(c)), secretKey: c.nodeSeed })
+  Record.sign({
+    topic: topicOf(c),
+    unixMinute: c.minute,
+    content: GossipRecordContent.encode(contentOf(c)),
+    secretKey: c.nodeSeed
+  })
 const rustSign = (c: Case, withSeal: boolean): Json => ({
   op: "sign",
   ...rustTopic(c),
@@ -145,7 +158,11 @@ describe("spec vectors (wire.md §7) against the real crate", () => {
       ["D5 signature", vectors.record_zero_content.signature, zero!.signature],
       ["D5 record_sha256", vectors.record_zero_content.record_sha256, toHex(sha256(zeroRecord))],
       ["D5 full-content signature", vectors.record_full_content.signature, full!.signature],
-      ["D5 full-content record_sha256", vectors.record_full_content.record_sha256, toHex(sha256(fromHex(full!.record as string)))]
+      [
+        "D5 full-content record_sha256",
+        vectors.record_full_content.record_sha256,
+        toHex(sha256(fromHex(full!.record as string)))
+      ]
     ]
     const mismatches = comparisons
       .filter(([, expected, actual]) => expected !== actual)
@@ -175,7 +192,12 @@ describe("spec vectors (wire.md §7) against the real crate", () => {
       copy[index] = copy[index]! ^ 0x01
       return toHex(copy)
     }
-    const base = { op: "open", topic: vectors.topic.name, secret: vectors.initial_secret.secret, minute: vectors.unix_minute }
+    const base = {
+      op: "open",
+      topic: vectors.topic.name,
+      secret: vectors.initial_secret.secret,
+      minute: vectors.unix_minute
+    }
     const replies = rust([100, value.length - 1].map((i) => ({ ...base, value: tamper(i) })))
     for (const reply of replies) expect(String(reply.error)).toMatch(/^decrypt:/)
   })
@@ -288,12 +310,15 @@ describe.each(layers)("records with the %s Crypto layer", (_name, layer) => {
     const good = await run(layer, tsSign(c))
     const badSig = good.bytes
     badSig[badSig.length - 1] = badSig[badSig.length - 1]! ^ 0x01
-    const otherMinute = await run(layer, Record.sign({
-      topic,
-      unixMinute: c.minute ^ 1n,
-      content: GossipRecordContent.encode(contentOf(c)),
-      secretKey: c.nodeSeed
-    }))
+    const otherMinute = await run(
+      layer,
+      Record.sign({
+        topic,
+        unixMinute: c.minute ^ 1n,
+        content: GossipRecordContent.encode(contentOf(c)),
+        secretKey: c.nodeSeed
+      })
+    )
     // Sealed under the slot's key, so both decrypt; then verification must fail.
     const values = [
       await run(layer, EncryptedRecord.seal(badSig, encPub)),

@@ -1,10 +1,10 @@
 // The two kinds of topic node the node scenarios mix: ours, in this process (PeerNode, as `dtt chat` runs it),
 // and the Rust crate's (interop/node), one OS process in its own network namespace. Both record what they see in
 // the same shape, so a scenario can treat them alike.
-import { spawn } from "node:child_process"
-import { createInterface } from "node:readline"
 import { Config, NodeIdentity, Topic, TopicId } from "@dtt/core"
 import { Duration, Effect, Exit, Layer, Scope, Stream } from "effect"
+import { spawn } from "node:child_process"
+import { createInterface } from "node:readline"
 import * as PeerNode from "../../packages/cli/src/PeerNode.js"
 import { harnessBinary } from "./harness.js"
 import { HOST_ADDR, type Network, ROUTER_PORT } from "./netns.js"
@@ -61,7 +61,7 @@ export const startTs = async (name: string, spec: TopicSpec): Promise<TopicNode>
   const received: Array<Received> = []
   const neighbors = new Set<string>()
   const identity = NodeIdentity.generate()
-  const program = Effect.gen(function* () {
+  const program = Effect.gen(function*() {
     const context = yield* Layer.build(
       PeerNode.layer(
         {
@@ -84,8 +84,7 @@ export const startTs = async (name: string, spec: TopicSpec): Promise<TopicNode>
             received.push({ from: String(e.deliveredFrom), content: new TextDecoder().decode(e.content) })
           } else if (e._tag === "NeighborUp") neighbors.add(String(e.peer))
           else if (e._tag === "NeighborDown") neighbors.delete(String(e.peer))
-        })
-      )
+        }))
     )
     return { topic, sender }
   })

@@ -51,7 +51,7 @@ const decoder = new TextDecoder("utf-8", { fatal: false })
 
 export const run = (options: ChatOptions): Effect.Effect<void, PeerNode.NodeStartError> =>
   Effect.scoped(
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const print = options.print ?? ((line: string) => Console.log(line))
       const emit = (event: ChatEvent) =>
         options.json === true ? print(toJsonLine(event)) : Effect.forEach(render(event), print, { discard: true })
@@ -85,7 +85,12 @@ export const run = (options: ChatOptions): Effect.Effect<void, PeerNode.NodeStar
         Effect.mapError((e) => new PeerNode.NodeStartError({ reason: `could not subscribe: ${e._tag}` }))
       )
       const [sender, receiver] = yield* topic.split
-      yield* emit({ type: "started", endpointId: identity.endpointId, topic: options.topic, bootstrap: options.bootstrap })
+      yield* emit({
+        type: "started",
+        endpointId: identity.endpointId,
+        topic: options.topic,
+        bootstrap: options.bootstrap
+      })
       yield* Effect.forkScoped(
         DhtReachability.watchChanges(counters, (change) =>
           emit(
@@ -94,7 +99,7 @@ export const run = (options: ChatOptions): Effect.Effect<void, PeerNode.NodeStar
               : { type: "dht-reachable" }
           ))
       )
-      const figures = Effect.gen(function* () {
+      const figures = Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const neighbors = (yield* topic.neighbors).length
         return { elapsedMs: now - startedAt, neighbors, sent, received, dht: { ...counters } }
@@ -102,7 +107,7 @@ export const run = (options: ChatOptions): Effect.Effect<void, PeerNode.NodeStar
       // JSON: a status line every period. Text: the progress line while not joined (long waits say something).
       yield* Effect.forkScoped(
         Effect.forever(
-          Effect.gen(function* () {
+          Effect.gen(function*() {
             yield* Effect.sleep(options.statusEvery ?? Duration.seconds(5))
             const f = yield* figures
             if (options.json === true) yield* emit({ type: "status", joined: joinedAt !== undefined, ...f })
@@ -113,8 +118,9 @@ export const run = (options: ChatOptions): Effect.Effect<void, PeerNode.NodeStar
       // Runs when the chat ends, however it ends (end of input, closed topic, Ctrl-C).
       yield* Effect.addFinalizer(() =>
         Effect.flatMap(figures, (f) =>
-          emit({ type: "summary", ...f, joinedAfterMs: joinedAt === undefined ? null : joinedAt - startedAt })
-        ).pipe(Effect.ignore)
+          emit({ type: "summary", ...f, joinedAfterMs: joinedAt === undefined ? null : joinedAt - startedAt })).pipe(
+            Effect.ignore
+          )
       )
 
       yield* Effect.forkScoped(
@@ -140,20 +146,28 @@ export const run = (options: ChatOptions): Effect.Effect<void, PeerNode.NodeStar
         )
       )
       yield* Effect.forkScoped(
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           yield* topic.joined
           joinedAt = yield* Clock.currentTimeMillis
           yield* emit({ type: "joined", afterMs: joinedAt - startedAt, neighbors: yield* topic.neighbors })
         }).pipe(Effect.ignore)
       )
 
-      const prefix = Option.match(options.name, { onNone: () => "", onSome: (n) => `${n}: ` })
+      const prefix = Option.match(options.name, {
+        onNone: () =>
+          "",
+        onSome: (n) => `${n}: `
+      })
       const send = (line: string) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           if (line.trim() === "") return
           const bytes = new TextEncoder().encode(prefix + line)
-          if (bytes.length > MAX_LINE_BYTES) return yield* emit({ type: "line-too-long", bytes: bytes.length, max: MAX_LINE_BYTES })
-          if (!(yield* topic.isJoined)) yield* emit({ type: "queued" })
+          if (bytes.length > MAX_LINE_BYTES) {
+            return yield* emit({ type: "line-too-long", bytes: bytes.length, max: MAX_LINE_BYTES })
+          }
+          if (!(yield* topic.isJoined)) {
+            yield* emit({ type: "queued" })
+          }
           yield* topic.joined
           const result = yield* Effect.either(sender.broadcast(bytes))
           if (result._tag === "Left") yield* emit({ type: "send-failed", error: result.left._tag })

@@ -2,8 +2,8 @@
  * The `dtt` command line: `dtt demo`, `dtt testbed` and `dtt chat` (@effect/cli). Parsing and help live here;
  * each handler hands its options to the module of the same name. `run(argv)` is what `bin.ts` executes.
  */
-import { Command, Options } from "@effect/cli"
 import { Crypto } from "@dtt/core"
+import { Command, Options } from "@effect/cli"
 import { Config, Console, Data, Effect, Option, Redacted } from "effect"
 import * as Chat from "./Chat.js"
 import * as Demo from "./Demo.js"
@@ -31,7 +31,10 @@ const wholeNumber = (name: string, min: number, max: number, fallback: number, d
 const duration = (name: string, fallback: string, description: string) =>
   Options.text(name).pipe(
     Options.withPseudoName("duration"),
-    Options.filterMap(parseDuration, `--${name} must be a duration such as 60s, 1500ms, 2m or 1h (or a number of seconds)`),
+    Options.filterMap(
+      parseDuration,
+      `--${name} must be a duration such as 60s, 1500ms, 2m or 1h (or a number of seconds)`
+    ),
     Options.withDefault(parseDuration(fallback).pipe(Option.getOrThrow)),
     Options.withDescription(`${description} Default ${fallback}.`)
   )
@@ -73,7 +76,11 @@ const demo = Command.make(
   {
     nodes: wholeNumber("nodes", 2, 100, 5, "Nodes joining the topic (a node alone has nobody to join)."),
     dhtNodes: wholeNumber("dht-nodes", 1, 200, 20, "Storing nodes of the private DHT."),
-    topic: Options.text("topic").pipe(Options.withPseudoName("name"), Options.withDefault("dtt-demo"), Options.withDescription("Topic name. Default dtt-demo.")),
+    topic: Options.text("topic").pipe(
+      Options.withPseudoName("name"),
+      Options.withDefault("dtt-demo"),
+      Options.withDescription("Topic name. Default dtt-demo.")
+    ),
     secret: secret(DEMO_SECRET),
     duration: duration("duration", "60s", "How long to run (e.g. 60s, 2m); Ctrl-C stops earlier."),
     statusEvery: duration("status-every", "5s", "A status line this often."),
@@ -89,15 +96,14 @@ const demo = Command.make(
         duration: o.duration,
         statusEvery: o.statusEvery,
         json: o.json
-      })
-    ).pipe(
-      Effect.flatMap((summary) =>
-        // A demo that joined nobody or lost every message is a failed demo: say so through the exit code.
-        summary.joined < summary.nodes.length || (summary.messagesSent > 0 && summary.deliveries === 0)
-          ? Effect.fail(new CommandFailed({ message: "not every node joined, or no message was delivered" }))
-          : Effect.void
+      })).pipe(
+        Effect.flatMap((summary) =>
+          // A demo that joined nobody or lost every message is a failed demo: say so through the exit code.
+          summary.joined < summary.nodes.length || (summary.messagesSent > 0 && summary.deliveries === 0)
+            ? Effect.fail(new CommandFailed({ message: "not every node joined, or no message was delivered" }))
+            : Effect.void
+        )
       )
-    )
 ).pipe(
   Command.withDescription(
     "Run a whole swarm in this process: a private DHT and N real nodes on 127.0.0.1 join one topic, " +
@@ -123,7 +129,7 @@ const testbed = Command.make(
   },
   (o) =>
     Effect.scoped(
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const server = yield* TestbedServer.serve({ nodes: o.nodes, host: o.host, port: o.port }).pipe(
           Effect.provide(Crypto.layerNode),
           Effect.mapError((e) => new CommandFailed({ message: `could not start the testbed: ${e.reason}` }))
@@ -138,10 +144,12 @@ const testbed = Command.make(
           if (o.host === "0.0.0.0") {
             yield* Console.log("(bound to every interface: others use this machine's address with the same port)")
           }
-          yield* Console.log(`join it with: dtt chat --topic <name> --bootstrap ${server.bootstrap}   (Ctrl-C stops the testbed)`)
+          yield* Console.log(
+            `join it with: dtt chat --topic <name> --bootstrap ${server.bootstrap}   (Ctrl-C stops the testbed)`
+          )
         }
         yield* Effect.forever(
-          Effect.gen(function* () {
+          Effect.gen(function*() {
             yield* Effect.sleep(o.statusEvery)
             const stats = server.stats()
             yield* o.json
@@ -163,7 +171,10 @@ const testbed = Command.make(
 const chat = Command.make(
   "chat",
   {
-    topic: Options.text("topic").pipe(Options.withPseudoName("name"), Options.withDescription("Topic name (everyone on the topic uses the same).")),
+    topic: Options.text("topic").pipe(
+      Options.withPseudoName("name"),
+      Options.withDescription("Topic name (everyone on the topic uses the same).")
+    ),
     secret: secret(undefined),
     bootstrap: Options.text("bootstrap").pipe(
       Options.withPseudoName("host:port"),
@@ -177,7 +188,11 @@ const chat = Command.make(
         "host:port of a private DHT such as `dtt testbed` (repeatable). Without it: the public mainline DHT."
       )
     ),
-    name: Options.text("name").pipe(Options.withPseudoName("nick"), Options.optional, Options.withDescription("Nickname put in front of your lines.")),
+    name: Options.text("name").pipe(
+      Options.withPseudoName("nick"),
+      Options.optional,
+      Options.withDescription("Nickname put in front of your lines.")
+    ),
     statusEvery: duration(
       "status-every",
       "5s",
@@ -186,10 +201,19 @@ const chat = Command.make(
     json
   },
   (o) =>
-    Effect.flatMap(requireSecret(o.secret), (secret) =>
-      Chat.run({ topic: o.topic, secret, bootstrap: o.bootstrap, name: o.name, json: o.json, statusEvery: o.statusEvery }).pipe(
-        Effect.mapError((e) => new CommandFailed({ message: e.reason }))
-      )
+    Effect.flatMap(
+      requireSecret(o.secret),
+      (secret) =>
+        Chat.run({
+          topic: o.topic,
+          secret,
+          bootstrap: o.bootstrap,
+          name: o.name,
+          json: o.json,
+          statusEvery: o.statusEvery
+        }).pipe(
+          Effect.mapError((e) => new CommandFailed({ message: e.reason }))
+        )
     )
 ).pipe(
   Command.withDescription(
@@ -206,8 +230,10 @@ export class CommandFailed extends Data.TaggedError("CommandFailed")<{ readonly 
 /** The options parsed but do not make sense together; exit code 2, as for any other usage error. */
 export class UsageError extends Data.TaggedError("UsageError")<{ readonly message: string }> {}
 
-const dtt = Command.make("dtt", {}, () =>
-  Console.log("dtt: distributed topic tracker. Commands: demo, testbed, chat. `dtt --help` tells more.")
+const dtt = Command.make(
+  "dtt",
+  {},
+  () => Console.log("dtt: distributed topic tracker. Commands: demo, testbed, chat. `dtt --help` tells more.")
 ).pipe(
   Command.withDescription(
     "Peers sharing a topic name and secret find each other through the mainline DHT and talk over iroh-gossip."

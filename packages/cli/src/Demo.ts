@@ -74,11 +74,10 @@ interface NodeState {
   received: number
 }
 
-
 /** Runs the demo for `duration` (or until interrupted) and returns what happened; prints as it goes. */
 export const run = (options: DemoOptions): Effect.Effect<Summary, PeerNode.NodeStartError> =>
   Effect.scoped(
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const print = options.print ?? ((line: string) => Console.log(line))
       const topicId = TopicId.fromName(options.topic)
       const t0 = yield* Clock.currentTimeMillis
@@ -103,21 +102,27 @@ export const run = (options: DemoOptions): Effect.Effect<Summary, PeerNode.NodeS
       /** Per message: who should get it (joined when it was sent, sender excluded) and who did. */
       const deliveries = new Map<string, { readonly expected: ReadonlySet<string>; readonly got: Set<string> }>()
 
-      yield* emit({ type: "start", nodes: options.nodes, topic: options.topic, dhtNodes: options.dhtNodes ?? 20, durationMs })
+      yield* emit({
+        type: "start",
+        nodes: options.nodes,
+        topic: options.topic,
+        dhtNodes: options.dhtNodes ?? 20,
+        durationMs
+      })
       const bed = yield* Testbed.make({ size: options.dhtNodes ?? 20 }).pipe(
         Effect.provide(Crypto.layerNode),
         Effect.mapError((e) => new PeerNode.NodeStartError({ reason: `private DHT: ${e.reason}` }))
       )
       yield* emit({ type: "dhtUp", bootstrap: bed.bootstrap[0]! })
 
-      const graph = Effect.gen(function* () {
+      const graph = Effect.gen(function*() {
         const g = new Map<string, ReadonlyArray<string>>()
         for (const s of states) g.set(s.identity.endpointId, s.topic === undefined ? [] : yield* s.topic.neighbors)
         return g
       })
 
       const summary = (interrupted: boolean) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const g = yield* graph
           const sent = states.reduce((sum, s) => sum + s.sent, 0)
           let delivered = 0
@@ -146,7 +151,7 @@ export const run = (options: DemoOptions): Effect.Effect<Summary, PeerNode.NodeS
           } satisfies Summary
         })
 
-      const status = Effect.gen(function* () {
+      const status = Effect.gen(function*() {
         const g = yield* graph
         yield* emit({
           type: "status",
@@ -167,12 +172,16 @@ export const run = (options: DemoOptions): Effect.Effect<Summary, PeerNode.NodeS
       const watch = (state: NodeState, receiver: Topic.Receiver) =>
         receiver.events.pipe(
           Stream.runForEach((event) =>
-            Effect.gen(function* () {
+            Effect.gen(function*() {
               switch (event._tag) {
                 case "NeighborUp":
-                  return listEvents ? yield* emit({ type: "neighbourUp", node: state.name, peer: nameFor(event.peer) }) : undefined
+                  return listEvents
+                    ? yield* emit({ type: "neighbourUp", node: state.name, peer: nameFor(event.peer) })
+                    : undefined
                 case "NeighborDown":
-                  return listEvents ? yield* emit({ type: "neighbourDown", node: state.name, peer: nameFor(event.peer) }) : undefined
+                  return listEvents
+                    ? yield* emit({ type: "neighbourDown", node: state.name, peer: nameFor(event.peer) })
+                    : undefined
                 case "Lagged":
                   return yield* emit({ type: "lagged", node: state.name, missed: event.missed ?? null })
                 case "Received": {
@@ -191,7 +200,7 @@ export const run = (options: DemoOptions): Effect.Effect<Summary, PeerNode.NodeS
 
       /** Once joined: a numbered broadcast every 0.5x-1.5x `broadcastEvery` until shortly before the end. */
       const chatter = (state: NodeState, sender: Topic.Sender) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           while (true) {
             yield* Effect.sleep(Duration.millis(Math.round(broadcastEveryMs * (0.5 + (yield* Random.next)))))
             if ((yield* now) >= quietAt) return
@@ -218,7 +227,7 @@ export const run = (options: DemoOptions): Effect.Effect<Summary, PeerNode.NodeS
       )
 
       const startNode = (index: number) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const state: NodeState = {
             name: `n${index}`,
             identity: NodeIdentity.generate(),
@@ -246,7 +255,9 @@ export const run = (options: DemoOptions): Effect.Effect<Summary, PeerNode.NodeS
           )
           const topic = yield* Topic.joinNoWait(topicId, { secret: options.secret, config: Config.defaults }).pipe(
             Effect.provide(context),
-            Effect.mapError((e) => new PeerNode.NodeStartError({ reason: `${state.name} could not subscribe: ${e._tag}` })),
+            Effect.mapError((e) =>
+              new PeerNode.NodeStartError({ reason: `${state.name} could not subscribe: ${e._tag}` })
+            ),
             Scope.extend(scope)
           )
           state.topic = topic
@@ -254,7 +265,7 @@ export const run = (options: DemoOptions): Effect.Effect<Summary, PeerNode.NodeS
           yield* emit({ type: "nodeStarted", node: state.name, endpointId: state.identity.endpointId })
           yield* Effect.forkIn(watch(state, receiver), scope)
           yield* Effect.forkIn(
-            Effect.gen(function* () {
+            Effect.gen(function*() {
               yield* topic.joined
               state.joinedAt = yield* now
               const neighbours = (yield* topic.neighbors).map(nameFor)
@@ -265,7 +276,7 @@ export const run = (options: DemoOptions): Effect.Effect<Summary, PeerNode.NodeS
           )
         })
 
-      const main = Effect.gen(function* () {
+      const main = Effect.gen(function*() {
         const staggerMs = Duration.toMillis(Duration.decode(options.stagger ?? "300 millis"))
         for (let i = 0; i < options.nodes; i++) {
           yield* startNode(i)
@@ -282,9 +293,7 @@ export const run = (options: DemoOptions): Effect.Effect<Summary, PeerNode.NodeS
 
       // Ctrl-C: print what happened so far before everything closes.
       return yield* main.pipe(
-        Effect.onExit((exit) =>
-          Exit.isInterrupted(exit) ? Effect.flatMap(summary(true), printSummary) : Effect.void
-        )
+        Effect.onExit((exit) => Exit.isInterrupted(exit) ? Effect.flatMap(summary(true), printSummary) : Effect.void)
       )
     })
   )

@@ -20,7 +20,14 @@ export interface DhtCounters {
   failed: number
 }
 
-export const makeCounters = (): DhtCounters => ({ recordGets: 0, recordPuts: 0, addressGets: 0, addressPuts: 0, answered: 0, failed: 0 })
+export const makeCounters = (): DhtCounters => ({
+  recordGets: 0,
+  recordPuts: 0,
+  addressGets: 0,
+  addressPuts: 0,
+  answered: 0,
+  failed: 0
+})
 
 export const totalGets = (c: DhtCounters): number => c.recordGets + c.addressGets
 export const totalPuts = (c: DhtCounters): number => c.recordPuts + c.addressPuts

@@ -31,7 +31,7 @@ const address = (node: DhtMainline.MainlineNode): string => `${node.address.host
 
 /** Binds and bootstraps every node in the current scope; closing the scope closes every socket. */
 export const serve = (options: ServeOptions): Effect.Effect<Server, Dht.DhtUnavailable, Scope.Scope | Crypto.Crypto> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const first = yield* DhtMainline.makeNode({
       host: options.host,
       port: options.port,

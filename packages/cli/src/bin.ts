@@ -20,7 +20,9 @@ const main: Effect.Effect<number> = Cli.run(process.argv).pipe(
       ? Effect.succeed(2) // already printed, with the usage, by @effect/cli
       : Effect.as(Console.error(`dtt: ${error.message}`), error._tag === "UsageError" ? 2 : 1)
   ),
-  Effect.catchAllDefect((defect) => Effect.as(Console.error(`dtt: unexpected failure: ${Cause.pretty(Cause.die(defect))}`), 1)),
+  Effect.catchAllDefect((defect) =>
+    Effect.as(Console.error(`dtt: unexpected failure: ${Cause.pretty(Cause.die(defect))}`), 1)
+  ),
   Effect.provide(NodeContext.layer),
   Effect.provide(
     Layer.merge(
@@ -36,5 +38,7 @@ NodeRuntime.runMain(main, {
   disablePrettyLogger: true, // ours writes to stderr
 
   teardown: (exit, _onExit) =>
-    process.exit(Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : Exit.isInterrupted(exit) ? 130 : 1)
+    process.exit(
+      Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : Exit.isInterrupted(exit) ? 130 : 1
+    )
 })

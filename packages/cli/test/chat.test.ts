@@ -17,7 +17,15 @@ describe("dtt testbed + dtt chat", () => {
     const alice = start(["chat", "--topic", "dtt-cli-chat-test", "--bootstrap", bootstrap!, "--name", "alice"], {
       DTT_SECRET: "chat-test-secret"
     })
-    const bob = start(["chat", "--topic", "dtt-cli-chat-test", "--secret", "chat-test-secret", "--bootstrap", bootstrap!])
+    const bob = start([
+      "chat",
+      "--topic",
+      "dtt-cli-chat-test",
+      "--secret",
+      "chat-test-secret",
+      "--bootstrap",
+      bootstrap!
+    ])
     started.push(alice, bob)
     await Promise.all([alice.waitFor(/^\* joined/, 25_000), bob.waitFor(/^\* joined/, 25_000)])
 
@@ -59,6 +67,10 @@ describe("dtt testbed + dtt chat", () => {
     testbed.child.kill("SIGINT")
     alice.child.kill("SIGINT")
     bob.child.kill("SIGINT")
-    expect(await Promise.all([testbed.exited(10_000), alice.exited(10_000), bob.exited(10_000)])).toEqual([130, 130, 130])
+    expect(await Promise.all([testbed.exited(10_000), alice.exited(10_000), bob.exited(10_000)])).toEqual([
+      130,
+      130,
+      130
+    ])
   }, 60_000)
 })

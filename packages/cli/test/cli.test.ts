@@ -5,19 +5,18 @@
 import { ValidationError } from "@effect/cli"
 import { NodeContext } from "@effect/platform-node"
 import { afterAll, describe, expect, it } from "@effect/vitest"
-import { Console, Effect, Either } from "effect"
+import { type Console, Effect, Either } from "effect"
 import * as Cli from "../src/Cli.js"
 import { type Dtt, killAll, start } from "./support/dtt.js"
 
 // The children and the in-process parser read our environment; these cases are about a secret that is nowhere.
 delete process.env.DTT_SECRET
 
-// eslint-disable-next-line no-control-regex
 const stripAnsi = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, "")
 
 /** Parse and run `dtt ...args` in this process; returns how it ended and everything it printed. */
 const parse = (args: ReadonlyArray<string>) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const printed: Array<string> = []
     const record = (...parts: ReadonlyArray<unknown>) => void printed.push(parts.map(String).join(" "))
     const console = yield* Effect.console
@@ -46,7 +45,7 @@ const run = async (args: ReadonlyArray<string>) => {
 
 describe("dtt command line", () => {
   it.effect("--help lists the three commands; --version prints the version", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const help = yield* parse(["--help"])
       expect(Either.isRight(help.result)).toBe(true)
       for (const command of ["demo", "testbed", "chat"]) expect(help.text).toMatch(new RegExp(`- ${command} `))
@@ -55,7 +54,7 @@ describe("dtt command line", () => {
     }))
 
   it.effect("each command's help describes its options, and says the secret can come from DTT_SECRET", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const chat = yield* parse(["chat", "--help"])
       expect(chat.text).toContain("$ chat --topic name [--secret secret] [--bootstrap host:port...] [--name nick]")
       expect(chat.text).toContain("DTT_SECRET environment variable")
@@ -71,7 +70,7 @@ describe("dtt command line", () => {
     }))
 
   it.effect("bad options fail with a validation error and print one readable line, no stack trace", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
         [["demo", "--nodes", "1"], "--nodes must be a whole number from 2 to 100"],
         [["demo", "--nodes", "many"], "'many' is not a integer"],
@@ -92,7 +91,7 @@ describe("dtt command line", () => {
     }))
 
   it.effect("chat without --secret and without DTT_SECRET fails before any network, naming both ways", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { result } = yield* parse(["chat", "--topic", "t", "--bootstrap", "127.0.0.1:9"])
       const error = Either.isLeft(result) && result.left._tag === "UsageError" ? result.left : undefined
       expect(error?.message).toBe("a secret is needed: set DTT_SECRET or pass --secret")

@@ -13,7 +13,7 @@ describe("dtt demo", () => {
   it.live(
     "3 nodes: all join, one swarm, every message reaches both other nodes, DHT records and addresses were used",
     () =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const lines: Array<string> = []
         const summary = yield* Demo.run({
           nodes: 3,
@@ -53,32 +53,42 @@ describe("dtt demo", () => {
     40_000
   )
 
-  it.live("--json: every line is one JSON event; the summary line is the run's summary and renders as the human one", () =>
-    Effect.gen(function* () {
-      const lines: Array<string> = []
-      const summary = yield* Demo.run({
-        nodes: 2,
-        dhtNodes: 8,
-        topic: "dtt-cli-demo-json",
-        secret: "dtt-cli-demo-json-secret",
-        duration: "6 seconds",
-        statusEvery: "2 seconds",
-        broadcastEvery: "1 second",
-        json: true,
-        print: (line) => Effect.sync(() => void lines.push(line))
-      })
-      const events = lines.map((line) => JSON.parse(line) as { type: string; t: number; [k: string]: unknown })
-      expect(events[0]!.type).toBe("start")
-      expect(events.at(-1)!.type).toBe("summary")
-      for (const type of ["dhtUp", "nodeStarted", "joined", "status"]) expect(events.map((e) => e.type)).toContain(type)
-      expect(events.every((e, i) => typeof e.t === "number" && (i === 0 || e.t >= events[i - 1]!.t))).toBe(true)
-      const { t: _t, type: _type, ...jsonSummary } = events.at(-1)!
-      // JSON has null where the summary has undefined.
-      expect(jsonSummary).toEqual(JSON.parse(JSON.stringify(summary, (_k, v: unknown) => (v === undefined ? null : v))))
-      const human = render({ type: "summary", ...summary }, "").join("\n")
-      expect(human).toContain(`nodes joined     ${summary.joined}/2`)
-      expect(human).toContain(`${summary.messagesSent} sent, ${summary.deliveries}/${summary.expectedDeliveries} deliveries`)
-    }), 30_000)
+  it.live(
+    "--json: every line is one JSON event; the summary line is the run's summary and renders as the human one",
+    () =>
+      Effect.gen(function*() {
+        const lines: Array<string> = []
+        const summary = yield* Demo.run({
+          nodes: 2,
+          dhtNodes: 8,
+          topic: "dtt-cli-demo-json",
+          secret: "dtt-cli-demo-json-secret",
+          duration: "6 seconds",
+          statusEvery: "2 seconds",
+          broadcastEvery: "1 second",
+          json: true,
+          print: (line) => Effect.sync(() => void lines.push(line))
+        })
+        const events = lines.map((line) => JSON.parse(line) as { type: string; t: number; [k: string]: unknown })
+        expect(events[0]!.type).toBe("start")
+        expect(events.at(-1)!.type).toBe("summary")
+        for (const type of ["dhtUp", "nodeStarted", "joined", "status"]) {
+          expect(events.map((e) => e.type)).toContain(type)
+        }
+        expect(events.every((e, i) => typeof e.t === "number" && (i === 0 || e.t >= events[i - 1]!.t))).toBe(true)
+        const { t: _t, type: _type, ...jsonSummary } = events.at(-1)!
+        // JSON has null where the summary has undefined.
+        expect(jsonSummary).toEqual(
+          JSON.parse(JSON.stringify(summary, (_k, v: unknown) => (v === undefined ? null : v)))
+        )
+        const human = render({ type: "summary", ...summary }, "").join("\n")
+        expect(human).toContain(`nodes joined     ${summary.joined}/2`)
+        expect(human).toContain(
+          `${summary.messagesSent} sent, ${summary.deliveries}/${summary.expectedDeliveries} deliveries`
+        )
+      }),
+    30_000
+  )
 
   it("the executable runs a short demo and exits 0 after printing the summary", async () => {
     const p = start(["demo", "--nodes", "2", "--duration", "8s", "--dht-nodes", "8"])
@@ -92,17 +102,21 @@ describe("dtt demo", () => {
     }
   }, 40_000)
 
-  it("Ctrl-C (SIGINT) stops the demo early: a summary marked interrupted, every node closed, exit code 130", async () => {
-    const p = start(["demo", "--nodes", "2", "--duration", "10m", "--dht-nodes", "8"])
-    try {
-      await p.waitFor(/n1 joined after/, 25_000)
-      p.child.kill("SIGINT")
-      const code = await p.exited(10_000)
-      expect(code, p.stdout() + p.stderr()).toBe(130)
-      expect(p.stdout()).toMatch(/summary \(interrupted\) after \d+\.\ds/)
-      expect(p.stdout()).toContain("nodes joined     2/2")
-    } finally {
-      if (p.child.exitCode === null) p.child.kill("SIGKILL")
-    }
-  }, 40_000)
+  it(
+    "Ctrl-C (SIGINT) stops the demo early: a summary marked interrupted, every node closed, exit code 130",
+    async () => {
+      const p = start(["demo", "--nodes", "2", "--duration", "10m", "--dht-nodes", "8"])
+      try {
+        await p.waitFor(/n1 joined after/, 25_000)
+        p.child.kill("SIGINT")
+        const code = await p.exited(10_000)
+        expect(code, p.stdout() + p.stderr()).toBe(130)
+        expect(p.stdout()).toMatch(/summary \(interrupted\) after \d+\.\ds/)
+        expect(p.stdout()).toContain("nodes joined     2/2")
+      } finally {
+        if (p.child.exitCode === null) p.child.kill("SIGKILL")
+      }
+    },
+    40_000
+  )
 })

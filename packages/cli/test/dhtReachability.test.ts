@@ -14,7 +14,7 @@ const started: Array<Dtt> = []
 afterAll(() => killAll(started))
 
 const watching = (counters: PeerNode.DhtCounters) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const printed: Array<string> = []
     const fiber = yield* Effect.fork(
       DhtReachability.watch(counters, ["127.0.0.1:9"], (line) => Effect.sync(() => void printed.push(line)))
@@ -26,7 +26,7 @@ const unreachable = (printed: ReadonlyArray<string>) => printed.filter((l) => l.
 
 describe("DhtReachability.watch", () => {
   it.effect("failures and no answer for 8 s: the message once, naming the bootstrap and what to try", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const counters = PeerNode.makeCounters()
       const { printed, fiber } = yield* watching(counters)
       counters.failed++
@@ -50,7 +50,7 @@ describe("DhtReachability.watch", () => {
     }))
 
   it.effect("a DHT that answers, or a node that asks nothing, is never called unreachable", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const answering = PeerNode.makeCounters()
       const idle = PeerNode.makeCounters()
       const a = yield* watching(answering)

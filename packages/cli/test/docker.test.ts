@@ -8,9 +8,17 @@ import { parse } from "yaml"
 
 const root = resolve(import.meta.dirname, "../../..")
 const compose = parse(readFileSync(resolve(root, "docker/compose.yaml"), "utf8"), { merge: true })
-const services: Record<string, any> = compose.services
+/** The parts of a compose service this test reads (the file is checked against them, not trusted). */
+interface Service {
+  readonly build: { readonly context: string; readonly dockerfile: string }
+  readonly command: Array<string>
+  readonly environment: Record<string, string>
+  readonly networks: { readonly dtt: { readonly ipv4_address: string } }
+  readonly [key: string]: unknown
+}
+const services = compose.services as Record<string, Service>
 const nodes = Object.entries(services).filter(([name]) => name !== "testbed")
-const addressOf = (svc: any) => svc.networks.dtt.ipv4_address as string
+const addressOf = (svc: Service) => svc.networks.dtt.ipv4_address
 
 describe("docker/compose.yaml", () => {
   it("has a testbed and at least 3 nodes, each built from docker/Dockerfile", () => {
@@ -27,7 +35,9 @@ describe("docker/compose.yaml", () => {
         if (/\.(ts|mjs|js)$/.test(arg)) expect(existsSync(resolve(root, arg)), arg).toBe(true)
       }
     }
-    for (const [, svc] of nodes) expect(svc.command.slice(0, 4)).toEqual(["npx", "tsx", "--conditions=source", "e2e/node.ts"])
+    for (const [, svc] of nodes) {
+      expect(svc.command.slice(0, 4)).toEqual(["npx", "tsx", "--conditions=source", "e2e/node.ts"])
+    }
     const node = readFileSync(resolve(root, "e2e/node.ts"), "utf8")
     expect(node).toContain("process.env.E2E_SAY")
     expect(node).toContain("process.env.E2E_EXPECT")

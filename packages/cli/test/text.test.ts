@@ -17,7 +17,9 @@ describe("parseDuration", () => {
     expect(ms("45")).toEqual(Option.some(45_000))
   })
   it("rejects zero, negatives, unknown units and junk", () => {
-    for (const bad of ["0", "0s", "-5s", "5 parsecs", "s", "", "1e3", "soon", "10d"]) expect(ms(bad), bad).toEqual(Option.none())
+    for (const bad of ["0", "0s", "-5s", "5 parsecs", "s", "", "1e3", "soon", "10d"]) {
+      expect(ms(bad), bad).toEqual(Option.none())
+    }
   })
 })
 
@@ -39,7 +41,9 @@ describe("printable", () => {
 
 describe("isHostPort", () => {
   it("accepts host:port with a port in 1-65535 and nothing else", () => {
-    for (const ok of ["127.0.0.1:6881", "localhost:1", "router.bittorrent.com:6881", "10.0.0.1:65535"]) expect(isHostPort(ok), ok).toBe(true)
+    for (const ok of ["127.0.0.1:6881", "localhost:1", "router.bittorrent.com:6881", "10.0.0.1:65535"]) {
+      expect(isHostPort(ok), ok).toBe(true)
+    }
     for (const bad of ["127.0.0.1", ":6881", "host:0", "host:65536", "host:12ab", "host:", "host:-1", "host: 80"]) {
       expect(isHostPort(bad), bad).toBe(false)
     }

@@ -15,7 +15,6 @@ export const MAX_SALT_BYTES = 64
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s)
 
-
 /**
  * The bytes a mutable item's signature covers: the bencoded dictionary `{salt?, seq, v}` without its outer
  * `d`/`e`. An empty salt is left out, as BEP44 says.

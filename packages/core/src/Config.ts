@@ -13,7 +13,18 @@
  * A strategy is switched off with `enabled: false` (Rust passes a `Disabled` enum variant); its other settings
  * are kept so switching it back on needs nothing else.
  */
-import { Config as EffectConfig, ConfigError, ConfigProvider, Data, Duration, Effect, Either, Option, ParseResult, Schema } from "effect"
+import {
+  Config as EffectConfig,
+  ConfigError,
+  ConfigProvider,
+  Data,
+  Duration,
+  Effect,
+  Either,
+  Option,
+  ParseResult,
+  Schema
+} from "effect"
 import * as EndpointId from "./EndpointId.js"
 
 /** Milliseconds (finite, integer, ≥ 0) in the encoded form, a `Duration` once decoded. */
@@ -38,7 +49,9 @@ const Count = Schema.Number.pipe(Schema.int(), Schema.nonNegative()).annotations
 const PositiveCount = Schema.Number.pipe(Schema.int(), Schema.positive()).annotations({ description: "an integer ≥ 1" })
 
 const EndpointIdSchema = Schema.String.pipe(
-  Schema.filter((s) => Either.isRight(EndpointId.fromHex(s)), { message: () => "expected 64 hex characters (an endpoint id)" }),
+  Schema.filter((s) => Either.isRight(EndpointId.fromHex(s)), {
+    message: () => "expected 64 hex characters (an endpoint id)"
+  }),
   Schema.transform(Schema.String, {
     strict: true,
     decode: (s) => s.toLowerCase(),
@@ -122,7 +135,9 @@ export type MessageOverlapMergeConfig = typeof MessageOverlapMergeConfig.Type
 
 export const MergeConfig = Schema.Struct({
   bubble: Schema.optionalWith(BubbleMergeConfig, { default: () => Schema.decodeSync(BubbleMergeConfig)({}) }),
-  messageOverlap: Schema.optionalWith(MessageOverlapMergeConfig, { default: () => Schema.decodeSync(MessageOverlapMergeConfig)({}) })
+  messageOverlap: Schema.optionalWith(MessageOverlapMergeConfig, {
+    default: () => Schema.decodeSync(MessageOverlapMergeConfig)({})
+  })
 })
 export type MergeConfig = typeof MergeConfig.Type
 
@@ -204,7 +219,10 @@ export const encode = (config: Config): Encoded => Schema.encodeSync(Config)(con
 type Leaf = "duration" | "optionalDuration" | "boolean" | "number" | "ids"
 
 /** The leaves of the structure, found from the defaults so the list cannot drift from the Schema. */
-const leaves = (value: Record<string, unknown>, path: ReadonlyArray<string> = []): Array<[ReadonlyArray<string>, Leaf]> =>
+const leaves = (
+  value: Record<string, unknown>,
+  path: ReadonlyArray<string> = []
+): Array<[ReadonlyArray<string>, Leaf]> =>
   Object.entries(value).flatMap(([key, v]): Array<[ReadonlyArray<string>, Leaf]> => {
     const at = [...path, key]
     if (Duration.isDuration(v)) return [[at, "duration"]]
@@ -254,7 +272,10 @@ export const config: EffectConfig.Config<Config> = (() => {
       values.forEach((value, i) => {
         if (Option.isSome(value)) setPath(encoded, table[i]![0], parseLeaf(table[i]![1], value.value))
       })
-      return Either.mapLeft(decodeEither(encoded), (e) => ConfigError.InvalidData(["dtt", ...e.field.split(".")], e.reason))
+      return Either.mapLeft(
+        decodeEither(encoded),
+        (e) => ConfigError.InvalidData(["dtt", ...e.field.split(".")], e.reason)
+      )
     }),
     EffectConfig.nested("dtt")
   )

@@ -15,10 +15,10 @@
 import { chacha20 } from "@noble/ciphers/chacha.js"
 import { sha256 } from "@noble/hashes/sha2.js"
 import { Context, Data, Effect, Layer } from "effect"
+import { utf8 } from "./internal/bytes.js"
 import * as noble from "./internal/cryptoNoble.js"
 import * as node from "./internal/cryptoNode.js"
 import type { CryptoPrimitives } from "./internal/cryptoShared.js"
-import { utf8 } from "./internal/bytes.js"
 
 /** An HPKE seal or open failed: wrong key, tampered ciphertext, low-order key, malformed lengths. */
 export class HpkeError extends Data.TaggedError("HpkeError")<{ readonly reason: string }> {}
@@ -122,8 +122,12 @@ export const withRandom = (implementation: Implementation, random: (n: number) =
  * A deterministic byte stream: the ChaCha20 keystream under SHA-256 of the seed. Not for production, only so
  * that tests can reproduce a sealed value byte for byte.
  */
-export const deterministicRandom = (seed: number | string | Uint8Array): ((n: number) => Uint8Array) => {
-  const seedBytes = typeof seed === "number" ? utf8(`dtt-test-seed:${seed}`) : typeof seed === "string" ? utf8(seed) : seed
+export const deterministicRandom = (seed: number | string | Uint8Array): (n: number) => Uint8Array => {
+  const seedBytes = typeof seed === "number"
+    ? utf8(`dtt-test-seed:${seed}`)
+    : typeof seed === "string"
+    ? utf8(seed)
+    : seed
   const key = sha256(seedBytes)
   let counter = 0
   return (n) => {
@@ -138,8 +142,16 @@ export const layerNode: Layer.Layer<Crypto> = Layer.sync(Crypto, () => make("nod
 export const layer: Layer.Layer<Crypto> = layerNode
 
 /** node:crypto arithmetic, deterministic randomness from `seed`; each layer build restarts the stream. */
-export const layerTest = (seed: number | string | Uint8Array = 0, implementation: Implementation = "node"): Layer.Layer<Crypto> =>
-  Layer.sync(Crypto, () => fromPrimitives(`${implementation}+test`, primitivesOf(implementation), deterministicRandom(seed)))
+export const layerTest = (
+  seed: number | string | Uint8Array = 0,
+  implementation: Implementation = "node"
+): Layer.Layer<Crypto> =>
+  Layer.sync(
+    Crypto,
+    () => fromPrimitives(`${implementation}+test`, primitivesOf(implementation), deterministicRandom(seed))
+  )
 
-export const layerWithRandom = (implementation: Implementation, random: (n: number) => Uint8Array): Layer.Layer<Crypto> =>
-  Layer.sync(Crypto, () => withRandom(implementation, random))
+export const layerWithRandom = (
+  implementation: Implementation,
+  random: (n: number) => Uint8Array
+): Layer.Layer<Crypto> => Layer.sync(Crypto, () => withRandom(implementation, random))

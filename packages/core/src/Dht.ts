@@ -108,9 +108,11 @@ export const defaultDhtConfig: DhtConfig = {
   maxGetValues: 64
 }
 
-const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1")
+const latin1 = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1")
 
-const valueKey = (item: MutableItem): string => `${item.seq}:${item.signature.length}:${latin1(item.signature)}${latin1(item.value)}`
+const valueKey = (item: MutableItem): string =>
+  `${item.seq}:${item.signature.length}:${latin1(item.signature)}${latin1(item.value)}`
 
 /** The pause between put attempts: base + U[0, maxJitter), drawn from `Random` so tests can drive it. */
 export const retrySchedule = (config: Pick<DhtConfig, "retries" | "baseRetryInterval" | "maxRetryJitter">) => {
@@ -142,8 +144,7 @@ export const make = (transport: DhtTransport, config: DhtConfig = defaultDhtConf
             collected.push(item)
           }
           return collected.length < config.maxGetValues
-        })
-      )
+        }))
       return Effect.as(Effect.timeoutOption(collect, config.getTimeout), collected)
     }),
   findMutable: <A>(publicKey: Uint8Array, salt: Uint8Array, accept: (item: MutableItem) => Option.Option<A>) =>
@@ -157,8 +158,7 @@ export const make = (transport: DhtTransport, config: DhtConfig = defaultDhtConf
           seen.add(key)
           found = accept(item)
           return Option.isNone(found) && seen.size < config.maxGetValues
-        })
-      )
+        }))
       return Effect.map(Effect.timeoutOption(search, config.getTimeout), () => found)
     }),
   putMutable: (item, options) =>
@@ -193,9 +193,9 @@ export const firstMutable = <A>(
   dht.findMutable !== undefined
     ? dht.findMutable(publicKey, salt, accept)
     : Effect.map(dht.getMutable(publicKey, salt), (items) => {
-        for (const item of items) {
-          const accepted = accept(item)
-          if (Option.isSome(accepted)) return accepted
-        }
-        return Option.none<A>()
-      })
+      for (const item of items) {
+        const accepted = accept(item)
+        if (Option.isSome(accepted)) return accepted
+      }
+      return Option.none<A>()
+    })

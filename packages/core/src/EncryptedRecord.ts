@@ -37,10 +37,14 @@ export interface EncryptedRecord {
 /** Serialize; fails when the total would exceed 2048 bytes or the wrapped key is not 88 bytes. */
 export const encode = (value: EncryptedRecord): Either.Either<Uint8Array, WrongLength> => {
   if (value.encryptedDecryptionKey.length !== WRAPPED_KEY_LENGTH) {
-    return Either.left(new WrongLength({ what: "encrypted decryption key", expected: "88", actual: value.encryptedDecryptionKey.length }))
+    return Either.left(
+      new WrongLength({ what: "encrypted decryption key", expected: "88", actual: value.encryptedDecryptionKey.length })
+    )
   }
   const total = 4 + value.encryptedRecord.length + WRAPPED_KEY_LENGTH
-  if (total > MAX_SIZE) return Either.left(new WrongLength({ what: "encrypted record value", expected: `<= ${MAX_SIZE}`, actual: total }))
+  if (total > MAX_SIZE) {
+    return Either.left(new WrongLength({ what: "encrypted record value", expected: `<= ${MAX_SIZE}`, actual: total }))
+  }
   return Either.right(concat(u32le(value.encryptedRecord.length), value.encryptedRecord, value.encryptedDecryptionKey))
 }
 
@@ -50,12 +54,24 @@ export const encode = (value: EncryptedRecord): Either.Either<Uint8Array, WrongL
  */
 export const decode = (bytes: Uint8Array): Either.Either<EncryptedRecord, WrongLength> => {
   if (!(bytes instanceof Uint8Array) || bytes.length < 4) {
-    return Either.left(new WrongLength({ what: "encrypted record value", expected: ">= 4", actual: bytes?.length ?? 0 }))
+    return Either.left(
+      new WrongLength({ what: "encrypted record value", expected: ">= 4", actual: bytes?.length ?? 0 })
+    )
   }
   const inner = readU32le(bytes, 0)
-  if (inner > MAX_SIZE) return Either.left(new WrongLength({ what: "encrypted record length prefix", expected: `<= ${MAX_SIZE}`, actual: inner }))
+  if (inner > MAX_SIZE) {
+    return Either.left(
+      new WrongLength({ what: "encrypted record length prefix", expected: `<= ${MAX_SIZE}`, actual: inner })
+    )
+  }
   if (bytes.length - 4 !== inner + WRAPPED_KEY_LENGTH) {
-    return Either.left(new WrongLength({ what: "encrypted record value", expected: `${4 + inner + WRAPPED_KEY_LENGTH}`, actual: bytes.length }))
+    return Either.left(
+      new WrongLength({
+        what: "encrypted record value",
+        expected: `${4 + inner + WRAPPED_KEY_LENGTH}`,
+        actual: bytes.length
+      })
+    )
   }
   return Either.right({
     encryptedRecord: bytes.slice(4, 4 + inner),
@@ -95,7 +111,11 @@ const sealToX25519 = (
 ): Effect.Effect<Uint8Array, WrongLength | MalformedContent> =>
   Effect.gen(function*() {
     if (recordBytes.length + VALUE_OVERHEAD > MAX_SIZE) {
-      return yield* new WrongLength({ what: "encrypted record value", expected: `<= ${MAX_SIZE}`, actual: recordBytes.length + VALUE_OVERHEAD })
+      return yield* new WrongLength({
+        what: "encrypted record value",
+        expected: `<= ${MAX_SIZE}`,
+        actual: recordBytes.length + VALUE_OVERHEAD
+      })
     }
     const oneTimeSeed = yield* crypto.randomBytes(32)
     // The X25519 form of the one-time Ed25519 key, as the Rust side gets it from to_montgomery.

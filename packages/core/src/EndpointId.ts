@@ -2,7 +2,7 @@
  * An iroh endpoint id: the 32-byte Ed25519 public key of a node, held as 64 lowercase hex characters so it can
  * key a `Map`/`Set` and be printed as is. Records carry the raw bytes; use `toBytes`/`fromBytes` at the edges.
  */
-import { Brand, Data, Effect, Either } from "effect"
+import { type Brand, Data, type Effect, Either } from "effect"
 
 export type EndpointId = string & Brand.Brand<"EndpointId">
 
@@ -10,7 +10,8 @@ export class InvalidEndpointId extends Data.TaggedError("InvalidEndpointId")<{ r
 
 const HEX64 = /^[0-9a-f]{64}$/
 
-const toHex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")
+const toHex = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")
 
 /** From 32 raw bytes. Fails on any other length. */
 export const fromBytes = (bytes: Uint8Array): Either.Either<EndpointId, InvalidEndpointId> =>

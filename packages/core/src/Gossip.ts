@@ -17,12 +17,12 @@ export type GossipEvent =
   | { readonly _tag: "NeighborUp"; readonly peer: EndpointId }
   | { readonly _tag: "NeighborDown"; readonly peer: EndpointId }
   | {
-      readonly _tag: "Received"
-      readonly content: Uint8Array
-      /** The previous hop, not necessarily the author. */
-      readonly deliveredFrom: EndpointId
-      readonly scope: DeliveryScope
-    }
+    readonly _tag: "Received"
+    readonly content: Uint8Array
+    /** The previous hop, not necessarily the author. */
+    readonly deliveredFrom: EndpointId
+    readonly scope: DeliveryScope
+  }
   /**
    * This subscriber fell behind: the `missed` oldest events were dropped (undefined when an implementation cannot
    * count). It keeps receiving, newest events first after the gap.

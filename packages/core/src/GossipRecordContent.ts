@@ -28,8 +28,14 @@ export const empty: GossipRecordContent = {
   lastMessageHashes: Array.from({ length: MAX_MESSAGE_HASHES }, zeros)
 }
 
-const fill = (what: string, entries: ReadonlyArray<Uint8Array>, max: number): Either.Either<Array<Uint8Array>, MalformedContent> => {
-  if (entries.length > max) return Either.left(new MalformedContent({ reason: `${what}: at most ${max} entries, got ${entries.length}` }))
+const fill = (
+  what: string,
+  entries: ReadonlyArray<Uint8Array>,
+  max: number
+): Either.Either<Array<Uint8Array>, MalformedContent> => {
+  if (entries.length > max) {
+    return Either.left(new MalformedContent({ reason: `${what}: at most ${max} entries, got ${entries.length}` }))
+  }
   const bad = entries.findIndex((e) => !(e instanceof Uint8Array) || e.length !== ENTRY_LENGTH)
   if (bad >= 0) return Either.left(new MalformedContent({ reason: `${what}[${bad}]: entries are 32 bytes` }))
   return Either.right([...entries.map(copy), ...Array.from({ length: max - entries.length }, zeros)])
@@ -50,7 +56,9 @@ export const encode = (content: GossipRecordContent): Uint8Array =>
 
 export const decode = (bytes: Uint8Array): Either.Either<GossipRecordContent, MalformedContent> => {
   if (!(bytes instanceof Uint8Array) || bytes.length < LENGTH) {
-    return Either.left(new MalformedContent({ reason: `gossip record content needs ${LENGTH} bytes, got ${bytes?.length ?? 0}` }))
+    return Either.left(
+      new MalformedContent({ reason: `gossip record content needs ${LENGTH} bytes, got ${bytes?.length ?? 0}` })
+    )
   }
   const entry = (i: number) => bytes.slice(i * ENTRY_LENGTH, (i + 1) * ENTRY_LENGTH)
   return Either.right({
@@ -60,7 +68,8 @@ export const decode = (bytes: Uint8Array): Either.Either<GossipRecordContent, Ma
 }
 
 /** The non-empty peer ids, in slot order. */
-export const peers = (content: GossipRecordContent): Array<Uint8Array> => content.activePeers.filter((p) => !isAllZero(p))
+export const peers = (content: GossipRecordContent): Array<Uint8Array> =>
+  content.activePeers.filter((p) => !isAllZero(p))
 
 /** The non-empty message hashes, in slot order (oldest first). */
 export const messageHashes = (content: GossipRecordContent): Array<Uint8Array> =>

@@ -63,7 +63,9 @@ export class Record {
     return this.raw.length
   }
   toString(): string {
-    return `Record(topic=${toHex(this.topic).slice(0, 10)}, minute=${this.unixMinute}, key=${toHex(this.publicKey).slice(0, 10)}, content=${this.length - MIN_LENGTH}B)`
+    return `Record(topic=${toHex(this.topic).slice(0, 10)}, minute=${this.unixMinute}, key=${
+      toHex(this.publicKey).slice(0, 10)
+    }, content=${this.length - MIN_LENGTH}B)`
   }
   toJSON(): unknown {
     return { _id: "Record", bytes: toHex(this.raw) }
@@ -91,8 +93,7 @@ export const RecordFromBytes: Schema.Schema<Record, Uint8Array> = Schema.transfo
   RecordFromSelf,
   {
     strict: true,
-    decode: (bytes, _, ast) =>
-      Either.mapLeft(decode(bytes), (e) => new ParseResult.Type(ast, bytes, e.message)),
+    decode: (bytes, _, ast) => Either.mapLeft(decode(bytes), (e) => new ParseResult.Type(ast, bytes, e.message)),
     encode: (record) => ParseResult.succeed(record.bytes)
   }
 )
@@ -109,7 +110,9 @@ export interface SignInput {
 export const sign = (input: SignInput): Effect.Effect<Record, WrongLength, Crypto> =>
   Effect.flatMap(Crypto, (crypto): Effect.Effect<Record, WrongLength> => {
     const topic = TopicId.hashOf(input.topic)
-    if (topic.length !== 32) return Effect.fail(new WrongLength({ what: "topic hash", expected: "32", actual: topic.length }))
+    if (topic.length !== 32) {
+      return Effect.fail(new WrongLength({ what: "topic hash", expected: "32", actual: topic.length }))
+    }
     if (input.secretKey.length !== 32) {
       return Effect.fail(new WrongLength({ what: "secret key", expected: "32", actual: input.secretKey.length }))
     }

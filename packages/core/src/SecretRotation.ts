@@ -57,7 +57,10 @@ export const guard = (rotation: SecretRotation): SecretRotation => ({
 })
 
 /** Turn a `RotationFailed` thrown by a guarded `derive` (a defect by then) back into a typed failure. */
-export const recoverRotationFailure = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | RotationFailed, R> =>
-  Effect.catchSomeDefect(effect, (defect) =>
-    defect instanceof RotationFailed ? Option.some(Effect.fail(defect)) : Option.none()
+export const recoverRotationFailure = <A, E, R>(
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, E | RotationFailed, R> =>
+  Effect.catchSomeDefect(
+    effect,
+    (defect) => defect instanceof RotationFailed ? Option.some(Effect.fail(defect)) : Option.none()
   )

@@ -79,5 +79,6 @@ export const TopicIdFromHex: Schema.Schema<TopicId, string> = Schema.transformOr
 export const TopicIdFromName: Schema.Schema<TopicId, string> = Schema.transformOrFail(Schema.String, TopicIdFromSelf, {
   strict: true,
   decode: (name) => ParseResult.succeed(fromName(name)),
-  encode: (id, _, ast) => ParseResult.fail(new ParseResult.Forbidden(ast, id, "a topic id cannot be turned back into its name"))
+  encode: (id, _, ast) =>
+    ParseResult.fail(new ParseResult.Forbidden(ast, id, "a topic id cannot be turned back into its name"))
 })

@@ -4,13 +4,16 @@
  * the cap skips it because the slot shows records of departed nodes), so nobody will dial it: unless it reads the
  * slots itself, it stays alone however many nodes join after.
  */
-import { describe, expect, it } from "@effect/vitest"
 import { Config } from "@dtt/core"
 import { MemoryDht, SimNetwork } from "@dtt/testkit"
+import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Scope } from "effect"
 import { advance, advanceUntil, startNode } from "./support/sim.js"
 
-const silent = Config.decodeSync({ publisher: { enabled: false }, merge: { bubble: { enabled: false }, messageOverlap: { enabled: false } } })
+const silent = Config.decodeSync({
+  publisher: { enabled: false },
+  merge: { bubble: { enabled: false }, messageOverlap: { enabled: false } }
+})
 
 describe("a node left alone", () => {
   it.scoped("finds the next joiner by itself after its only neighbour left", () =>
@@ -19,13 +22,20 @@ describe("a node left alone", () => {
       const lone = yield* startNode(sim, 0, { config: silent })
       const leaving = yield* Scope.make()
       const b = yield* Scope.extend(startNode(sim, 1), leaving)
-      expect(yield* advanceUntil(Effect.zipWith(lone.isJoined, b.isJoined, (x, y) => x && y), "60 seconds")).toBeGreaterThanOrEqual(0)
+      expect(yield* advanceUntil(Effect.zipWith(lone.isJoined, b.isJoined, (x, y) => x && y), "60 seconds"))
+        .toBeGreaterThanOrEqual(0)
       yield* Scope.close(leaving, Exit.void)
-      expect(yield* advanceUntil(Effect.map(lone.isJoined, (joined) => !joined), "30 seconds")).toBeGreaterThanOrEqual(0)
+      expect(yield* advanceUntil(Effect.map(lone.isJoined, (joined) => !joined), "30 seconds")).toBeGreaterThanOrEqual(
+        0
+      )
       // Let the lone node's own record of its join minute age out of the slots read (current and previous minute).
       yield* advance("3 minutes", "1 second")
       const c = yield* startNode(sim, 2)
-      const took = yield* advanceUntil(Effect.map(lone.neighbors, (ns) => ns.includes(c.endpointId)), "60 seconds", "500 millis")
+      const took = yield* advanceUntil(
+        Effect.map(lone.neighbors, (ns) => ns.includes(c.endpointId)),
+        "60 seconds",
+        "500 millis"
+      )
       expect(took, "the lone node never found the newcomer").toBeGreaterThanOrEqual(0)
     }))
 

@@ -3,9 +3,9 @@
  * them one after the other, so the current slot, where a late joiner's candidates usually are, waited for the
  * previous one). TestClock; the node's DHT delays every get by 100 ms and logs when record gets start and end.
  */
-import { describe, expect, it } from "@effect/vitest"
 import { Config, Dht } from "@dtt/core"
 import { SimNetwork } from "@dtt/testkit"
+import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect } from "effect"
 import { advance, joinOn, nodeContext } from "./support/sim.js"
 

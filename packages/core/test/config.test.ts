@@ -20,7 +20,11 @@ const table: ReadonlyArray<[string, unknown, unknown]> = [
   ["publisher.initialDelay", Duration.toMillis(d.publisher.initialDelay), 10_000],
   ["publisher.baseInterval", Duration.toMillis(d.publisher.baseInterval), 10_000],
   ["publisher.maxJitter", Duration.toMillis(d.publisher.maxJitter), 50_000],
-  ["publisher.failTopicCreationOnPublishingStartupFailure", d.publisher.failTopicCreationOnPublishingStartupFailure, true],
+  [
+    "publisher.failTopicCreationOnPublishingStartupFailure",
+    d.publisher.failTopicCreationOnPublishingStartupFailure,
+    true
+  ],
   ["dht.retries", d.dht.retries, 3],
   ["dht.baseRetryInterval", Duration.toMillis(d.dht.baseRetryInterval), 5000],
   ["dht.maxRetryJitter", Duration.toMillis(d.dht.maxRetryJitter), 10_000],

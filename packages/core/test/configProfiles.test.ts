@@ -3,9 +3,9 @@
  * empty, are joined sooner in simulated time than with the defaults (the Rust crate's), with the records and the
  * loop unchanged. TestClock on the testkit's simulated network; figures are simulated milliseconds.
  */
-import { describe, expect, it } from "@effect/vitest"
 import { Config, ConfigProfiles } from "@dtt/core"
 import { MemoryDht, SimNetwork } from "@dtt/testkit"
+import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { advanceUntil, startNode } from "./support/sim.js"
 

@@ -1,14 +1,16 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Either, Schema } from "effect"
+import { randomBytes } from "node:crypto"
 import * as GossipRecordContent from "../src/GossipRecordContent.js"
 import { toHex } from "../src/internal/bytes.js"
-import { randomBytes } from "node:crypto"
 
 const entry = (b: number) => new Uint8Array(32).fill(b)
 
 describe("GossipRecordContent", () => {
   it("is 320 bytes: peers at 32·i, hashes at 160 + 32·i, zero-filled", () => {
-    const c = Either.getOrThrow(GossipRecordContent.make({ activePeers: [entry(1), entry(2)], lastMessageHashes: [entry(9)] }))
+    const c = Either.getOrThrow(
+      GossipRecordContent.make({ activePeers: [entry(1), entry(2)], lastMessageHashes: [entry(9)] })
+    )
     const bytes = GossipRecordContent.encode(c)
     expect(bytes.length).toBe(320)
     expect(bytes[0]).toBe(1)
@@ -21,7 +23,9 @@ describe("GossipRecordContent", () => {
 
   it("round trips and reads back only the non-zero entries, in order", () => {
     const peers = [entry(5), entry(6), entry(7), entry(8), entry(9)]
-    const c = Either.getOrThrow(GossipRecordContent.make({ activePeers: peers, lastMessageHashes: [entry(1), entry(2)] }))
+    const c = Either.getOrThrow(
+      GossipRecordContent.make({ activePeers: peers, lastMessageHashes: [entry(1), entry(2)] })
+    )
     const back = Either.getOrThrow(GossipRecordContent.decode(GossipRecordContent.encode(c)))
     expect(GossipRecordContent.peers(back).map(toHex)).toEqual(peers.map(toHex))
     expect(GossipRecordContent.messageHashes(back).map(toHex)).toEqual([entry(1), entry(2)].map(toHex))

@@ -4,9 +4,9 @@
  * i.e. one advertising a peer, ours included). Memory DHT with zero latency, and storing nodes a client
  * cannot reach cost no waiting either (request timeout 0), so no clock is involved.
  */
-import { describe, expect, it } from "@effect/vitest"
 import { Crypto, GossipRecordContent, Keys, RecordPublisher } from "@dtt/core"
 import { MemoryDht, SimNetwork } from "@dtt/testkit"
+import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Layer } from "effect"
 import { SECRET, TOPIC } from "./support/sim.js"
 
@@ -19,7 +19,12 @@ const publisherOf = (sim: SimNetwork.SimNetwork, index: number) =>
   Effect.gen(function*() {
     const context = yield* Layer.build(Layer.merge(sim.node(index), Crypto.layerNode))
     return yield* Effect.provide(
-      RecordPublisher.make({ topicId: TOPIC, secretKey: SimNetwork.secretKey(index), initialSecret: SECRET, maxBootstrapRecords: 5 }),
+      RecordPublisher.make({
+        topicId: TOPIC,
+        secretKey: SimNetwork.secretKey(index),
+        initialSecret: SECRET,
+        maxBootstrapRecords: 5
+      }),
       context
     )
   })
@@ -29,8 +34,11 @@ const withPeer = Either.getOrThrow(
   GossipRecordContent.make({ activePeers: [new Uint8Array(32).fill(7)] })
 )
 
-const publish = (p: RecordPublisher.RecordPublisher, minute: bigint, content: GossipRecordContent.GossipRecordContent) =>
-  Effect.flatMap(p.newRecord(minute, content), (record) => p.publishRecord(record))
+const publish = (
+  p: RecordPublisher.RecordPublisher,
+  minute: bigint,
+  content: GossipRecordContent.GossipRecordContent
+) => Effect.flatMap(p.newRecord(minute, content), (record) => p.publishRecord(record))
 
 /** The K storing nodes of `minute`'s slot, so writers can be confined to disjoint parts of them. */
 const storingNodesOf = (sim: SimNetwork.SimNetwork, minute: bigint) => {

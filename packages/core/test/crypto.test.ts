@@ -3,7 +3,7 @@
  * layers must give the same answer, and the answer dalek gives), HPKE failure handling, randomness layers.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { ED25519_TORSION_SUBGROUP as ED25519_TORSION, ed25519 } from "@noble/curves/ed25519.js"
+import { ed25519, ED25519_TORSION_SUBGROUP as ED25519_TORSION } from "@noble/curves/ed25519.js"
 import { sha512 } from "@noble/hashes/sha2.js"
 import { Effect, Either, Exit } from "effect"
 import * as Crypto from "../src/Crypto.js"
@@ -107,9 +107,21 @@ const cases = (): ReadonlyArray<Case> => {
       signature: concat(IDENTITY_Y_PLUS_P, le32(sYPlusPR)),
       dalek: false
     },
-    { name: "S + L", publicKey: pub, message, signature: concat(honest.subarray(0, 32), le32(sHonest + L)), dalek: false },
+    {
+      name: "S + L",
+      publicKey: pub,
+      message,
+      signature: concat(honest.subarray(0, 32), le32(sHonest + L)),
+      dalek: false
+    },
     { name: "S = L", publicKey: pub, message, signature: concat(honest.subarray(0, 32), le32(L)), dalek: false },
-    { name: "S = 2^256 - 1", publicKey: pub, message, signature: concat(honest.subarray(0, 32), new Uint8Array(32).fill(0xff)), dalek: false },
+    {
+      name: "S = 2^256 - 1",
+      publicKey: pub,
+      message,
+      signature: concat(honest.subarray(0, 32), new Uint8Array(32).fill(0xff)),
+      dalek: false
+    },
     {
       name: "non-canonical, decompressible, non-small-order A (no signature known)",
       publicKey: NON_CANONICAL_A,
@@ -176,7 +188,8 @@ describe("verifyStrict on adversarial inputs", () => {
         const k = challenge(rBytes, aBytes, msg)
         const sig = concat(rBytes, le32((r + k * scalar) % L))
         const expected = k % order === 0n
-        expected ? accepted++ : rejected++
+        if (expected) accepted++
+        else rejected++
         expect(noble.verifyStrict(aBytes, msg, sig)).toBe(expected)
         expect(node.verifyStrict(aBytes, msg, sig)).toBe(expected)
       }
@@ -231,7 +244,9 @@ describe("HPKE and randomness", () => {
           const exit = yield* Effect.exit(svc.hpkeOpen(xSecret, bad, Crypto.HPKE_INFO, Crypto.HPKE_AAD))
           expect(Exit.isFailure(exit)).toBe(true)
         }
-        const wrongKey = yield* Effect.either(svc.hpkeOpen(new Uint8Array(31), sealed, Crypto.HPKE_INFO, Crypto.HPKE_AAD))
+        const wrongKey = yield* Effect.either(
+          svc.hpkeOpen(new Uint8Array(31), sealed, Crypto.HPKE_INFO, Crypto.HPKE_AAD)
+        )
         expect(Either.isLeft(wrongKey)).toBe(true)
         // A low-order recipient key gives an all-zero DH output, which HPKE must refuse.
         const lowOrder = yield* Effect.either(svc.hpkeSeal(new Uint8Array(32), pt, Crypto.HPKE_INFO, Crypto.HPKE_AAD))
@@ -250,7 +265,15 @@ describe("HPKE and randomness", () => {
         return "refused"
       }
     }
-    const us = [le32(P), le32(P + 1n), le32(P + 9n), le32((1n << 255n) + 9n), new Uint8Array(32).fill(0xff), le32(0n), le32(1n)]
+    const us = [
+      le32(P),
+      le32(P + 1n),
+      le32(P + 9n),
+      le32((1n << 255n) + 9n),
+      new Uint8Array(32).fill(0xff),
+      le32(0n),
+      le32(1n)
+    ]
     for (let i = 0; i < 50; i++) us.push(Effect.runSync(node.randomBytes(32)))
     for (const u of us) {
       expect(outcome(() => nodeH.x25519(secret, u))).toBe(outcome(() => nobleH.x25519(secret, u)))

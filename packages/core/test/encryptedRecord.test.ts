@@ -13,8 +13,10 @@ const secretHash = Keys.initialSecretHash("my-initial-secret")
 const nodeKey = new Uint8Array(32).fill(9)
 
 const signAndSeal = (content: Uint8Array, minute: bigint, key: Uint8Array = nodeKey, ish: Uint8Array = secretHash) =>
-  Effect.flatMap(Record.sign({ topic, unixMinute: minute, content, secretKey: key }), (r) =>
-    EncryptedRecord.sealRecord(r, topic, ish))
+  Effect.flatMap(
+    Record.sign({ topic, unixMinute: minute, content, secretKey: key }),
+    (r) => EncryptedRecord.sealRecord(r, topic, ish)
+  )
 
 const run = <A, E>(effect: Effect.Effect<A, E, Crypto.Crypto>, layer = Crypto.layerNode) =>
   Effect.runSync(Effect.either(effect.pipe(Effect.provide(layer))))
@@ -47,11 +49,21 @@ describe("EncryptedRecord framing", () => {
     huge.set(u32le(0xffffffff), 0)
     expect(Either.isLeft(EncryptedRecord.decode(huge))).toBe(true)
     // Encoding caps the total.
-    const ok = EncryptedRecord.encode({ encryptedRecord: new Uint8Array(2048 - 92), encryptedDecryptionKey: new Uint8Array(88) })
+    const ok = EncryptedRecord.encode({
+      encryptedRecord: new Uint8Array(2048 - 92),
+      encryptedDecryptionKey: new Uint8Array(88)
+    })
     expect(Either.getOrThrow(ok).length).toBe(2048)
-    const tooBig = EncryptedRecord.encode({ encryptedRecord: new Uint8Array(2048 - 91), encryptedDecryptionKey: new Uint8Array(88) })
+    const tooBig = EncryptedRecord.encode({
+      encryptedRecord: new Uint8Array(2048 - 91),
+      encryptedDecryptionKey: new Uint8Array(88)
+    })
     expect(Either.isLeft(tooBig) && tooBig.left._tag).toBe("WrongLength")
-    expect(Either.isLeft(EncryptedRecord.encode({ encryptedRecord: new Uint8Array(1), encryptedDecryptionKey: new Uint8Array(87) }))).toBe(true)
+    expect(
+      Either.isLeft(
+        EncryptedRecord.encode({ encryptedRecord: new Uint8Array(1), encryptedDecryptionKey: new Uint8Array(87) })
+      )
+    ).toBe(true)
   })
 
   it("the Schema applies the same framing rules", () => {
@@ -59,7 +71,9 @@ describe("EncryptedRecord framing", () => {
     const parts = Schema.decodeSync(EncryptedRecord.EncryptedRecordFromBytes)(value)
     expect(parts.encryptedDecryptionKey.length).toBe(88)
     expect(toHex(Schema.encodeSync(EncryptedRecord.EncryptedRecordFromBytes)(parts))).toBe(toHex(value))
-    expect(Either.isLeft(Schema.decodeUnknownEither(EncryptedRecord.EncryptedRecordFromBytes)(value.subarray(1)))).toBe(true)
+    expect(Either.isLeft(Schema.decodeUnknownEither(EncryptedRecord.EncryptedRecordFromBytes)(value.subarray(1)))).toBe(
+      true
+    )
   })
 
   it("seal refuses records whose value would exceed 2048 bytes", () => {
@@ -165,7 +179,9 @@ describe("decoders never throw", () => {
         )
         expect(Exit.isFailure(exit)).toBe(true)
         if (Exit.isFailure(exit)) expect(exit.cause._tag).toBe("Fail")
-        const opened = Effect.runSyncExit(EncryptedRecord.open(bytes, secretHash).pipe(Effect.provide(Crypto.layerNode)))
+        const opened = Effect.runSyncExit(
+          EncryptedRecord.open(bytes, secretHash).pipe(Effect.provide(Crypto.layerNode))
+        )
         expect(Exit.isFailure(opened) && opened.cause._tag === "Fail").toBe(true)
         expect(Either.isRight(Record.decode(bytes))).toBe(n >= 136)
         expect(Either.isRight(EncryptedRecord.decode(bytes))).toBe(bytes === framed && n >= 92)
@@ -177,7 +193,9 @@ describe("decoders never throw", () => {
     for (let n = 92; n <= 2000; n += 37) {
       const bytes = new Uint8Array(n).fill(n & 0xff)
       bytes.set(u32le(n - 92), 0)
-      const exit = Effect.runSyncExit(EncryptedRecord.open(bytes, new Uint8Array(32)).pipe(Effect.provide(Crypto.layerNoble)))
+      const exit = Effect.runSyncExit(
+        EncryptedRecord.open(bytes, new Uint8Array(32)).pipe(Effect.provide(Crypto.layerNoble))
+      )
       expect(Exit.isFailure(exit) && exit.cause._tag === "Fail").toBe(true)
     }
   })

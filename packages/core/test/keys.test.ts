@@ -53,8 +53,14 @@ describe("Keys", () => {
   it("X25519 conversions agree: DH with the converted secret matches DH with the converted public key", () => {
     const a = Keys.encryptionSeed(topic, 1n, secretHash)
     const b = Keys.encryptionSeed(topic, 2n, secretHash)
-    const ab = x25519.getSharedSecret(Keys.x25519SecretFromSeed(a), Keys.x25519PublicFromEd25519(ed25519.getPublicKey(b))!)
-    const ba = x25519.getSharedSecret(Keys.x25519SecretFromSeed(b), Keys.x25519PublicFromEd25519(ed25519.getPublicKey(a))!)
+    const ab = x25519.getSharedSecret(
+      Keys.x25519SecretFromSeed(a),
+      Keys.x25519PublicFromEd25519(ed25519.getPublicKey(b))!
+    )
+    const ba = x25519.getSharedSecret(
+      Keys.x25519SecretFromSeed(b),
+      Keys.x25519PublicFromEd25519(ed25519.getPublicKey(a))!
+    )
     expect(toHex(ab)).toBe(toHex(ba))
     // The seed itself is not the X25519 scalar.
     expect(toHex(x25519.getPublicKey(a))).not.toBe(toHex(Keys.x25519PublicFromEd25519(ed25519.getPublicKey(a))!))

@@ -2,9 +2,9 @@
  * The lifecycle guarantees of behaviour.md §2.7, in Effect terms: the `Topic` value and every sender/receiver
  * are handles; the topic runs while any handle is held and stops completely when the last one goes.
  */
-import { describe, expect, it } from "@effect/vitest"
 import { Crypto, Gossip, Topic } from "@dtt/core"
 import { MemoryDht, MemoryGossip, SimNetwork } from "@dtt/testkit"
+import { describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Exit, Fiber, Layer, Option, Scope } from "effect"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
@@ -230,7 +230,10 @@ describe("Topic lifecycle (behaviour.md §2.7)", () => {
           // Same randomness every cycle, so the start-up records of one minute are byte-identical and the
           // process-wide cache of opened values (bounded, but ~2 KB an entry) stays out of the measurement.
           const crypto = yield* Layer.build(Crypto.layerTest(7))
-          const topic = yield* Effect.provide(Topic.joinNoWait(TOPIC, { secret: SECRET }), Context.merge(services, crypto))
+          const topic = yield* Effect.provide(
+            Topic.joinNoWait(TOPIC, { secret: SECRET }),
+            Context.merge(services, crypto)
+          )
           const [sender, receiver] = yield* topic.split
           yield* Effect.sleep("2 seconds")
           expect(yield* probe.liveFibers).toBeGreaterThan(0)

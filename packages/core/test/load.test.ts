@@ -14,10 +14,10 @@
  * With private slots (the default, PROTOCOL.md "Private slots") every read and write goes to both slots of the
  * minute, each slot under its own cap: the bounds below apply per slot kind, and the gets double.
  */
-import { describe, expect, it } from "vitest"
 import { Bep44, Config, Keys, PrivateSlot, type Topic } from "@dtt/core"
 import { MemoryDht, SimNetwork } from "@dtt/testkit"
 import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
 import { SECRET, startNode, TOPIC } from "./support/sim.js"
 import * as VT from "./support/virtualTime.js"
 
@@ -42,7 +42,8 @@ const slotTarget = (minute: bigint) => {
   const slot = Keys.slot(TOPIC.hash, minute)
   return hex(Bep44.target(slot.publicKey, slot.salt))
 }
-const privateSlotTarget = (minute: bigint) => hex(PrivateSlot.slot(TOPIC.hash, minute, Keys.initialSecretHash(SECRET)).target)
+const privateSlotTarget = (minute: bigint) =>
+  hex(PrivateSlot.slot(TOPIC.hash, minute, Keys.initialSecretHash(SECRET)).target)
 
 interface Load {
   readonly nodes: number
@@ -64,33 +65,46 @@ interface Load {
  * storing node takes that long plus up to as much again.
  */
 const measure = (nodes: number, spreadSeconds: number, minutes: number, latencyMs = 0): Promise<Load> =>
-  VT.run(Effect.gen(function*() {
-    const sim = yield* SimNetwork.make(latencyMs > 0 ? { dht: { latency: latencyMs, latencyJitter: latencyMs } } : {})
-    const topics: Array<Topic.Topic> = []
-    const started = VT.currentWorld().now()
-    for (let i = 0; i < nodes; i++) {
-      topics.push(yield* startNode(sim, i))
-      yield* Effect.sleep(Math.floor((spreadSeconds * 1000) / nodes))
-    }
-    const allJoined = Effect.map(Effect.all(topics.map((t) => t.isJoined)), (joined) => joined.every(Boolean))
-    expect(yield* VT.until(allJoined, "3 minutes", "1 second")).toBeGreaterThanOrEqual(0)
-    const joinedAfterMs = VT.currentWorld().now() - started
+  VT.run(
+    Effect.gen(function*() {
+      const sim = yield* SimNetwork.make(latencyMs > 0 ? { dht: { latency: latencyMs, latencyJitter: latencyMs } } : {})
+      const topics: Array<Topic.Topic> = []
+      const started = VT.currentWorld().now()
+      for (let i = 0; i < nodes; i++) {
+        topics.push(yield* startNode(sim, i))
+        yield* Effect.sleep(Math.floor((spreadSeconds * 1000) / nodes))
+      }
+      const allJoined = Effect.map(Effect.all(topics.map((t) => t.isJoined)), (joined) => joined.every(Boolean))
+      expect(yield* VT.until(allJoined, "3 minutes", "1 second")).toBeGreaterThanOrEqual(0)
+      const joinedAfterMs = VT.currentWorld().now() - started
 
-    const settled = VT.currentWorld().now() + 40_000
-    const windowStart = Math.ceil(settled / 60_000) * 60_000
-    yield* Effect.sleep(windowStart - VT.currentWorld().now())
-    yield* MemoryDht.resetStats(sim.dht)
-    yield* Effect.sleep(`${minutes} minutes`)
-    const stats = yield* MemoryDht.stats(sim.dht)
+      const settled = VT.currentWorld().now() + 40_000
+      const windowStart = Math.ceil(settled / 60_000) * 60_000
+      yield* Effect.sleep(windowStart - VT.currentWorld().now())
+      yield* MemoryDht.resetStats(sim.dht)
+      yield* Effect.sleep(`${minutes} minutes`)
+      const stats = yield* MemoryDht.stats(sim.dht)
 
-    const first = Keys.unixMinuteOf(windowStart)
-    const putsPerSlot = Array.from({ length: minutes }, (_, i) => stats.byTarget.get(slotTarget(first + BigInt(i)))?.puts ?? 0)
-    const privatePutsPerSlot = SLOT_KINDS === 1
-      ? []
-      : Array.from({ length: minutes }, (_, i) => stats.byTarget.get(privateSlotTarget(first + BigInt(i)))?.puts ?? 0)
-    const getsPerNodeMinute = topics.map((t) => (stats.byClient.get(t.endpointId)?.gets ?? 0) / minutes)
-    return { nodes, minutes, putsPerSlot, privatePutsPerSlot, putsTotal: stats.totals.puts, getsPerNodeMinute, joinedAfterMs }
-  }), { start: Date.UTC(2026, 0, 1, 0, 0, 0) })
+      const first = Keys.unixMinuteOf(windowStart)
+      const putsPerSlot = Array.from({ length: minutes }, (_, i) =>
+        stats.byTarget.get(slotTarget(first + BigInt(i)))?.puts ?? 0)
+      const privatePutsPerSlot = SLOT_KINDS === 1
+        ? []
+        : Array.from({ length: minutes }, (_, i) =>
+          stats.byTarget.get(privateSlotTarget(first + BigInt(i)))?.puts ?? 0)
+      const getsPerNodeMinute = topics.map((t) => (stats.byClient.get(t.endpointId)?.gets ?? 0) / minutes)
+      return {
+        nodes,
+        minutes,
+        putsPerSlot,
+        privatePutsPerSlot,
+        putsTotal: stats.totals.puts,
+        getsPerNodeMinute,
+        joinedAfterMs
+      }
+    }),
+    { start: Date.UTC(2026, 0, 1, 0, 0, 0) }
+  )
 
 const mean = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0) / xs.length
 
@@ -120,7 +134,9 @@ describe("DHT load of one topic in steady state (default config, memory network)
       // The actors really ran (the timers' slowest cadence gives more than 2), and no node is still
       // bootstrapping (a bootstrap loop makes ~50 gets a minute).
       expect(gets).toBeGreaterThan(2 * SLOT_KINDS)
-      for (const g of load.getsPerNodeMinute) expect(g).toBeLessThanOrEqual(MAX_GETS_PER_NODE_MINUTE + EDGE_GETS / minutes)
+      for (const g of load.getsPerNodeMinute) {
+        expect(g).toBeLessThanOrEqual(MAX_GETS_PER_NODE_MINUTE + EDGE_GETS / minutes)
+      }
     }, 120_000)
   }
 

@@ -9,10 +9,10 @@
  * from now on every node reads every record, and only a merge actor can connect the pairs (bootstrap is over
  * and message-overlap merge is off).
  */
-import { describe, expect, it } from "vitest"
 import { Config, Crypto, type EndpointId, Gossip, Topic } from "@dtt/core"
 import { MemoryDht, MemoryGossip, SimNetwork } from "@dtt/testkit"
 import { Clock, Effect, Layer } from "effect"
+import { describe, expect, it } from "vitest"
 import { components, SECRET, TOPIC } from "./support/sim.js"
 import * as VT from "./support/virtualTime.js"
 
@@ -79,7 +79,9 @@ const twoPairs = (configOf: Config.Config | ((index: number) => Config.Config)) 
       yield* MemoryDht.setReachable(sim.dht, sim.identity(i).endpointId, i < 2 ? pool.slice(0, 32) : pool.slice(32))
     }
     const nodes: Array<Watched> = []
-    for (let i = 0; i < 4; i++) nodes.push(yield* start(sim, i, typeof configOf === "function" ? configOf(i) : configOf))
+    for (let i = 0; i < 4; i++) {
+      nodes.push(yield* start(sim, i, typeof configOf === "function" ? configOf(i) : configOf))
+    }
     const took = yield* VT.until(Effect.sync(() => nodes.every((n) => n.joinedAt >= 0)), "1 minute")
     expect(took).toBeGreaterThanOrEqual(0)
     const comps = components(yield* graph(nodes))
@@ -97,65 +99,73 @@ const callsSince = (node: Watched, since: number) => node.calls.filter((c) => c.
 const noOverlapMerge = { messageOverlap: { enabled: false } }
 
 describe("bubble merge (behaviour.md §3.5)", () => {
-  it("a node below minNeighbors joins the peers the DHT records advertise at its first tick, 30 s after joining", () =>
-    VT.run(Effect.gen(function*() {
-      const { mark, nodes } = yield* twoPairs(Config.decodeSync({ merge: noOverlapMerge }))
-      const firstTick = Math.min(...nodes.map((n) => n.joinedAt)) + 30_000
-      // Nothing before the first tick of any node.
-      yield* Effect.sleep(firstTick - 100 - (yield* Clock.currentTimeMillis))
-      expect(nodes.flatMap((n) => callsSince(n, mark))).toEqual([])
-      expect(yield* componentCount(nodes)).toBe(2)
-      // Every node has 1 neighbour < 4; each one's first tick asks for the other pair (≤ maxJoinPeers = 2).
-      yield* Effect.sleep(Math.max(...nodes.map((n) => n.joinedAt)) + 30_000 + 100 - (yield* Clock.currentTimeMillis))
-      expect(yield* componentCount(nodes)).toBe(1)
-      const ids = nodes.map((n) => n.topic.endpointId)
-      const merged = nodes.filter((n) => callsSince(n, mark).length > 0)
-      expect(merged.length).toBeGreaterThan(0)
-      for (const node of merged) {
-        const [first] = callsSince(node, mark)
-        const self = ids.indexOf(node.topic.endpointId)
-        const otherPair = self < 2 ? ids.slice(2) : ids.slice(0, 2)
-        // At its first tick: 30 s after it joined (the bootstrap loop returns within a few ms of the join).
-        expect(first!.at - node.joinedAt).toBeGreaterThanOrEqual(30_000)
-        expect(first!.at - node.joinedAt).toBeLessThan(30_100)
-        // Candidates: publishers of the other pair's records (not itself, not its neighbour), at most 2.
-        expect(first!.peers.length).toBeGreaterThan(0)
-        expect(first!.peers.length).toBeLessThanOrEqual(2)
-        for (const peer of first!.peers) expect(otherPair).toContain(peer)
-      }
-    })), 60_000)
+  it(
+    "a node below minNeighbors joins the peers the DHT records advertise at its first tick, 30 s after joining",
+    () =>
+      VT.run(Effect.gen(function*() {
+        const { mark, nodes } = yield* twoPairs(Config.decodeSync({ merge: noOverlapMerge }))
+        const firstTick = Math.min(...nodes.map((n) => n.joinedAt)) + 30_000
+        // Nothing before the first tick of any node.
+        yield* Effect.sleep(firstTick - 100 - (yield* Clock.currentTimeMillis))
+        expect(nodes.flatMap((n) => callsSince(n, mark))).toEqual([])
+        expect(yield* componentCount(nodes)).toBe(2)
+        // Every node has 1 neighbour < 4; each one's first tick asks for the other pair (≤ maxJoinPeers = 2).
+        yield* Effect.sleep(Math.max(...nodes.map((n) => n.joinedAt)) + 30_000 + 100 - (yield* Clock.currentTimeMillis))
+        expect(yield* componentCount(nodes)).toBe(1)
+        const ids = nodes.map((n) => n.topic.endpointId)
+        const merged = nodes.filter((n) => callsSince(n, mark).length > 0)
+        expect(merged.length).toBeGreaterThan(0)
+        for (const node of merged) {
+          const [first] = callsSince(node, mark)
+          const self = ids.indexOf(node.topic.endpointId)
+          const otherPair = self < 2 ? ids.slice(2) : ids.slice(0, 2)
+          // At its first tick: 30 s after it joined (the bootstrap loop returns within a few ms of the join).
+          expect(first!.at - node.joinedAt).toBeGreaterThanOrEqual(30_000)
+          expect(first!.at - node.joinedAt).toBeLessThan(30_100)
+          // Candidates: publishers of the other pair's records (not itself, not its neighbour), at most 2.
+          expect(first!.peers.length).toBeGreaterThan(0)
+          expect(first!.peers.length).toBeLessThanOrEqual(2)
+          for (const peer of first!.peers) expect(otherPair).toContain(peer)
+        }
+      })),
+    60_000
+  )
 
-  it("while it stays below minNeighbors it tries again every 60–180 s after the first tick", () =>
-    VT.run(Effect.gen(function*() {
-      // Pair 0–1 does not publish after joining, so the slots of every minute hold the records of 2 and 3 (a
-      // storing node keeps one value per target: the last writer's): each tick of 0 and 1 has candidates.
-      const { mark, nodes, sim } = yield* twoPairs((i) =>
-        Config.decodeSync({ merge: noOverlapMerge, publisher: { enabled: i >= 2 } })
-      )
-      // ...which it cannot reach over gossip: every join fails quietly and the node stays below minNeighbors.
-      const ids = nodes.map((n) => n.topic.endpointId)
-      yield* MemoryGossip.partition(sim.gossip, ids.slice(0, 2), ids.slice(2))
-      yield* Effect.sleep("20 minutes")
-      expect(yield* componentCount(nodes)).toBe(2)
-      for (const node of nodes.slice(0, 2)) {
-        const calls = callsSince(node, mark)
-        const times = calls.map((c) => c.at)
-        // 30 s, then 19.5 minutes of gaps averaging 120 s.
-        expect(times.length).toBeGreaterThanOrEqual(7)
-        expect(times[0]! - node.joinedAt).toBeGreaterThanOrEqual(30_000)
-        expect(times[0]! - node.joinedAt).toBeLessThan(30_100)
-        const gaps = times.slice(1).map((t, i) => t - times[i]!)
-        for (const gap of gaps) {
-          expect(gap).toBeGreaterThanOrEqual(60_000)
-          expect(gap).toBeLessThan(180_000)
+  it(
+    "while it stays below minNeighbors it tries again every 60–180 s after the first tick",
+    () =>
+      VT.run(Effect.gen(function*() {
+        // Pair 0–1 does not publish after joining, so the slots of every minute hold the records of 2 and 3 (a
+        // storing node keeps one value per target: the last writer's): each tick of 0 and 1 has candidates.
+        const { mark, nodes, sim } = yield* twoPairs((i) =>
+          Config.decodeSync({ merge: noOverlapMerge, publisher: { enabled: i >= 2 } })
+        )
+        // ...which it cannot reach over gossip: every join fails quietly and the node stays below minNeighbors.
+        const ids = nodes.map((n) => n.topic.endpointId)
+        yield* MemoryGossip.partition(sim.gossip, ids.slice(0, 2), ids.slice(2))
+        yield* Effect.sleep("20 minutes")
+        expect(yield* componentCount(nodes)).toBe(2)
+        for (const node of nodes.slice(0, 2)) {
+          const calls = callsSince(node, mark)
+          const times = calls.map((c) => c.at)
+          // 30 s, then 19.5 minutes of gaps averaging 120 s.
+          expect(times.length).toBeGreaterThanOrEqual(7)
+          expect(times[0]! - node.joinedAt).toBeGreaterThanOrEqual(30_000)
+          expect(times[0]! - node.joinedAt).toBeLessThan(30_100)
+          const gaps = times.slice(1).map((t, i) => t - times[i]!)
+          for (const gap of gaps) {
+            expect(gap).toBeGreaterThanOrEqual(60_000)
+            expect(gap).toBeLessThan(180_000)
+          }
+          expect(new Set(gaps).size).toBeGreaterThan(1) // jittered, not a fixed period
+          for (const call of calls) {
+            expect(call.peers.length).toBe(2) // a random subset of maxJoinPeers = 2 of the two candidates
+            expect([...call.peers].sort()).toEqual(ids.slice(2).sort())
+          }
         }
-        expect(new Set(gaps).size).toBeGreaterThan(1) // jittered, not a fixed period
-        for (const call of calls) {
-          expect(call.peers.length).toBe(2) // a random subset of maxJoinPeers = 2 of the two candidates
-          expect([...call.peers].sort()).toEqual(ids.slice(2).sort())
-        }
-      }
-    })), 60_000)
+      })),
+    60_000
+  )
 
   it("the peers a record advertises are candidates too, not only its publisher", () =>
     VT.run(Effect.gen(function*() {

@@ -6,12 +6,22 @@
  * The vectors were computed with a standalone script (node:crypto SHA-512/SHA-1 and @noble's ed25519 only) and
  * are recomputed here the same independent way, never through the code under test.
  */
-import { describe, expect, it } from "@effect/vitest"
-import { Bep44, Crypto, Dht, GossipRecordContent, Keys, PrivateSlot, RecordPublisher, SecretRotation, TopicId } from "@dtt/core"
+import {
+  Bep44,
+  Crypto,
+  Dht,
+  GossipRecordContent,
+  Keys,
+  PrivateSlot,
+  RecordPublisher,
+  SecretRotation,
+  TopicId
+} from "@dtt/core"
 import { MemoryDht, SimNetwork } from "@dtt/testkit"
+import { describe, expect, it } from "@effect/vitest"
 import { ed25519 } from "@noble/curves/ed25519.js"
-import { createHash } from "node:crypto"
 import { Duration, Effect, Either, Layer, Metric } from "effect"
+import { createHash } from "node:crypto"
 
 const sha512 = (...parts: ReadonlyArray<Uint8Array>) => {
   const h = createHash("sha512")
@@ -80,12 +90,22 @@ describe("private slot derivation (known answers)", () => {
   it.each(VECTORS)("topic $name, minute $minute", (v) => {
     const topic = TopicId.fromName(v.name).hash
     const slot = PrivateSlot.slot(topic, v.minute, Keys.initialSecretHash(v.secret))
-    const actual = { signingSeed: hex(slot.signingSeed), salt: hex(slot.salt), publicKey: hex(slot.publicKey), target: hex(slot.target) }
+    const actual = {
+      signingSeed: hex(slot.signingSeed),
+      salt: hex(slot.salt),
+      publicKey: hex(slot.publicKey),
+      target: hex(slot.target)
+    }
     const expected = { signingSeed: v.signingSeed, salt: v.salt, publicKey: v.publicKey, target: v.target }
     expect(actual).toEqual(expected)
     // The stored answers are what the independent derivation gives (guards the table itself).
     const again = independent(v.name, v.secret, v.minute)
-    expect({ signingSeed: hex(again.signingSeed), salt: hex(again.salt), publicKey: hex(again.publicKey), target: hex(again.target) })
+    expect({
+      signingSeed: hex(again.signingSeed),
+      salt: hex(again.salt),
+      publicKey: hex(again.publicKey),
+      target: hex(again.target)
+    })
       .toEqual(expected)
     expect(hex(again.encryptionSeed)).toBe(v.encryptionSeed)
     expect(hex(PrivateSlot.signingSeed(topic, v.minute, again.encryptionSeed))).toBe(v.signingSeed)
@@ -138,13 +158,21 @@ const publisherOf = (
         getMutable: (publicKey, salt) => {
           const compatible = hex(Keys.slot(TOPIC.hash, MINUTE).publicKey) === hex(publicKey)
           const fail = typeof failCompatibleGets === "function" ? failCompatibleGets() : failCompatibleGets
-          return compatible && fail ? Effect.fail(new Dht.DhtUnavailable({ reason: "test: compatible get fails" })) : dht.getMutable(publicKey, salt)
+          return compatible && fail
+            ? Effect.fail(new Dht.DhtUnavailable({ reason: "test: compatible get fails" }))
+            : dht.getMutable(publicKey, salt)
         }
       }))
     )
     const context = yield* Layer.build(Layer.merge(Layer.provideMerge(failing, sim.node(index)), Crypto.layerNode))
     return yield* Effect.provide(
-      RecordPublisher.make({ topicId: TOPIC, secretKey: SimNetwork.secretKey(index), initialSecret: SECRET, maxBootstrapRecords: 5, privateSlots }),
+      RecordPublisher.make({
+        topicId: TOPIC,
+        secretKey: SimNetwork.secretKey(index),
+        initialSecret: SECRET,
+        maxBootstrapRecords: 5,
+        privateSlots
+      }),
       context
     )
   })
@@ -172,7 +200,12 @@ const metrics = Effect.all(
     [RecordPublisher.dhtGets, "private"],
     [RecordPublisher.dhtPuts, "compatible"],
     [RecordPublisher.dhtPuts, "private"]
-  ].map(([metric, slot]) => Effect.map(Metric.value(Metric.tagged(metric as typeof RecordPublisher.dhtGets, "slot", slot as string)), (s) => s.count))
+  ].map(([metric, slot]) =>
+    Effect.map(
+      Metric.value(Metric.tagged(metric as typeof RecordPublisher.dhtGets, "slot", slot as string)),
+      (s) => s.count
+    )
+  )
 )
 
 const targetHex = (slot: Keys.Slot) => hex(slot.target)

@@ -53,7 +53,9 @@ describe("Record", () => {
     const decode = Schema.decodeUnknownEither(Record.RecordFromBytes)
     expect(Either.isRight(decode(new Uint8Array(136)))).toBe(true)
     expect(Either.isLeft(decode(new Uint8Array(135)))).toBe(true)
-    const encoded = Schema.encodeSync(Record.RecordFromBytes)(Either.getOrThrow(Record.decode(new Uint8Array(140).fill(1))))
+    const encoded = Schema.encodeSync(Record.RecordFromBytes)(
+      Either.getOrThrow(Record.decode(new Uint8Array(140).fill(1)))
+    )
     expect(toHex(encoded)).toBe("01".repeat(140))
   })
 
@@ -72,20 +74,29 @@ describe("Record", () => {
       const badKey = r.bytes
       badKey.set(new Uint8Array(32).fill(0), 40)
       badKey[40] = 2
-      expect((yield* Effect.flip(Record.verify(Either.getOrThrow(Record.decode(badKey)), topic, 7n)))._tag).toBe("BadSignature")
+      expect((yield* Effect.flip(Record.verify(Either.getOrThrow(Record.decode(badKey)), topic, 7n)))._tag).toBe(
+        "BadSignature"
+      )
     }).pipe(Effect.provide(Crypto.layerNode)))
 
   it.effect("sign rejects keys and topics of the wrong length", () =>
     Effect.gen(function*() {
-      const e1 = yield* Effect.flip(Record.sign({ topic, unixMinute: 1n, content: new Uint8Array(0), secretKey: new Uint8Array(31) }))
+      const e1 = yield* Effect.flip(
+        Record.sign({ topic, unixMinute: 1n, content: new Uint8Array(0), secretKey: new Uint8Array(31) })
+      )
       expect(e1._tag).toBe("WrongLength")
-      const e2 = yield* Effect.flip(Record.sign({ topic: new Uint8Array(3), unixMinute: 1n, content: new Uint8Array(0), secretKey }))
+      const e2 = yield* Effect.flip(
+        Record.sign({ topic: new Uint8Array(3), unixMinute: 1n, content: new Uint8Array(0), secretKey })
+      )
       expect(e2._tag).toBe("WrongLength")
     }).pipe(Effect.provide(Crypto.layerNode)))
 
   it.prop(
     "any single-bit flip of a signed record fails verification",
-    { bit: FastCheck.integer({ min: 0, max: (136 + 320) * 8 - 1 }), minute: FastCheck.bigInt({ min: 0n, max: (1n << 64n) - 1n }) },
+    {
+      bit: FastCheck.integer({ min: 0, max: (136 + 320) * 8 - 1 }),
+      minute: FastCheck.bigInt({ min: 0n, max: (1n << 64n) - 1n })
+    },
     ({ bit, minute }) => {
       const program = Effect.gen(function*() {
         const r = yield* Record.sign({ topic, unixMinute: minute, content: new Uint8Array(320).fill(5), secretKey })

@@ -6,10 +6,10 @@
  * join; also when the rogue stores its junk with seq 0, so that every honest put (cas = i64::MAX) fails with a CAS
  * mismatch on either kind of storing node. Memory DHT, virtual time (support/virtualTime.ts).
  */
-import { describe, expect, it } from "vitest"
 import { Bep44, Config, Crypto, Dht, Keys, Topic } from "@dtt/core"
 import { MemoryDht, SimNetwork } from "@dtt/testkit"
 import { Clock, Effect, Layer, type Scope } from "effect"
+import { describe, expect, it } from "vitest"
 import { SECRET, TOPIC } from "./support/sim.js"
 import * as VT from "./support/virtualTime.js"
 
@@ -18,7 +18,7 @@ const crypto = Crypto.make("node")
 const slots = new Map<bigint, Keys.Slot>()
 const slotOf = (minute: bigint) => {
   let slot = slots.get(minute)
-  if (slot === undefined) slots.set(minute, (slot = Keys.slot(TOPIC.hash, minute)))
+  if (slot === undefined) slots.set(minute, slot = Keys.slot(TOPIC.hash, minute))
   return slot
 }
 
@@ -28,7 +28,13 @@ const junk = (minute: bigint, seq = Bep44.SEQ_I64_MAX): Dht.MutableItem => {
   const slot = slotOf(minute)
   const value = new Uint8Array(600).fill(++junkCounter & 0xff)
   new DataView(value.buffer).setUint32(0, junkCounter)
-  return { publicKey: slot.publicKey, salt: slot.salt, seq, value, signature: crypto.sign(slot.signingSeed, Bep44.signable(slot.salt, seq, value)) }
+  return {
+    publicKey: slot.publicKey,
+    salt: slot.salt,
+    seq,
+    value,
+    signature: crypto.sign(slot.signingSeed, Bep44.signable(slot.salt, seq, value))
+  }
 }
 
 const currentMinute = Effect.map(Clock.currentTimeMillis, Keys.unixMinuteOf)
@@ -49,7 +55,11 @@ const joinUnder = (
     const a = yield* join(0)
     yield* Effect.sleep("1 second")
     const b = yield* join(1)
-    return yield* VT.until(Effect.zipWith(a.isJoined, b.isJoined, (x, y) => x && y), "60 seconds")
+    return yield* VT.until(
+      Effect.zipWith(a.isJoined, b.isJoined, (x, y) =>
+        x && y),
+      "60 seconds"
+    )
   }))
 
 /** The rogue of a first-writer-wins network: the coming minutes' compatible slots, written once, before anyone. */
@@ -63,10 +73,14 @@ const holdSlots = (dht: Dht.DhtService) =>
 const rewriteSlots = (dht: Dht.DhtService) => {
   const rewrite = Effect.gen(function*() {
     const now = yield* currentMinute
-    yield* Effect.forEach([now - 1n, now, now + 1n], (m) => Effect.ignore(dht.putMutable(junk(m), { cas: Bep44.SEQ_I64_MAX })), {
-      concurrency: 3,
-      discard: true
-    })
+    yield* Effect.forEach(
+      [now - 1n, now, now + 1n],
+      (m) => Effect.ignore(dht.putMutable(junk(m), { cas: Bep44.SEQ_I64_MAX })),
+      {
+        concurrency: 3,
+        discard: true
+      }
+    )
   })
   // Bounded: 3 simulated minutes of rewriting, more than the test waits.
   return Effect.asVoid(Effect.forkScoped(Effect.repeatN(Effect.zipRight(rewrite, Effect.sleep("500 millis")), 360)))
@@ -83,12 +97,16 @@ const lowSeqSlots = (dht: Dht.DhtService) =>
 const compatibleOnly = () => Config.decodeSync({ bootstrap: { privateSlots: false } })
 
 describe("a name-only rogue cannot stop discovery", () => {
-  it("first-writer-wins storing nodes, the coming minutes' compatible slots written by the rogue first: both join", async () => {
-    const took = await joinUnder("first-writer-wins", holdSlots)
-    console.info(`rogue holding the slots: both joined after ${took} ms simulated`)
-    expect(took).toBeGreaterThanOrEqual(0)
-    expect(took).toBeLessThanOrEqual(30_000)
-  }, 60_000)
+  it(
+    "first-writer-wins storing nodes, the coming minutes' compatible slots written by the rogue first: both join",
+    async () => {
+      const took = await joinUnder("first-writer-wins", holdSlots)
+      console.info(`rogue holding the slots: both joined after ${took} ms simulated`)
+      expect(took).toBeGreaterThanOrEqual(0)
+      expect(took).toBeLessThanOrEqual(30_000)
+    },
+    60_000
+  )
 
   it("last-writer-wins storing nodes, the compatible slots rewritten with junk every 0.5 s: both join", async () => {
     const took = await joinUnder("last-writer-wins", rewriteSlots)
@@ -97,17 +115,25 @@ describe("a name-only rogue cannot stop discovery", () => {
     expect(took).toBeLessThanOrEqual(30_000)
   }, 60_000)
 
-  it("either storing rule, the coming minutes' compatible slots holding junk with seq 0 (honest puts fail CAS): both join", async () => {
-    for (const rule of ["last-writer-wins", "first-writer-wins"] as const) {
-      const took = await joinUnder(rule, lowSeqSlots)
-      expect(took).toBeGreaterThanOrEqual(0)
-      expect(took).toBeLessThanOrEqual(30_000)
-    }
-  }, 60_000)
+  it(
+    "either storing rule, the coming minutes' compatible slots holding junk with seq 0 (honest puts fail CAS): both join",
+    async () => {
+      for (const rule of ["last-writer-wins", "first-writer-wins"] as const) {
+        const took = await joinUnder(rule, lowSeqSlots)
+        expect(took).toBeGreaterThanOrEqual(0)
+        expect(took).toBeLessThanOrEqual(30_000)
+      }
+    },
+    60_000
+  )
 
-  it("control: with private slots off (compatible slots only, as the Rust crate) every one of these rogues starves discovery", async () => {
-    expect(await joinUnder("first-writer-wins", holdSlots, compatibleOnly())).toBe(-1)
-    expect(await joinUnder("last-writer-wins", rewriteSlots, compatibleOnly())).toBe(-1)
-    expect(await joinUnder("last-writer-wins", lowSeqSlots, compatibleOnly())).toBe(-1)
-  }, 60_000)
+  it(
+    "control: with private slots off (compatible slots only, as the Rust crate) every one of these rogues starves discovery",
+    async () => {
+      expect(await joinUnder("first-writer-wins", holdSlots, compatibleOnly())).toBe(-1)
+      expect(await joinUnder("last-writer-wins", rewriteSlots, compatibleOnly())).toBe(-1)
+      expect(await joinUnder("last-writer-wins", lowSeqSlots, compatibleOnly())).toBe(-1)
+    },
+    60_000
+  )
 })

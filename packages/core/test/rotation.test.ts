@@ -3,9 +3,9 @@
  * the join with a typed `RotationFailed` at once, not leave it pending (on main a throwing derive left a join
  * with a 4 s timeout pending for 20 s and more: the bootstrap fiber died and nobody settled the join).
  */
-import { describe, expect, it } from "@effect/vitest"
 import { Crypto, SecretRotation, Topic } from "@dtt/core"
 import { SimNetwork } from "@dtt/testkit"
+import { describe, expect, it } from "@effect/vitest"
 import { Cause, type Duration, Effect, Exit, Fiber, Layer, Option } from "effect"
 import { advance, advanceUntil, SECRET, TOPIC } from "./support/sim.js"
 
@@ -14,7 +14,10 @@ const joinWith = (rotation: SecretRotation.SecretRotation, timeout?: Duration.Du
     const sim = yield* SimNetwork.make()
     const context = yield* Layer.build(Layer.merge(sim.node(0), Crypto.layerNode))
     const joining = yield* Effect.fork(
-      Effect.provide(Topic.join(TOPIC, { secret: SECRET, rotation, ...(timeout === undefined ? {} : { timeout }) }), context)
+      Effect.provide(
+        Topic.join(TOPIC, { secret: SECRET, rotation, ...(timeout === undefined ? {} : { timeout }) }),
+        context
+      )
     )
     // Well before any timeout: the first DHT read derives the minute's key.
     yield* advanceUntil(Effect.sync(() => joining.unsafePoll() !== null), "1 second")
@@ -30,9 +33,12 @@ describe("a throwing or misbehaving SecretRotation", () => {
   it.scoped("derive throws: the join fails with RotationFailed (with the cause and minute), before its timeout", () =>
     Effect.gen(function*() {
       const boom = new Error("no key for you")
-      const exit = yield* joinWith(SecretRotation.make(() => {
-        throw boom
-      }), "4 seconds")
+      const exit = yield* joinWith(
+        SecretRotation.make(() => {
+          throw boom
+        }),
+        "4 seconds"
+      )
       const failure = failureOf(exit) as SecretRotation.RotationFailed | undefined
       expect(failure?._tag).toBe("RotationFailed")
       expect(failure?.cause).toBe(boom)
@@ -48,7 +54,9 @@ describe("a throwing or misbehaving SecretRotation", () => {
   it.scoped("a rotation that works is unaffected: two nodes still join", () =>
     Effect.gen(function*() {
       const sim = yield* SimNetwork.make()
-      const rotation = SecretRotation.make((topic, minute, secretHash) => SecretRotation.defaultRotation.derive(topic, minute, secretHash))
+      const rotation = SecretRotation.make((topic, minute, secretHash) =>
+        SecretRotation.defaultRotation.derive(topic, minute, secretHash)
+      )
       const contexts = yield* Effect.all([0, 1].map((i) => Layer.build(Layer.merge(sim.node(i), Crypto.layerNode))))
       const fibers = yield* Effect.all(
         contexts.map((context) => Effect.fork(Effect.provide(Topic.join(TOPIC, { secret: SECRET, rotation }), context)))

@@ -1,6 +1,6 @@
-import { describe, expect, it } from "@effect/vitest"
 import { Config, Crypto, Topic } from "@dtt/core"
 import { MemoryDht, SimNetwork } from "@dtt/testkit"
+import { describe, expect, it } from "@effect/vitest"
 import { sha512 } from "@noble/hashes/sha2.js"
 import { Cause, Effect, Exit, Fiber, Layer } from "effect"
 import { advance, advanceUntil, SECRET, startNode, TOPIC } from "./support/sim.js"
@@ -97,7 +97,9 @@ describe("Topic on the memory network", () => {
     Effect.gen(function*() {
       const sim = yield* SimNetwork.make()
       const context = yield* Layer.build(Layer.merge(sim.node(0), Crypto.layerNode))
-      const joining = yield* Effect.fork(Effect.provide(Topic.join(TOPIC, { secret: SECRET, timeout: "20 seconds" }), context))
+      const joining = yield* Effect.fork(
+        Effect.provide(Topic.join(TOPIC, { secret: SECRET, timeout: "20 seconds" }), context)
+      )
       yield* advance("19 seconds", "1 second")
       expect(joining.unsafePoll()).toBeNull()
       yield* advance("2 seconds", "1 second")
@@ -130,7 +132,9 @@ describe("Topic on the memory network", () => {
     Effect.gen(function*() {
       const sim = yield* SimNetwork.make()
       const nodes = []
-      for (let i = 0; i < 6; i++) nodes.push(yield* startNode(sim, i, { config: Config.decodeSync({ bootstrap: { maxBootstrapRecords: 0 } }) }))
+      for (let i = 0; i < 6; i++) {
+        nodes.push(yield* startNode(sim, i, { config: Config.decodeSync({ bootstrap: { maxBootstrapRecords: 0 } }) }))
+      }
       const hub = yield* startNode(sim, 6, { config: Config.decodeSync({ bootstrap: { maxBootstrapRecords: 0 } }) })
       const [sender] = yield* hub.split
       yield* sender.joinPeers(nodes.map((n) => n.endpointId), 2)
@@ -139,8 +143,8 @@ describe("Topic on the memory network", () => {
     }))
 })
 
-import * as Fanout from "../src/internal/fanout.js"
 import { Option } from "effect"
+import * as Fanout from "../src/internal/fanout.js"
 
 describe("receiver fan-out (tokio broadcast semantics)", () => {
   const values = <A>(reader: Fanout.Reader<A>, n: number) =>

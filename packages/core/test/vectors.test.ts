@@ -109,7 +109,9 @@ for (const implementation of ["noble", "node"] as const) {
           ? yield* Effect.promise(() => import("../src/internal/cryptoNoble.js"))
           : yield* Effect.promise(() => import("../src/internal/cryptoNode.js"))).primitives.hpke
         const ikmE = h("909a9b35d3dc4713a5e72a4da274b55d3d3821a37e5d099e74a647db583a904b")
-        expect(toHex(hpke.deriveKeyPair(ikmE).secretKey)).toBe("f4ec9b33b792c372c1d2c2063507b684ef925b8c75a42dbcbf57d63ccd381600")
+        expect(toHex(hpke.deriveKeyPair(ikmE).secretKey)).toBe(
+          "f4ec9b33b792c372c1d2c2063507b684ef925b8c75a42dbcbf57d63ccd381600"
+        )
         const skR = h("8057991eef8f1f1af18f4a9491d16a1ce333f695d4db8e38da75975c4478e0fb")
         const pkR = h("4310ee97d88cc1f088a5576c77ab0cf5c3ac797f3d95139c6c84b5429c59662a")
         const info = h("4f6465206f6e2061204772656369616e2055726e")
@@ -188,10 +190,12 @@ for (const implementation of ["noble", "node"] as const) {
         expect(toHex(oneTimePub)).toBe(V.encryption.one_time_ed25519_pub)
         const oneTimeX = Keys.x25519PublicFromEd25519(oneTimePub)!
         expect(toHex(oneTimeX)).toBe(V.encryption.one_time_x25519_pub)
-        for (const [vec, recipient] of [
-          [V.encryption.record_seal, oneTimeX],
-          [V.encryption.key_seal, h(V.encryption_key.x25519_pub)]
-        ] as const) {
+        for (
+          const [vec, recipient] of [
+            [V.encryption.record_seal, oneTimeX],
+            [V.encryption.key_seal, h(V.encryption_key.x25519_pub)]
+          ] as const
+        ) {
           const ikmE = h(vec.ikmE)
           expect(toHex(hpke.deriveKeyPair(ikmE).secretKey)).toBe(vec.skE)
           const ctx = hpke.senderContext(recipient, Crypto.HPKE_INFO, ikmE)
@@ -215,21 +219,32 @@ for (const implementation of ["noble", "node"] as const) {
         const value = h(V.encryption.dht_value_hex)
         const bytes = yield* EncryptedRecord.open(value, Keys.encryptionSeed(topicHash, minute, secretHash))
         expect(toHex(bytes)).toBe(V.record_zero_content.record_hex)
-        const record = yield* EncryptedRecord.openRecord(value, TopicId.fromName(V.topic.name), minute, Keys.initialSecretHash(V.initial_secret.secret))
+        const record = yield* EncryptedRecord.openRecord(
+          value,
+          TopicId.fromName(V.topic.name),
+          minute,
+          Keys.initialSecretHash(V.initial_secret.secret)
+        )
         expect(toHex(record.bytes)).toBe(V.record_zero_content.record_hex)
         const content = Either.getOrThrow(GossipRecordContent.decode(record.content))
         expect(GossipRecordContent.peers(content)).toEqual([])
 
-        const otherSecret = yield* Effect.flip(EncryptedRecord.openRecord(value, topicHash, minute, Keys.initialSecretHash("nope")))
+        const otherSecret = yield* Effect.flip(
+          EncryptedRecord.openRecord(value, topicHash, minute, Keys.initialSecretHash("nope"))
+        )
         expect(otherSecret._tag).toBe("CannotDecrypt")
         const otherMinute = yield* Effect.flip(EncryptedRecord.openRecord(value, topicHash, minute + 1n, secretHash))
         expect(otherMinute._tag).toBe("CannotDecrypt")
         // A custom rotation that happens to return the default key but is asked for another minute: decrypts,
         // then fails on the minute check.
         const pinned = { derive: () => Keys.encryptionSeed(topicHash, minute, secretHash) }
-        const wrongMinute = yield* Effect.flip(EncryptedRecord.openRecord(value, topicHash, minute + 1n, secretHash, pinned))
+        const wrongMinute = yield* Effect.flip(
+          EncryptedRecord.openRecord(value, topicHash, minute + 1n, secretHash, pinned)
+        )
         expect(wrongMinute._tag).toBe("WrongMinute")
-        const wrongTopic = yield* Effect.flip(EncryptedRecord.openRecord(value, TopicId.fromName("x"), minute, secretHash, pinned))
+        const wrongTopic = yield* Effect.flip(
+          EncryptedRecord.openRecord(value, TopicId.fromName("x"), minute, secretHash, pinned)
+        )
         expect(wrongTopic._tag).toBe("WrongTopic")
       }).pipe(Effect.provide(layer)))
 

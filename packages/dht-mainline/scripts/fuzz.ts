@@ -5,11 +5,11 @@
 // 2. Over UDP on 127.0.0.1: ≥ 100k hostile datagrams at two storing nodes and a client of a Testbed; then
 //    the nodes must still answer, hold nothing forged, and serve a put and a get.
 // Writes bench/results/fuzz-dht.json.
+import { Bep44, Crypto } from "@dtt/core"
+import { Duration, Effect, Either } from "effect"
 import { writeFileSync } from "node:fs"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
-import { Bep44, Crypto } from "@dtt/core"
-import { Duration, Effect, Either } from "effect"
 import { Bencode, DhtMainline, Krpc, Testbed } from "../src/index.js"
 import * as FakeNode from "../test/fakeNode.js"
 import { bytesOf, seedOf, signItem } from "../test/helpers.js"
@@ -31,7 +31,14 @@ const liveHeap = () => {
 const inProcess = () => {
   const r = rng(SEED)
   const start = performance.now()
-  const outcome = { inputs: 0, decodedValues: 0, typedErrors: 0, exceptions: 0, roundTripMismatches: 0, krpcMessages: 0 }
+  const outcome = {
+    inputs: 0,
+    decodedValues: 0,
+    typedErrors: 0,
+    exceptions: 0,
+    roundTripMismatches: 0,
+    krpcMessages: 0
+  }
   for (let k = 0; k < IN_PROCESS; k++) {
     const input = hostileDatagram(r)
     outcome.inputs++
@@ -52,7 +59,7 @@ const inProcess = () => {
   return { ...outcome, ms: Math.round(performance.now() - start) }
 }
 
-const overUdp = Effect.gen(function* () {
+const overUdp = Effect.gen(function*() {
   const bed = yield* Testbed.make({ size: 6, rule: (i) => (i % 2 === 0 ? "last-writer-wins" : "first-writer-wins") })
   const { dht, node: client } = yield* DhtMainline.makeService(
     bed.clientOptions({ dht: { retries: 0, getTimeout: Duration.seconds(10) } })
@@ -77,14 +84,20 @@ const overUdp = Effect.gen(function* () {
     repliesToAttacker,
     ms,
     victims: victims.map((v, i) => ({ role: i < 2 ? `storing node ${i}` : "client", ...v.stats })),
-    afterwards: { putStoredAt: receipt.storedAt, getReturned: got.length, getMatches: got.length === 1, forgedItemsHeld: forgedHeld },
+    afterwards: {
+      putStoredAt: receipt.storedAt,
+      getReturned: got.length,
+      getMatches: got.length === 1,
+      forgedItemsHeld: forgedHeld
+    },
     liveHeapGrowthBytes: liveHeap() - heapBefore
   }
 })
 
 const udp = await Effect.runPromise(overUdp.pipe(Effect.scoped, Effect.provide(Crypto.layer)))
 const local = inProcess()
-const ok = local.exceptions === 0 && local.roundTripMismatches === 0 && udp.afterwards.getMatches && udp.datagramsReceived >= DATAGRAMS * 0.95 && udp.afterwards.forgedItemsHeld === 0
+const ok = local.exceptions === 0 && local.roundTripMismatches === 0 && udp.afterwards.getMatches &&
+  udp.datagramsReceived >= DATAGRAMS * 0.95 && udp.afterwards.forgedItemsHeld === 0
 const result = { campaign: "dht-mainline fuzz", date: new Date().toISOString(), seed: SEED, ok, inProcess: local, udp }
 console.log(JSON.stringify(result, null, 2))
 writeFileSync("bench/results/fuzz-dht.json", JSON.stringify(result, null, 2) + "\n")

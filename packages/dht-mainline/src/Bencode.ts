@@ -153,7 +153,9 @@ export const decode = (
   const decoder = new Decoder(bytes, limits)
   try {
     const value = decoder.value(0)
-    if (decoder.at !== bytes.length) return Either.left(new BencodeError({ reason: "trailing bytes", offset: decoder.at }))
+    if (decoder.at !== bytes.length) {
+      return Either.left(new BencodeError({ reason: "trailing bytes", offset: decoder.at }))
+    }
     return Either.right(value)
   } catch (e) {
     if (e instanceof Fail) return Either.left(new BencodeError({ reason: e.reason, offset: e.offset }))

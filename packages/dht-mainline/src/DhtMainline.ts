@@ -8,15 +8,15 @@
  */
 import { type Crypto, Dht } from "@dtt/core"
 import { Duration, Effect, Layer, type Scope } from "effect"
-import * as Node from "./internal/node.js"
-import * as Rtt from "./internal/rtt.js"
 import type { Impairment } from "./Impairment.js"
 import type { VerifyStrict } from "./internal/item.js"
+import * as Node from "./internal/node.js"
+import * as Rtt from "./internal/rtt.js"
 import type { StoreRule } from "./internal/server.js"
 
-export type { StoreRule } from "./internal/server.js"
 export type { VerifyStrict } from "./internal/item.js"
 export type { Node as MainlineNode, NodeStats } from "./internal/node.js"
+export type { StoreRule } from "./internal/server.js"
 
 /** The routers a fresh Rust mainline 7 node contacts (spec wire.md §6.3). Tests must never use these. */
 export const DEFAULT_BOOTSTRAP: ReadonlyArray<string> = [
@@ -75,10 +75,9 @@ const nodeOptions = (options: Options): Node.NodeOptions => ({
   bootstrap: options.bootstrap ?? DEFAULT_BOOTSTRAP,
   host: options.host ?? "0.0.0.0",
   port: options.port ?? 0,
-  storing:
-    options.storing === undefined
-      ? undefined
-      : { rule: options.storing.rule, maxItems: options.storing.maxItems ?? 10_000 },
+  storing: options.storing === undefined
+    ? undefined
+    : { rule: options.storing.rule, maxItems: options.storing.maxItems ?? 10_000 },
   requestTimeout: Duration.decode(options.requestTimeout ?? Duration.seconds(2)),
   softTimeoutFloor: Duration.decode(options.softTimeoutFloor ?? DEFAULT_SOFT_TIMEOUT_FLOOR),
   alpha: options.concurrency ?? 16,
@@ -97,8 +96,12 @@ export const makeNode = (
 /** The `Dht` service of a node built from `options`, plus the node itself. */
 export const makeService = (
   options: Options = {}
-): Effect.Effect<{ readonly dht: Dht.DhtService; readonly node: Node.Node }, Dht.DhtUnavailable, Scope.Scope | Crypto.Crypto> =>
-  Effect.gen(function* () {
+): Effect.Effect<
+  { readonly dht: Dht.DhtService; readonly node: Node.Node },
+  Dht.DhtUnavailable,
+  Scope.Scope | Crypto.Crypto
+> =>
+  Effect.gen(function*() {
     const node = yield* makeNode(options)
     if (options.bootstrapOnStart !== false) yield* Effect.forkScoped(Node.refreshForever(node, Duration.minutes(10)))
     return { dht: Dht.make(node.transport, { ...Dht.defaultDhtConfig, ...options.dht }), node }

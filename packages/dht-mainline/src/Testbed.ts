@@ -11,10 +11,10 @@ import { Context, Duration, Effect, Layer, Random, type Scope } from "effect"
 import * as Bencode from "./Bencode.js"
 import * as DhtMainline from "./DhtMainline.js"
 import type { Impairment } from "./Impairment.js"
-import * as Krpc from "./Krpc.js"
 import { addressKey, compareDistance } from "./internal/address.js"
 import { K } from "./internal/routingTable.js"
 import * as Rpc from "./internal/rpc.js"
+import * as Krpc from "./Krpc.js"
 
 export interface TestbedOptions {
   /** Number of storing nodes. */
@@ -29,7 +29,10 @@ export interface TestbedOptions {
    */
   readonly ports?: ReadonlyArray<number>
   /** Per-node overrides (request timeout, max items, ...); host, port, storing and bootstrap are set here. */
-  readonly node?: Omit<DhtMainline.Options, "host" | "port" | "storing" | "bootstrap" | "bootstrapOnStart" | "impairment">
+  readonly node?: Omit<
+    DhtMainline.Options,
+    "host" | "port" | "storing" | "bootstrap" | "bootstrapOnStart" | "impairment"
+  >
   /** Address every node binds to. Default "127.0.0.1". */
   readonly host?: string
   /** Latency, jitter and loss on the storing nodes' sockets: one for all, or per node index. Default none. */
@@ -86,8 +89,10 @@ const silentIndices = (size: number, share: number, seed: number): Effect.Effect
   )
 }
 
-export const make = (options: TestbedOptions): Effect.Effect<Testbed, Dht.DhtUnavailable, Scope.Scope | Crypto.Crypto> =>
-  Effect.gen(function* () {
+export const make = (
+  options: TestbedOptions
+): Effect.Effect<Testbed, Dht.DhtUnavailable, Scope.Scope | Crypto.Crypto> =>
+  Effect.gen(function*() {
     const crypto = yield* Crypto.Crypto
     const ruleOf = (i: number): DhtMainline.StoreRule =>
       typeof options.rule === "function" ? options.rule(i) : (options.rule ?? "last-writer-wins")
@@ -146,7 +151,7 @@ export const make = (options: TestbedOptions): Effect.Effect<Testbed, Dht.DhtUna
         : new Dht.DhtPutRejected({ reason: `testbed node ${node}: ${e.message}`, code: e.code })
 
     const putTo = (index: number, item: Dht.MutableItem, cas?: bigint) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const node = nodes[index]
         if (node === undefined) return yield* new Dht.DhtUnavailable({ reason: `no testbed node ${index}` })
         const target = Bep44.target(item.publicKey, item.salt)

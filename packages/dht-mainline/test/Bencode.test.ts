@@ -14,9 +14,12 @@ const valueArb: fc.Arbitrary<Bencode.Value> = fc.letrec<{ value: Bencode.Value }
     fc.uint8Array({ maxLength: 40 }),
     fc.array(tie("value"), { maxLength: 5 }),
     fc
-      .array(fc.tuple(fc.string({ maxLength: 6 }).map((s) => Buffer.from(s, "utf8").toString("latin1")), tie("value")), {
-        maxLength: 5
-      })
+      .array(
+        fc.tuple(fc.string({ maxLength: 6 }).map((s) => Buffer.from(s, "utf8").toString("latin1")), tie("value")),
+        {
+          maxLength: 5
+        }
+      )
       .map((entries) => new Map(entries))
   )
 })).value

@@ -1,8 +1,8 @@
 // BEP44 known answers (spec wire.md §7 S3 and D9): the signable bytes our bencode produces, the target, and
 // signature verification through the same item check the client and the storing node use.
 import { Bep44, Crypto } from "@dtt/core"
-import { sha256 } from "@noble/hashes/sha2.js"
 import { describe, expect, it } from "@effect/vitest"
+import { sha256 } from "@noble/hashes/sha2.js"
 import { Either } from "effect"
 import { Bencode } from "../src/index.js"
 import * as Item from "../src/internal/item.js"

@@ -7,7 +7,7 @@ import { Testbed } from "../src/index.js"
 
 const harness = (rule: "last-writer-wins" | "first-writer-wins", distinct: boolean) =>
   (({ clients, dhtConfig }) =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const bed = yield* Testbed.make({ size: 16, rule })
       return {
         clients: Array.from({ length: clients }, () => bed.clientLayer(dhtConfig).pipe(Layer.orDie)),

@@ -5,14 +5,14 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect } from "effect"
 import { DhtMainline, Testbed } from "../src/index.js"
 import * as FakeNode from "./fakeNode.js"
-import { barrage, rng } from "./hostileDatagrams.js"
 import { bytesOf, seedOf, signItem } from "./helpers.js"
+import { barrage, rng } from "./hostileDatagrams.js"
 
 const DATAGRAMS = 3000
 
 describe("hostile input", () => {
   it.scopedLive(`${DATAGRAMS} random and mutated datagrams: nodes survive and still serve`, () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const bed = yield* Testbed.make({ size: 5 })
       const { dht, node: clientNode } = yield* DhtMainline.makeService(
         bed.clientOptions({ dht: { retries: 0, getTimeout: Duration.seconds(10) } })
@@ -32,6 +32,5 @@ describe("hostile input", () => {
       const item = signItem(seedOf(80), bytesOf("after"), bytesOf("the storm"))
       expect((yield* dht.putMutable(item, { cas: Bep44.SEQ_I64_MAX })).storedAt).toBe(5)
       expect(yield* dht.getMutable(item.publicKey, item.salt)).toEqual([item])
-    }).pipe(Effect.provide(Crypto.layer))
-  )
+    }).pipe(Effect.provide(Crypto.layer)))
 })

@@ -37,7 +37,7 @@ const quick = { requestTimeout: "300 millis" } as const
 
 describe("Testbed impairments", () => {
   it.scopedLive("inbound loss 1.0 on one node: it never answers, the others always do", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const bed = yield* Testbed.make({
         size: 4,
         bootstrapRounds: 0,
@@ -47,32 +47,33 @@ describe("Testbed impairments", () => {
       expect(yield* answered(rpc, bed.nodes, 5)).toEqual([5, 5, 0, 5])
       expect(bed.nodes[2]!.stats.impairedDrops).toBe(5)
       expect(bed.nodes[2]!.stats.queriesAnswered).toBe(0)
-    }).pipe(Effect.provide(Crypto.layer))
-  )
+    }).pipe(Effect.provide(Crypto.layer)))
 
   it.scopedLive("outbound loss 1.0: the node reads every query and answers into the void", () =>
-    Effect.gen(function* () {
-      const bed = yield* Testbed.make({ size: 2, bootstrapRounds: 0, impairment: (i) => (i === 1 ? { outbound: { loss: 1 } } : undefined) })
+    Effect.gen(function*() {
+      const bed = yield* Testbed.make({
+        size: 2,
+        bootstrapRounds: 0,
+        impairment: (i) => (i === 1 ? { outbound: { loss: 1 } } : undefined)
+      })
       const rpc = yield* pinger("400 millis")
       expect(yield* answered(rpc, bed.nodes, 5)).toEqual([5, 0])
       expect(bed.nodes[1]!.stats.queriesAnswered).toBe(5)
       expect(bed.nodes[1]!.stats.impairedDrops).toBe(5)
-    }).pipe(Effect.provide(Crypto.layer))
-  )
+    }).pipe(Effect.provide(Crypto.layer)))
 
   it.scopedLive("loss 0.5 drops some and passes some (seeded)", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const bed = yield* Testbed.make({ size: 1, bootstrapRounds: 0, seed: 3, impairment: { inbound: { loss: 0.5 } } })
       const rpc = yield* pinger("400 millis")
       const [got] = yield* answered(rpc, bed.nodes, 40)
       expect(got).toBeGreaterThan(5)
       expect(got).toBeLessThan(35)
       expect(bed.nodes[0]!.stats.impairedDrops).toBe(40 - got!)
-    }).pipe(Effect.provide(Crypto.layer))
-  )
+    }).pipe(Effect.provide(Crypto.layer)))
 
   it.scopedLive("silentShare 0.3 of 10: exactly 3 nodes never answer, not the first, not in bootstrap; same seed, same set", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const bed = yield* Testbed.make({ size: 10, silentShare: 0.3, seed: 11, bootstrapRounds: 1, node: quick })
       expect(bed.silent).toHaveLength(3)
       expect(bed.silent).not.toContain(0)
@@ -87,11 +88,10 @@ describe("Testbed impairments", () => {
       for (const i of bed.silent) expect(bed.nodes[i]!.stats.queriesAnswered).toBe(0)
       const again = yield* Testbed.make({ size: 10, silentShare: 0.3, seed: 11, bootstrapRounds: 0, node: quick })
       expect(again.silent).toEqual(bed.silent)
-    }).pipe(Effect.provide(Crypto.layer))
-  )
+    }).pipe(Effect.provide(Crypto.layer)))
 
   it.scopedLive("a put and a get still work on a testbed with 30 % silent nodes", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const bed = yield* Testbed.make({ size: 12, silentShare: 0.3, seed: 5, bootstrapRounds: 1, node: quick })
       const item = signItem(seedOf(9), bytesOf("salt"), bytesOf("value under silence"), 1n)
       const fast = { retries: 0, putTimeout: Duration.seconds(15), getTimeout: Duration.seconds(15) }
@@ -103,29 +103,31 @@ describe("Testbed impairments", () => {
       expect(bed.silent.filter((i) => bed.nodes[i]!.stored(target) !== undefined)).toEqual([])
       const got = yield* dht.getMutable(item.publicKey, item.salt)
       expect(got.map((i) => Buffer.from(i.value).toString())).toContain("value under silence")
-    }).pipe(Effect.provide(Crypto.layer))
-  )
+    }).pipe(Effect.provide(Crypto.layer)))
 
   it.scopedLive("latency 100 ms in and 100 ms out: no answer comes back sooner than 200 ms", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const bed = yield* Testbed.make({
         size: 2,
         bootstrapRounds: 0,
         impairment: (i) =>
-          i === 1 ? { inbound: { latency: "100 millis", jitter: "20 millis" }, outbound: { latency: "100 millis" } } : undefined
+          i === 1
+            ? { inbound: { latency: "100 millis", jitter: "20 millis" }, outbound: { latency: "100 millis" } }
+            : undefined
       })
       const rpc = yield* pinger("5 seconds")
       const rtt = (node: DhtMainline.MainlineNode) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const start = yield* Clock.currentTimeMillis
           const r = yield* ping(rpc, node)
           expect(Either.isRight(r)).toBe(true)
           return (yield* Clock.currentTimeMillis) - start
         })
-      const delayed = yield* Effect.forEach(Array.from({ length: 5 }), () => rtt(bed.nodes[1]!), { concurrency: "unbounded" })
+      const delayed = yield* Effect.forEach(Array.from({ length: 5 }), () => rtt(bed.nodes[1]!), {
+        concurrency: "unbounded"
+      })
       // 100 + (100 - 20) is the least a ping can take.
       for (const ms of delayed) expect(ms).toBeGreaterThanOrEqual(180)
       expect(bed.nodes[1]!.stats.queriesAnswered).toBe(5)
-    }).pipe(Effect.provide(Crypto.layer))
-  )
+    }).pipe(Effect.provide(Crypto.layer)))
 })

@@ -32,7 +32,18 @@ describe("KRPC messages", () => {
   })
 
   it("rejects what is not a KRPC message with a typed error", () => {
-    for (const bad of ["i1e", "de", "d1:t0:1:y1:qe", "d1:t2:aa1:y1:xe", "d1:t2:aa1:y1:q1:q4:pinge", "d1:t2:aa1:y1:re", "d1:t2:aa1:y1:e1:ei1ee", "junk"]) {
+    for (
+      const bad of [
+        "i1e",
+        "de",
+        "d1:t0:1:y1:qe",
+        "d1:t2:aa1:y1:xe",
+        "d1:t2:aa1:y1:q1:q4:pinge",
+        "d1:t2:aa1:y1:re",
+        "d1:t2:aa1:y1:e1:ei1ee",
+        "junk"
+      ]
+    ) {
       const r = Krpc.parse(bytesOf(bad))
       expect(Either.isLeft(r), bad).toBe(true)
       if (Either.isLeft(r)) expect(r.left._tag).toBe("KrpcError")

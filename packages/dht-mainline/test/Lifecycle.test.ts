@@ -12,14 +12,14 @@ const activeHandles = (kind: string): number => process.getActiveResourcesInfo()
 
 /** Polls (1 ms steps, at most `limit` ms) until `condition` holds; returns whether it did. */
 const eventually = (condition: () => boolean, limit = 1000) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     for (let waited = 0; waited < limit && !condition(); waited++) yield* Effect.sleep(Duration.millis(1))
     return condition()
   })
 
 describe("closing a node's scope", () => {
   it.scopedLive("stops every fiber and timer of a storing node and of a client with requests in flight", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       // A peer that never answers keeps requests (and their 60 s timers) pending until the scope closes.
       const silent = yield* FakeNode.make(() => undefined)
       const sockets = activeHandles("UDPWrap")
@@ -27,8 +27,12 @@ describe("closing a node's scope", () => {
 
       const supervisor = yield* Supervisor.track
       const scope = yield* Scope.make()
-      const { client, storing } = yield* Effect.gen(function* () {
-        const storing = yield* DhtMainline.makeNode({ host: "127.0.0.1", bootstrap: [], storing: { rule: "last-writer-wins" } })
+      const { client, storing } = yield* Effect.gen(function*() {
+        const storing = yield* DhtMainline.makeNode({
+          host: "127.0.0.1",
+          bootstrap: [],
+          storing: { rule: "last-writer-wins" }
+        })
         const { dht, node: client } = yield* DhtMainline.makeService({
           host: "127.0.0.1",
           bootstrap: [silent.address, `127.0.0.1:${storing.address.port}`],
@@ -56,6 +60,5 @@ describe("closing a node's scope", () => {
       // callback has already run: give it that moment. A leaked timer (60 s) or socket would stay.
       expect(yield* eventually(() => activeHandles("UDPWrap") === sockets)).toBe(true)
       expect(yield* eventually(() => activeHandles("Timeout") <= timers)).toBe(true)
-    }).pipe(Effect.provide(Crypto.layer))
-  )
+    }).pipe(Effect.provide(Crypto.layer)))
 })

@@ -97,10 +97,14 @@ describe("storing node", () => {
     expect(errorCode(server.handle(query("put", putArgs(good, token)), from))).toBe(203)
     expect(errorCode(server.handle(query("put", { ...putArgs(good, token), token: undefined }), from))).toBe(203)
     // Malformed arguments: 203; unknown method: 204.
-    expect(errorCode(server.handle(query("put", { ...putArgs(good, tokenOf(server, target)), seq: 2n ** 63n }), from))).toBe(203)
-    expect(errorCode(server.handle(query("put", { ...putArgs(good, tokenOf(server, target)), v: [1n] }), from))).toBe(203)
+    expect(errorCode(server.handle(query("put", { ...putArgs(good, tokenOf(server, target)), seq: 2n ** 63n }), from)))
+      .toBe(203)
+    expect(errorCode(server.handle(query("put", { ...putArgs(good, tokenOf(server, target)), v: [1n] }), from))).toBe(
+      203
+    )
     expect(errorCode(server.handle(query("get", { target: new Uint8Array(19) }), from))).toBe(203)
-    expect(errorCode(server.handle({ ...query("ping", {}), args: Bencode.dict({ id: new Uint8Array(3) }) }, from))).toBe(203)
+    expect(errorCode(server.handle({ ...query("ping", {}), args: Bencode.dict({ id: new Uint8Array(3) }) }, from)))
+      .toBe(203)
     expect(errorCode(server.handle(query("vote", {}), from))).toBe(204)
   })
 

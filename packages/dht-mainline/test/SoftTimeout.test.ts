@@ -2,7 +2,7 @@
 // Counts, not wall-clock: a request that waited to its hard timeout is in `stats.timeouts`.
 import { Crypto } from "@dtt/core"
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Duration, Effect, Either, Fiber, Stream, TestClock } from "effect"
+import { Chunk, Effect, Either, Fiber, Stream, TestClock } from "effect"
 import { DhtMainline, Testbed } from "../src/index.js"
 import { settleWithPatience } from "../src/internal/patience.js"
 import type * as Rpc from "../src/internal/rpc.js"
@@ -46,10 +46,14 @@ const fakeRpc = (softTimeoutMillis: number): Rpc.Rpc =>
 
 describe("settleWithPatience (virtual time)", () => {
   it.effect("one answered, one silent: returns after the soft timeout with the silent one unanswered", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const rpc = fakeRpc(300)
       const fiber = yield* Effect.fork(
-        settleWithPatience(rpc, [Effect.succeed("ack"), Effect.never, Effect.fail("refused").pipe(Effect.delay("50 millis"))])
+        settleWithPatience(rpc, [
+          Effect.succeed("ack"),
+          Effect.never,
+          Effect.fail("refused").pipe(Effect.delay("50 millis"))
+        ])
       )
       yield* TestClock.adjust("299 millis")
       expect(fiber.unsafePoll()).toBeNull()
@@ -57,11 +61,10 @@ describe("settleWithPatience (virtual time)", () => {
       const results = yield* Fiber.join(fiber)
       expect(results).toEqual([Either.right("ack"), undefined, Either.left("refused")])
       expect(rpc.stats.stalledRequests).toBe(1)
-    })
-  )
+    }))
 
   it.effect("nothing answered yet: stalled requests are still waited for", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const rpc = fakeRpc(300)
       const fiber = yield* Effect.fork(
         settleWithPatience(rpc, [Effect.succeed("late").pipe(Effect.delay("1500 millis")), Effect.never])
@@ -71,8 +74,7 @@ describe("settleWithPatience (virtual time)", () => {
       yield* TestClock.adjust("500 millis")
       expect(yield* Fiber.join(fiber)).toEqual([Either.right("late"), undefined])
       expect(rpc.stats.stalledRequests).toBe(1)
-    })
-  )
+    }))
 })
 
 describe("lookups over silent nodes (loopback Testbed)", () => {
@@ -80,8 +82,14 @@ describe("lookups over silent nodes (loopback Testbed)", () => {
   const patient = { requestTimeout: "4 seconds" } as const
 
   it.scopedLive("30 % silent: get and put wait for no request timeout, yet find and store the item", () =>
-    Effect.gen(function* () {
-      const bed = yield* Testbed.make({ size: 14, silentShare: 0.3, seed: 7, bootstrapRounds: 1, node: { requestTimeout: "300 millis" } })
+    Effect.gen(function*() {
+      const bed = yield* Testbed.make({
+        size: 14,
+        silentShare: 0.3,
+        seed: 7,
+        bootstrapRounds: 1,
+        node: { requestTimeout: "300 millis" }
+      })
       expect(bed.silent).toHaveLength(4)
       const client = yield* DhtMainline.makeNode(bed.clientOptions(patient))
       yield* client.bootstrap
@@ -97,17 +105,15 @@ describe("lookups over silent nodes (loopback Testbed)", () => {
       expect(client.stats.stalledRequests - before.stalledRequests).toBeGreaterThanOrEqual(2)
       expect(receipt.storedAt).toBeGreaterThanOrEqual(bed.nodes.length - bed.silent.length - 2)
       expect(Chunk.toArray(found).map((i) => Buffer.from(i.value).toString())).toContain("past the silent ones")
-    }).pipe(Effect.provide(Crypto.layer))
-  )
+    }).pipe(Effect.provide(Crypto.layer)))
 
   it.scopedLive("every node silent: the lookup still waits the request timeout and reports that nobody answered", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const bed = yield* Testbed.make({ size: 3, bootstrapRounds: 0, impairment: { silent: true } })
       const client = yield* DhtMainline.makeNode(bed.clientOptions({ requestTimeout: "600 millis" }))
       const item = signItem(seedOf(22), bytesOf("slot"), bytesOf("nobody"), 1n)
       const result = yield* Effect.either(client.transport.store(item, undefined))
       expect(Either.isLeft(result) && result.left._tag).toBe("DhtUnavailable")
       expect(client.stats.timeouts).toBe(client.stats.requestsSent)
-    }).pipe(Effect.provide(Crypto.layer))
-  )
+    }).pipe(Effect.provide(Crypto.layer)))
 })

@@ -1,5 +1,5 @@
 // Real UDP on 127.0.0.1: a Testbed of storing nodes and clients of the `Dht` service on it.
-import { Bep44, Crypto, Dht } from "@dtt/core"
+import { Bep44, Crypto, type Dht } from "@dtt/core"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Exit, Scope, TestClock } from "effect"
 import { Bencode, DhtMainline, Krpc, Testbed } from "../src/index.js"
@@ -16,7 +16,7 @@ const sortedValues = (items: ReadonlyArray<Dht.MutableItem>) => items.map((i) =>
 
 /** A bare KRPC endpoint that puts an item to one chosen node (get for a token, then put). */
 const putToOne = (node: DhtMainline.MainlineNode, item: Dht.MutableItem) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const rpc = yield* Rpc.make({
       host: "127.0.0.1",
       port: 0,
@@ -47,7 +47,7 @@ const putToOne = (node: DhtMainline.MainlineNode, item: Dht.MutableItem) =>
 
 describe("mainline DHT on a loopback Testbed", () => {
   it.scopedLive("stores and reads back the D9 item (seq = i64::MAX) byte for byte", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const bed = yield* Testbed.make({ size: 12 })
       expect(bed.bootstrap.every((a) => a.startsWith("127.0.0.1:"))).toBe(true)
       const item: Dht.MutableItem = {
@@ -67,11 +67,10 @@ describe("mainline DHT on a loopback Testbed", () => {
       expect(got).toEqual([item])
       // Nothing stored elsewhere: another slot reads empty.
       expect(yield* reader.getMutable(item.publicKey, bytesOf("other salt"))).toEqual([])
-    }).pipe(Effect.provide(Crypto.layer))
-  )
+    }).pipe(Effect.provide(Crypto.layer)))
 
   it.scopedLive("a put carries seq and cas = 9223372036854775807 exactly on the wire, as Rust mainline parses it", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fake = yield* FakeNode.make((q) =>
         q.method === "get"
           ? Bencode.dict({ id: new Uint8Array(20).fill(5), token: bytesOf("tok"), nodes: new Uint8Array(0) })
@@ -82,7 +81,9 @@ describe("mainline DHT on a loopback Testbed", () => {
       expect(yield* dht.putMutable(item, { cas: Bep44.SEQ_I64_MAX })).toEqual({ storedAt: 1, attempts: 1 })
       const puts = fake.received.map((b) => Buffer.from(b).toString("latin1")).filter((s) => s.includes("1:q3:put"))
       expect(puts).toHaveLength(1)
-      const put = Either.getOrThrow(Krpc.parse(fake.received.find((b) => Buffer.from(b).toString("latin1").includes("1:q3:put"))!))
+      const put = Either.getOrThrow(
+        Krpc.parse(fake.received.find((b) => Buffer.from(b).toString("latin1").includes("1:q3:put"))!)
+      )
       if (put._tag !== "Query") throw new Error("expected a query")
       // The exact canonical arguments: keys sorted, integers exact.
       const expected = Bencode.encode(
@@ -105,11 +106,10 @@ describe("mainline DHT on a loopback Testbed", () => {
       // Rust mainline only parses messages whose transaction id is exactly 4 bytes.
       expect(put.transactionId).toHaveLength(4)
       expect(fake.received.every((b) => Either.getOrThrow(Krpc.parse(b)).transactionId.length === 4)).toBe(true)
-    }).pipe(Effect.provide(Crypto.layer))
-  )
+    }).pipe(Effect.provide(Crypto.layer)))
 
   it.scopedLive("get collects every distinct value the storing nodes hold", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const bed = yield* Testbed.make({ size: 24, rule: "first-writer-wins" })
       const salt = bytesOf("minute-slot")
       const writers = [1, 2, 3, 4, 5, 6].map((n) => signItem(seedOf(40), salt, bytesOf(`record of writer ${n}`)))
@@ -123,14 +123,13 @@ describe("mainline DHT on a loopback Testbed", () => {
       expect(got.length).toBeGreaterThanOrEqual(4)
       expect(new Set(sortedValues(got)).size).toBe(got.length)
       for (const v of sortedValues(got)) expect(held).toContain(v)
-    }).pipe(Effect.provide(Crypto.layer))
-  )
+    }).pipe(Effect.provide(Crypto.layer)))
 
   describe("six writers, one slot, 30 storing nodes: the storage rule decides what a reader finds", () => {
     const salt = bytesOf("shared-slot")
     const writers = [1, 2, 3, 4, 5, 6].map((n) => signItem(seedOf(50), salt, bytesOf(`writer ${n}`)))
     const run = (rule: DhtMainline.StoreRule | ((i: number) => DhtMainline.StoreRule)) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const bed = yield* Testbed.make({ size: 30, rule })
         for (const w of writers) {
           const dht = yield* client(bed)
@@ -144,32 +143,29 @@ describe("mainline DHT on a loopback Testbed", () => {
       }).pipe(Effect.scoped, Effect.provide(Crypto.layer))
 
     it.live("last-writer-wins (Rust mainline nodes): every storing node ends with the last writer", () =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const { held, got } = yield* run("last-writer-wins")
         expect(held).toEqual(Array(20).fill("writer 6"))
         expect(got).toEqual(["writer 6"])
-      })
-    )
+      }))
 
     it.live("first-writer-wins (libtorrent, BEP44): every storing node keeps the first writer", () =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const { held, got } = yield* run("first-writer-wins")
         expect(held).toEqual(Array(20).fill("writer 1"))
         expect(got).toEqual(["writer 1"])
-      })
-    )
+      }))
 
     it.live("a mixed network holds both, and the reader sees both", () =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const { held, got } = yield* run((i) => (i % 2 === 0 ? "first-writer-wins" : "last-writer-wins"))
         expect(new Set(held)).toEqual(new Set(["writer 1", "writer 6"]))
         expect(got).toEqual(["writer 1", "writer 6"])
-      })
-    )
+      }))
   })
 
   it.scopedLive("drops forged, mis-targeted and oversize items from hostile storing nodes", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const salt = bytesOf("s")
       const good = signItem(seedOf(60), salt, bytesOf("genuine"))
       const other = signItem(seedOf(61), salt, bytesOf("another key"))
@@ -181,10 +177,14 @@ describe("mainline DHT on a loopback Testbed", () => {
         { k: good.publicKey, seq: 2n ** 63n, sig: good.signature, v: good.value }, // seq out of i64 range
         { k: good.publicKey, seq: good.seq, sig: good.signature, v: good.value } // the genuine one
       ]
-      const fakes = yield* Effect.forEach(replies, (fields, i) =>
-        FakeNode.make((q) =>
-          q.method === "get" ? Bencode.dict({ id: new Uint8Array(20).fill(i + 1), token: bytesOf("t"), ...fields }) : undefined
-        )
+      const fakes = yield* Effect.forEach(
+        replies,
+        (fields, i) =>
+          FakeNode.make((q) =>
+            q.method === "get"
+              ? Bencode.dict({ id: new Uint8Array(20).fill(i + 1), token: bytesOf("t"), ...fields })
+              : undefined
+          )
       )
       const { dht, node } = yield* DhtMainline.makeService({
         host: "127.0.0.1",
@@ -196,11 +196,10 @@ describe("mainline DHT on a loopback Testbed", () => {
       // Invalid items are refused locally, without retries.
       const refused = yield* Effect.flip(dht.putMutable(big))
       expect(refused._tag).toBe("DhtInvalidItem")
-    }).pipe(Effect.provide(Crypto.layer))
-  )
+    }).pipe(Effect.provide(Crypto.layer)))
 
   it.scopedLive("reports DhtUnavailable when no node answers, after the request timeout", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const silent = yield* FakeNode.make(() => undefined)
       const { dht } = yield* DhtMainline.makeService({
         host: "127.0.0.1",
@@ -213,13 +212,16 @@ describe("mainline DHT on a loopback Testbed", () => {
       expect((yield* Effect.flip(dht.getMutable(item.publicKey, item.salt)))._tag).toBe("DhtUnavailable")
       expect((yield* Effect.flip(dht.putMutable(item)))._tag).toBe("DhtUnavailable")
       expect(Date.now() - started).toBeGreaterThanOrEqual(3 * 200)
-    }).pipe(Effect.provide(Crypto.layer))
-  )
+    }).pipe(Effect.provide(Crypto.layer)))
 
   // Under TestClock: the token secret rotates on the Effect clock, inside the node's scope.
   it.scoped("write tokens expire after two rotations of the secret (5 minutes each)", () =>
-    Effect.gen(function* () {
-      const node = yield* DhtMainline.makeNode({ host: "127.0.0.1", bootstrap: [], storing: { rule: "last-writer-wins" } })
+    Effect.gen(function*() {
+      const node = yield* DhtMainline.makeNode({
+        host: "127.0.0.1",
+        bootstrap: [],
+        storing: { rule: "last-writer-wins" }
+      })
       const rpc = yield* Rpc.make({
         host: "127.0.0.1",
         port: 0,
@@ -236,7 +238,10 @@ describe("mainline DHT on a loopback Testbed", () => {
       const put = (seq: bigint) => {
         const next = signItem(seedOf(90), bytesOf("tokens"), bytesOf(`v${seq}`), seq)
         const args = { id, target, token, k: next.publicKey, salt: next.salt, seq, sig: next.signature, v: next.value }
-        return rpc.request(node.address, "put", Bencode.dict(args)).pipe(Effect.as("ok"), Effect.catchAll((e) => Effect.succeed(e)))
+        return rpc.request(node.address, "put", Bencode.dict(args)).pipe(
+          Effect.as("ok"),
+          Effect.catchAll((e) => Effect.succeed(e))
+        )
       }
       expect(yield* put(1n)).toBe("ok")
       yield* TestClock.adjust(Duration.minutes(5))
@@ -244,17 +249,18 @@ describe("mainline DHT on a loopback Testbed", () => {
       yield* TestClock.adjust(Duration.minutes(5))
       expect(yield* put(3n)).toMatchObject({ _tag: "Remote", code: 203 })
       expect(node.stored(target)?.seq).toBe(2n)
-    }).pipe(Effect.provide(Crypto.layer))
-  )
+    }).pipe(Effect.provide(Crypto.layer)))
 
   it.live("closing the scope releases the socket (the port can be bound again)", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const scope = yield* Scope.make()
       const bed = yield* Testbed.make({ size: 3 }).pipe(Scope.extend(scope))
       const port = bed.nodes[0]!.address.port
       yield* Scope.close(scope, Exit.void)
-      const again = yield* DhtMainline.makeNode({ host: "127.0.0.1", port, bootstrap: [] }).pipe(Effect.scoped, Effect.either)
+      const again = yield* DhtMainline.makeNode({ host: "127.0.0.1", port, bootstrap: [] }).pipe(
+        Effect.scoped,
+        Effect.either
+      )
       expect(Either.isRight(again)).toBe(true)
-    }).pipe(Effect.provide(Crypto.layer))
-  )
+    }).pipe(Effect.provide(Crypto.layer)))
 })

@@ -31,7 +31,7 @@ interface Seen {
 
 /** Open a value of the topic's slot for any of `minutes` (only the right minute verifies); undefined if none. */
 const openValue = (value: Uint8Array, minutes: ReadonlyArray<bigint>) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     for (const minute of minutes) {
       const record = yield* Effect.either(EncryptedRecord.openRecord(value, TOPIC, minute, SECRET_HASH))
       if (Either.isLeft(record)) continue
@@ -53,7 +53,7 @@ const minutesAround = Effect.map(Clock.currentTimeMillis, (now) => {
 
 /** Everything the Testbed's storing nodes hold for the topic's slots, opened, with how many nodes hold each. */
 const heldOnTestbed = (bed: Testbed.Testbed) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const minutes = yield* minutesAround
     const held: Array<Seen & { readonly nodes: number }> = []
     for (const minute of minutes) {
@@ -82,19 +82,34 @@ interface TrackerNode {
  * Node `index`: its identity, a read-only mainline client on the Testbed (the Rust crate's DHT policy), the
  * memory gossip, then `Topic.joinNoWait` with `config`. Everything lives in the ambient scope.
  */
-const startNode = (bed: Testbed.Testbed, gossip: MemoryGossip.MemoryGossipNetwork, index: number, config: Config.Config) =>
-  Effect.gen(function* () {
-    const identity = Layer.succeed(NodeIdentity.NodeIdentity, NodeIdentity.fromSecretKey(SimNetwork.secretKey(index, 7)))
+const startNode = (
+  bed: Testbed.Testbed,
+  gossip: MemoryGossip.MemoryGossipNetwork,
+  index: number,
+  config: Config.Config
+) =>
+  Effect.gen(function*() {
+    const identity = Layer.succeed(
+      NodeIdentity.NodeIdentity,
+      NodeIdentity.fromSecretKey(SimNetwork.secretKey(index, 7))
+    )
     const { dht, node } = yield* DhtMainline.makeService(bed.clientOptions())
     const gotValues: Array<Uint8Array> = []
     // A pass-through that remembers what each get returned; the DHT itself is untouched.
     const watched: Dht.DhtService = {
       getMutable: (publicKey, salt) =>
-        Effect.tap(dht.getMutable(publicKey, salt), (items) => Effect.sync(() => gotValues.push(...items.map((i) => i.value)))),
+        Effect.tap(
+          dht.getMutable(publicKey, salt),
+          (items) => Effect.sync(() => gotValues.push(...items.map((i) => i.value)))
+        ),
       putMutable: dht.putMutable
     }
     const services = yield* Layer.build(
-      Layer.mergeAll(identity, Layer.succeed(Dht.Dht, watched), MemoryGossip.layer(gossip).pipe(Layer.provide(identity)))
+      Layer.mergeAll(
+        identity,
+        Layer.succeed(Dht.Dht, watched),
+        MemoryGossip.layer(gossip).pipe(Layer.provide(identity))
+      )
     )
     const topic = yield* Topic.joinNoWait(TOPIC, { secret: SECRET, config }).pipe(Effect.provide(services))
     return { topic, dht: node, gotValues } satisfies TrackerNode
@@ -102,17 +117,20 @@ const startNode = (bed: Testbed.Testbed, gossip: MemoryGossip.MemoryGossipNetwor
 
 /** Poll (every 50 ms of real time) until `condition` holds; fails the test after `limit`. Returns ms taken. */
 const waitUntil = <R>(condition: Effect.Effect<boolean, never, R>, limit: Duration.DurationInput) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const started = yield* Clock.currentTimeMillis
     while (!(yield* condition)) yield* Effect.sleep(Duration.millis(50))
     return (yield* Clock.currentTimeMillis) - started
   }).pipe(
-    Effect.timeoutFail({ duration: limit, onTimeout: () => new Error(`condition not met within ${Duration.format(limit)}`) })
+    Effect.timeoutFail({
+      duration: limit,
+      onTimeout: () => new Error(`condition not met within ${Duration.format(limit)}`)
+    })
   )
 
 /** The publishers of the records a node's gets returned. */
 const publishersSeenBy = (node: TrackerNode) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const minutes = yield* minutesAround
     const out = new Set<string>()
     for (const value of node.gotValues) {
@@ -133,7 +151,7 @@ describe("tracker over the mainline DHT on loopback (memory gossip, real time)",
   it.scopedLive(
     "two nodes with the default config find each other through records on the storing nodes",
     () =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const bed = yield* Testbed.make({ size: 30, rule: "last-writer-wins" })
         const gossip = yield* MemoryGossip.make()
         const answeredBefore = answeredByTestbed(bed)
@@ -183,8 +201,11 @@ describe("tracker over the mainline DHT on loopback (memory gossip, real time)",
   it.scopedLive(
     "a late joiner finds a running topic through the records its members keep publishing",
     () =>
-      Effect.gen(function* () {
-        const bed = yield* Testbed.make({ size: 30, rule: (i) => (i % 2 === 0 ? "first-writer-wins" : "last-writer-wins") })
+      Effect.gen(function*() {
+        const bed = yield* Testbed.make({
+          size: 30,
+          rule: (i) => (i % 2 === 0 ? "first-writer-wins" : "last-writer-wins")
+        })
         const gossip = yield* MemoryGossip.make()
         const running = Config.decodeSync({ publisher: { initialDelay: 500, baseInterval: 500, maxJitter: 500 } })
         const a = yield* startNode(bed, gossip, 0, running)

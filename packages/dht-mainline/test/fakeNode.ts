@@ -1,8 +1,8 @@
 // A hand-driven UDP peer for tests: it answers KRPC queries with whatever the test wants (forged items, odd
 // replies) and records every datagram it receives, so tests can see the exact bytes on the wire.
-import * as dgram from "node:dgram"
 import { Effect, Either } from "effect"
-import { Bencode, Krpc } from "../src/index.js"
+import * as dgram from "node:dgram"
+import { type Bencode, Krpc } from "../src/index.js"
 
 export interface FakeNode {
   readonly address: string
@@ -24,22 +24,24 @@ export const make = (handler: FakeHandler) =>
         if (Either.isLeft(parsed) || parsed.right._tag !== "Query") return
         const reply = handler(parsed.right)
         if (reply === undefined) return
-        const bytes =
-          "error" in reply
-            ? Krpc.encodeError(parsed.right.transactionId, reply.error as number, "no")
-            : Krpc.encodeResponse(parsed.right.transactionId, reply as Bencode.Dict)
+        const bytes = "error" in reply
+          ? Krpc.encodeError(parsed.right.transactionId, reply.error as number, "no")
+          : Krpc.encodeResponse(parsed.right.transactionId, reply as Bencode.Dict)
         socket.send(bytes, rinfo.port, rinfo.address)
       })
       socket.bind(0, "127.0.0.1", () => {
         const port = socket.address().port
         resume(
-          Effect.succeed({
-            address: `127.0.0.1:${port}`,
-            port,
-            received,
-            send: (bytes, to) => Effect.async<void>((done) => socket.send(bytes, to, "127.0.0.1", () => done(Effect.void))),
-            close: socket
-          } as FakeNode & { close: dgram.Socket })
+          Effect.succeed(
+            {
+              address: `127.0.0.1:${port}`,
+              port,
+              received,
+              send: (bytes, to) =>
+                Effect.async<void>((done) => socket.send(bytes, to, "127.0.0.1", () => done(Effect.void))),
+              close: socket
+            } as FakeNode & { close: dgram.Socket }
+          )
         )
       })
     }),

@@ -3,7 +3,9 @@ import { ed25519 } from "@noble/curves/ed25519.js"
 import { readFileSync } from "node:fs"
 
 /** The spec's known answers (wire-vectors.json), from the copy the core tests read. */
-export const wireVectors = JSON.parse(readFileSync(new URL("../../core/test/vectors.wire.json", import.meta.url), "utf8"))
+export const wireVectors = JSON.parse(
+  readFileSync(new URL("../../core/test/vectors.wire.json", import.meta.url), "utf8")
+)
 
 /** A signed mutable item from a 32-byte seed (tests only: noble signs directly). */
 export const signItem = (

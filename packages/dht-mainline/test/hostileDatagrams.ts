@@ -53,8 +53,18 @@ export const corpus: ReadonlyArray<Uint8Array> = [
 const wrongShapes: ReadonlyArray<Bencode.Value> = [
   Bencode.dict({ t, y: Bencode.text("q"), q: Bencode.text("get"), a: [1n, 2n] }),
   Bencode.dict({ t, y: Bencode.text("q"), q: Bencode.text("get"), a: Bencode.dict({ id: 5n, target: id }) }),
-  Bencode.dict({ t, y: Bencode.text("q"), q: Bencode.text("get"), a: Bencode.dict({ id, target: new Uint8Array(19) }) }),
-  Bencode.dict({ t, y: Bencode.text("q"), q: Bencode.text("put"), a: Bencode.dict({ id, v: Bencode.dict({}), k: id }) }),
+  Bencode.dict({
+    t,
+    y: Bencode.text("q"),
+    q: Bencode.text("get"),
+    a: Bencode.dict({ id, target: new Uint8Array(19) })
+  }),
+  Bencode.dict({
+    t,
+    y: Bencode.text("q"),
+    q: Bencode.text("put"),
+    a: Bencode.dict({ id, v: Bencode.dict({}), k: id })
+  }),
   Bencode.dict({ t, y: Bencode.text("q"), q: Bencode.text("put"), a: Bencode.dict({ id, seq: 10n ** 30n, token: t }) }),
   Bencode.dict({ t, y: Bencode.text("r"), r: Bencode.dict({ id, nodes: new Uint8Array(27) }) }),
   Bencode.dict({ t, y: Bencode.text("r"), r: Bencode.dict({ id, seq: -(10n ** 20n), k: id, sig: id, v: [] }) }),
@@ -79,19 +89,29 @@ export const hostileDatagram = (r: ReturnType<typeof rng>): Uint8Array => {
       return base.subarray(0, r.int(base.length))
     case 3: {
       const at = r.int(base.length)
-      return new Uint8Array([...base.subarray(0, at), ...r.bytes(1 + r.int(16)), ...base.subarray(at)]).subarray(0, 1500)
+      return new Uint8Array([...base.subarray(0, at), ...r.bytes(1 + r.int(16)), ...base.subarray(at)]).subarray(
+        0,
+        1500
+      )
     }
     case 4: {
       // Splice two valid messages.
       const other = corpus[r.int(corpus.length)]!
-      return new Uint8Array([...base.subarray(0, r.int(base.length)), ...other.subarray(r.int(other.length))]).subarray(0, 1500)
+      return new Uint8Array([...base.subarray(0, r.int(base.length)), ...other.subarray(r.int(other.length))]).subarray(
+        0,
+        1500
+      )
     }
     case 5:
       return Bencode.encode(wrongShapes[r.int(wrongShapes.length)]!)
     case 6: {
       // Deep nesting, long digit runs, huge declared lengths.
       const kind = r.int(3)
-      const text = kind === 0 ? "l".repeat(1 + r.int(1400)) : kind === 1 ? `i${"9".repeat(1 + r.int(1400))}e` : `${"9".repeat(1 + r.int(30))}:x`
+      const text = kind === 0
+        ? "l".repeat(1 + r.int(1400))
+        : kind === 1
+        ? `i${"9".repeat(1 + r.int(1400))}e`
+        : `${"9".repeat(1 + r.int(30))}:x`
       return new TextEncoder().encode(text)
     }
     default: {
@@ -111,15 +131,17 @@ export const hostileDatagram = (r: ReturnType<typeof rng>): Uint8Array => {
  */
 export const barrage = (
   send: (bytes: Uint8Array, port: number) => Effect.Effect<void>,
-  victims: ReadonlyArray<{ readonly address: { readonly port: number }; readonly stats: { readonly received: number } }>,
+  victims: ReadonlyArray<
+    { readonly address: { readonly port: number }; readonly stats: { readonly received: number } }
+  >,
   count: number,
   r: ReturnType<typeof rng>,
   burst = 64
 ) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const received = () => victims.reduce((n, v) => n + v.stats.received, 0)
     const start = received()
-    for (let sent = 0; sent < count; ) {
+    for (let sent = 0; sent < count;) {
       for (let k = 0; k < burst && sent < count; k++, sent++) {
         yield* send(hostileDatagram(r), victims[sent % victims.length]!.address.port)
       }

@@ -3,10 +3,10 @@
  * valid messages). A decoder must never throw; whatever it accepts must re-encode and decode to the same value.
  * Writes bench/results/fuzz-gossip-wire.json. Usage: npm run fuzz:gossip-wire [-- <inputs per decoder> <seed>]
  */
+import type { EndpointId } from "@dtt/core"
+import { Either, Option } from "effect"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { isDeepStrictEqual } from "node:util"
-import { Either, Option } from "effect"
-import type { EndpointId } from "@dtt/core"
 import { messageIdOf, seededRng } from "../src/proto/index.js"
 import * as Wire from "../src/wire/index.js"
 
@@ -37,15 +37,35 @@ const messageCorpus: Array<Uint8Array> = (
     Wire.swarm({ _tag: "ShuffleReply", nodes: [{ id: K2, data: new Uint8Array(0) }] }),
     Wire.swarm({ _tag: "Neighbor", priority: "Low", data: addr }),
     Wire.swarm({ _tag: "Disconnect", alive: true, respond: false }),
-    Wire.gossip({ _tag: "Gossip", id: messageIdOf(new Uint8Array([104, 105])), content: new Uint8Array([104, 105]), scope: { _tag: "Swarm", round: 200 } }),
-    Wire.gossip({ _tag: "Gossip", id: messageIdOf(new Uint8Array(0)), content: new Uint8Array(0), scope: { _tag: "Neighbors" } }),
+    Wire.gossip({
+      _tag: "Gossip",
+      id: messageIdOf(new Uint8Array([104, 105])),
+      content: new Uint8Array([104, 105]),
+      scope: { _tag: "Swarm", round: 200 }
+    }),
+    Wire.gossip({
+      _tag: "Gossip",
+      id: messageIdOf(new Uint8Array(0)),
+      content: new Uint8Array(0),
+      scope: { _tag: "Neighbors" }
+    }),
     Wire.gossip({ _tag: "Prune" }),
     Wire.gossip({ _tag: "Graft", id: messageIdOf(new Uint8Array(1)), round: 300 }),
-    Wire.gossip({ _tag: "IHave", entries: [{ id: messageIdOf(new Uint8Array(2)), round: 1 }, { id: messageIdOf(new Uint8Array(3)), round: 70000 % 65536 }] })
+    Wire.gossip({
+      _tag: "IHave",
+      entries: [{ id: messageIdOf(new Uint8Array(2)), round: 1 }, {
+        id: messageIdOf(new Uint8Array(3)),
+        round: 70000 % 65536
+      }]
+    })
   ] as Array<Wire.TopicMessage>
 ).map((m) => Either.getOrThrow(Wire.encodeTopicMessage(m)))
 
-const addrCorpus = [addr, Wire.encodeAddrInfo(Wire.emptyAddrInfo), Wire.encodeAddrInfo({ relayUrl: undefined, directAddresses: [Wire.parseSocketAddr("[2001:db8::1]:1")!] })]
+const addrCorpus = [
+  addr,
+  Wire.encodeAddrInfo(Wire.emptyAddrInfo),
+  Wire.encodeAddrInfo({ relayUrl: undefined, directAddresses: [Wire.parseSocketAddr("[2001:db8::1]:1")!] })
+]
 
 const mutate = (base: Uint8Array): Uint8Array => {
   let b = base.slice()
@@ -86,7 +106,11 @@ interface Report {
   ms: number
 }
 
-const run = (name: string, check: (bytes: Uint8Array, r: Report) => void, corpus: ReadonlyArray<Uint8Array>): Report => {
+const run = (
+  name: string,
+  check: (bytes: Uint8Array, r: Report) => void,
+  corpus: ReadonlyArray<Uint8Array>
+): Report => {
   const report: Report = { inputs: 0, accepted: 0, rejected: {}, failures: [], ms: 0 }
   const t0 = performance.now()
   for (let i = 0; i < N; i++) {
@@ -99,7 +123,10 @@ const run = (name: string, check: (bytes: Uint8Array, r: Report) => void, corpus
     }
   }
   report.ms = Math.round(performance.now() - t0)
-  console.log(`${name}: ${report.inputs} inputs, ${report.accepted} accepted, ${report.failures.length} failures, ${report.ms} ms`, report.rejected)
+  console.log(
+    `${name}: ${report.inputs} inputs, ${report.accepted} accepted, ${report.failures.length} failures, ${report.ms} ms`,
+    report.rejected
+  )
   return report
 }
 
@@ -128,10 +155,14 @@ const results = {
       const d = Wire.decodeAddrInfo(bytes)
       if (Either.isLeft(d)) return reject(r, d.left.reason)
       r.accepted++
-      if (!isDeepStrictEqual(Wire.decodeAddrInfo(Wire.encodeAddrInfo(d.right)), d)) throw new Error("round trip differs")
+      if (!isDeepStrictEqual(Wire.decodeAddrInfo(Wire.encodeAddrInfo(d.right)), d)) {
+        throw new Error("round trip differs")
+      }
       for (const a of d.right.directAddresses) {
         const back = Wire.parseSocketAddr(Wire.formatSocketAddr(a))
-        if (back === undefined || Wire.compareSocketAddr(back, a) !== 0) throw new Error("socket address text round trip")
+        if (back === undefined || Wire.compareSocketAddr(back, a) !== 0) {
+          throw new Error("socket address text round trip")
+        }
       }
     },
     addrCorpus
@@ -151,7 +182,9 @@ const results = {
     (bytes, r) => {
       // Random chunking of a stream made of valid frames, random bytes and oversized length prefixes.
       const dec = new Wire.FrameDecoder(512)
-      const stream = rng.int(2) === 0 ? bytes : new Uint8Array([...Either.getOrThrow(Wire.frame(bytes.slice(0, 300), 512)), ...bytes])
+      const stream = rng.int(2) === 0
+        ? bytes
+        : new Uint8Array([...Either.getOrThrow(Wire.frame(bytes.slice(0, 300), 512)), ...bytes])
       let pos = 0
       let frames = 0
       let consumed = 0
@@ -188,7 +221,11 @@ const failures = Object.values(results).reduce((a, r) => a + r.failures.length, 
 mkdirSync("bench/results", { recursive: true })
 writeFileSync(
   "bench/results/fuzz-gossip-wire.json",
-  JSON.stringify({ date: new Date().toISOString(), seed: SEED, inputsPerDecoder: N, node: process.version, failures, results }, null, 2) + "\n"
+  JSON.stringify(
+    { date: new Date().toISOString(), seed: SEED, inputsPerDecoder: N, node: process.version, failures, results },
+    null,
+    2
+  ) + "\n"
 )
 console.log(failures === 0 ? "no failures" : `${failures} FAILURES`)
 process.exit(failures === 0 ? 0 : 1)

@@ -23,25 +23,47 @@ for (let seed = 0; seed < SEEDS; seed++) {
   const single = bigSingleSender(seed, { peers: PEERS })
   const multiple = bigMultipleSender(seed, { peers: PEERS })
   const burst = bigBurst(seed, { peers: PEERS })
-  const ok =
-    empty === 0 &&
+  const ok = empty === 0 &&
     ([["single", single], ["multiple", multiple], ["burst", burst]] as const).every(
       ([k, r]) => r.mean.ldh < thresholds[k].ldh && r.mean.rmr < thresholds[k].rmr && r.mean.missed === 0
     )
   if (!ok) failures++
-  const fmt = (r: typeof single) => ({ ldh: r.mean.ldh, rmr: Number(r.mean.rmr.toFixed(4)), missed: r.mean.missed, durationMs: Math.round(r.mean.duration) })
-  const row = { seed, ok, hyparviewEmpty: empty, single: fmt(single), multiple: fmt(multiple), burst: fmt(burst), wallMs: Math.round(performance.now() - t0) }
+  const fmt = (r: typeof single) => ({
+    ldh: r.mean.ldh,
+    rmr: Number(r.mean.rmr.toFixed(4)),
+    missed: r.mean.missed,
+    durationMs: Math.round(r.mean.duration)
+  })
+  const row = {
+    seed,
+    ok,
+    hyparviewEmpty: empty,
+    single: fmt(single),
+    multiple: fmt(multiple),
+    burst: fmt(burst),
+    wallMs: Math.round(performance.now() - t0)
+  }
   rows.push(row)
   console.log(
-    `seed ${seed} ${ok ? "ok  " : "FAIL"} empty ${empty} | single LDH ${single.mean.ldh.toFixed(2)} RMR ${single.mean.rmr.toFixed(3)} missed ${single.mean.missed}` +
-      ` | multi LDH ${multiple.mean.ldh.toFixed(2)} RMR ${multiple.mean.rmr.toFixed(3)} missed ${multiple.mean.missed}` +
-      ` | burst LDH ${burst.mean.ldh.toFixed(2)} RMR ${burst.mean.rmr.toFixed(3)} missed ${burst.mean.missed} (${row.wallMs} ms)`
+    `seed ${seed} ${ok ? "ok  " : "FAIL"} empty ${empty} | single LDH ${single.mean.ldh.toFixed(2)} RMR ${
+      single.mean.rmr.toFixed(3)
+    } missed ${single.mean.missed}` +
+      ` | multi LDH ${multiple.mean.ldh.toFixed(2)} RMR ${
+        multiple.mean.rmr.toFixed(3)
+      } missed ${multiple.mean.missed}` +
+      ` | burst LDH ${burst.mean.ldh.toFixed(2)} RMR ${
+        burst.mean.rmr.toFixed(3)
+      } missed ${burst.mean.missed} (${row.wallMs} ms)`
   )
 }
 mkdirSync("bench/results", { recursive: true })
 writeFileSync(
   "bench/results/gossip-sim.json",
-  JSON.stringify({ date: new Date().toISOString(), node: process.version, peers: PEERS, thresholds, failures, rows }, null, 2) + "\n"
+  JSON.stringify(
+    { date: new Date().toISOString(), node: process.version, peers: PEERS, thresholds, failures, rows },
+    null,
+    2
+  ) + "\n"
 )
 console.log(failures === 0 ? `all ${SEEDS} seeds meet Rust's thresholds` : `${failures} seeds FAILED`)
 process.exit(failures === 0 ? 0 : 1)

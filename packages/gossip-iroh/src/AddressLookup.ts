@@ -88,7 +88,7 @@ const NO_SALT = new Uint8Array(0)
 export const dht = (
   options: DhtLookupOptions = {}
 ): Effect.Effect<AddressLookup, never, Dht.Dht | Crypto.Crypto | NodeIdentity.NodeIdentity | Scope.Scope> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const dhtService = yield* Dht.Dht
     const crypto = yield* Crypto.Crypto
     const identity = yield* NodeIdentity.NodeIdentity
@@ -124,7 +124,7 @@ export const dht = (
       )
 
     /** A seq above our last one and above whatever the DHT still holds from an earlier run. */
-    const nextSeq = Effect.gen(function* () {
+    const nextSeq = Effect.gen(function*() {
       if (lastSeq === undefined) {
         const stored = yield* dhtService.getMutable(identity.publicKey, NO_SALT).pipe(
           Effect.orElseSucceed((): ReadonlyArray<Dht.MutableItem> => [])
@@ -138,7 +138,7 @@ export const dht = (
     })
 
     const publish = (addr: DialAddr) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         if (addr.id !== identity.endpointId) {
           return yield* new Pkarr.PkarrEncodeError({ reason: `cannot publish for ${addr.id}: not our endpoint` })
         }
@@ -150,7 +150,7 @@ export const dht = (
         if (info.relayUrls.length === 0 && info.directAddresses.length === 0) return
         const packet = yield* Pkarr.encodePacket(identity.publicKey, info, ttl)
         const item = yield* lock.withPermits(1)(
-          Effect.gen(function* () {
+          Effect.gen(function*() {
             if (current !== undefined && Buffer.from(current.packet).equals(packet)) return undefined
             const seq = yield* nextSeq
             const item = Pkarr.signedItem((m) => crypto.sign(identity.secretKey, m), identity.publicKey, seq, packet)
@@ -172,7 +172,7 @@ export const dht = (
     if (options.resolveOnly !== true) {
       // Wakes every `retryInterval` (or the check interval, if shorter; a timer, no traffic) and works only when due.
       const tickMillis = checkMillis > 0 ? Math.min(retryMillis, checkMillis) : retryMillis
-      yield* Effect.gen(function* () {
+      yield* Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         if (current === undefined) return
         if (now >= dueAt) return yield* Effect.ignore(put(current.item))
@@ -187,7 +187,7 @@ export const dht = (
     }
 
     const resolve = (id: EndpointId.EndpointId) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const publicKey = EndpointId.toBytes(id)
         const dialAddr = (info: Pkarr.EndpointInfo | undefined) =>
           info === undefined || (info.relayUrls.length === 0 && info.directAddresses.length === 0)
@@ -196,7 +196,8 @@ export const dht = (
         if (options.resolve === "newest") {
           return dialAddr(Pkarr.newestInfo(publicKey, yield* dhtService.getMutable(publicKey, NO_SALT)))
         }
-        return yield* Dht.firstMutable(dhtService, publicKey, NO_SALT, (item) => dialAddr(Pkarr.newestInfo(publicKey, [item])))
+        return yield* Dht.firstMutable(dhtService, publicKey, NO_SALT, (item) =>
+          dialAddr(Pkarr.newestInfo(publicKey, [item])))
       })
 
     return {
@@ -205,4 +206,3 @@ export const dht = (
       publish: options.resolveOnly === true ? () => Effect.void : publish
     } satisfies AddressLookup
   })
-

@@ -6,15 +6,15 @@
  * implementation has: our dialable address (and ticket), feeding peers' addresses into the address book, and
  * driver statistics.
  */
+import { type EndpointId, Gossip, NodeIdentity } from "@dtt/core"
 import { Context, Duration, Effect, Layer, Random, type Scope } from "effect"
-import { EndpointId, Gossip, NodeIdentity } from "@dtt/core"
 import type { AddressLookup } from "./AddressLookup.js"
 import * as Driver from "./net/driver.js"
 import * as NetEndpoint from "./net/endpoint.js"
 import type { EndpointBindError } from "./net/errors.js"
 import * as Iroh from "./net/iroh.js"
 import * as Subscription from "./net/subscription.js"
-import { makeProtoConfig, type HyParViewConfig, type PlumtreeConfig } from "./proto/config.js"
+import { type HyParViewConfig, makeProtoConfig, type PlumtreeConfig } from "./proto/config.js"
 import { topicIdFromBytes } from "./proto/events.js"
 import { seededRng } from "./proto/rng.js"
 import { ProtoState } from "./proto/state.js"
@@ -126,7 +126,7 @@ const toTicket = (addr: DialAddr): string =>
 export const make = (
   options: GossipIrohOptions = {}
 ): Effect.Effect<GossipIrohService, EndpointBindError, Scope.Scope | NodeIdentity.NodeIdentity> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const identity = yield* NodeIdentity.NodeIdentity
     const config = makeProtoConfig({
       maxMessageSize: options.maxMessageSize,
@@ -150,12 +150,14 @@ export const make = (
       maxMessageSize: config.maxMessageSize,
       lookups: options.lookups ?? [],
       connectionLimits: {
-        maxConnectionsPerPeer:
-          options.maxConnectionsPerPeer ?? Driver.defaultDriverOptions.connectionLimits.maxConnectionsPerPeer,
+        maxConnectionsPerPeer: options.maxConnectionsPerPeer ??
+          Driver.defaultDriverOptions.connectionLimits.maxConnectionsPerPeer,
         maxConnections: options.maxConnections ?? Driver.defaultDriverOptions.connectionLimits.maxConnections
       },
       ...(options.sendQueueCapacity === undefined ? {} : { sendQueueCapacity: options.sendQueueCapacity }),
-      ...(options.sendQueueTimeout === undefined ? {} : { sendQueueTimeout: Duration.millis(options.sendQueueTimeout) }),
+      ...(options.sendQueueTimeout === undefined
+        ? {}
+        : { sendQueueTimeout: Duration.millis(options.sendQueueTimeout) }),
       ...(options.drainTimeout === undefined ? {} : { drainTimeout: Duration.millis(options.drainTimeout) }),
       ...(options.idleConnectionTimeout === undefined
         ? {}
@@ -172,8 +174,10 @@ export const make = (
     const closed = (reason: string) => new Gossip.GossipClosed({ reason })
 
     const subscribe = (topicBytes: Uint8Array, bootstrap: ReadonlyArray<EndpointId.EndpointId>) =>
-      Effect.gen(function* () {
-        if (topicBytes.length !== 32) return yield* Effect.dieMessage(`topic id must be 32 bytes, got ${topicBytes.length}`)
+      Effect.gen(function*() {
+        if (topicBytes.length !== 32) {
+          return yield* Effect.dieMessage(`topic id must be 32 bytes, got ${topicBytes.length}`)
+        }
         const topic = topicIdFromBytes(topicBytes)
         const subscription = yield* Subscription.make(capacity)
         let open = true

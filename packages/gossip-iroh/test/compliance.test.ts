@@ -15,10 +15,14 @@ import { Effect, Layer } from "effect"
 import * as GossipIroh from "../src/GossipIroh.js"
 
 gossipCompliance("iroh-gossip over loopback endpoints", ({ nodes, subscriptionCapacity }) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const services = yield* Effect.forEach(
       Array.from({ length: nodes }),
-      () => GossipIroh.make({ bindAddr: "127.0.0.1:0", ...(subscriptionCapacity === undefined ? {} : { subscriptionCapacity }) }).pipe(Effect.provideService(NodeIdentity.NodeIdentity, NodeIdentity.generate())),
+      () =>
+        GossipIroh.make({
+          bindAddr: "127.0.0.1:0",
+          ...(subscriptionCapacity === undefined ? {} : { subscriptionCapacity })
+        }).pipe(Effect.provideService(NodeIdentity.NodeIdentity, NodeIdentity.generate())),
       { concurrency: "unbounded" }
     )
     const addrs = yield* Effect.forEach(services, (s) => s.addr)
@@ -26,5 +30,4 @@ gossipCompliance("iroh-gossip over loopback endpoints", ({ nodes, subscriptionCa
       for (const [j, addr] of addrs.entries()) if (i !== j) yield* s.addAddress(addr)
     }
     return services.map((s) => Layer.succeed(Gossip.Gossip, s))
-  })
-)
+  }))

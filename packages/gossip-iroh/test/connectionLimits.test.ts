@@ -1,8 +1,8 @@
 // Connection limits on real loopback endpoints: a rogue endpoint hoarding idle connections, and many endpoints
 // together, get no more than the limits; an honest peer is still served.
+import { NodeIdentity } from "@dtt/core"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Metric, Scope } from "effect"
-import { NodeIdentity } from "@dtt/core"
 import * as ConnectionLimits from "../src/net/connectionLimits.js"
 import * as NetEndpoint from "../src/net/endpoint.js"
 import type * as Iroh from "../src/net/iroh.js"
@@ -10,7 +10,7 @@ import { collect, eventually, introduce, spawnNode, text, topicOf } from "./netH
 
 /** A bare iroh endpoint speaking the gossip ALPN that opens `count` connections to `target` and never uses them. */
 const hoard = (target: NetEndpoint.DialAddr, count: number, scope: Scope.Scope) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const rogue = yield* NetEndpoint.make({ secretKey: NodeIdentity.generate().secretKey }).pipe(Scope.extend(scope))
     const held: Array<Iroh.Connection> = [] // strong references: napi closes collected connections
     for (let i = 0; i < count; i++) held.push(yield* rogue.dial(target))
@@ -19,7 +19,7 @@ const hoard = (target: NetEndpoint.DialAddr, count: number, scope: Scope.Scope) 
 
 describe("connection limits (real endpoints)", () => {
   it.live("a rogue's connections beyond the per-peer limit are closed, and an honest peer still gets messages", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const scope = yield* Scope.make()
       const refusedBefore = (yield* Metric.value(ConnectionLimits.refusedConnections)).count
       const target = yield* spawnNode({ maxConnectionsPerPeer: 3 })
@@ -41,11 +41,10 @@ describe("connection limits (real endpoints)", () => {
       yield* eventually("the honest message arrived", () => log.received.includes("still served"))
       yield* Scope.close(subs, Exit.void)
       yield* Effect.all([target.kill, honest.kill, Scope.close(scope, Exit.void)], { discard: true })
-    })
-  )
+    }))
 
   it.live("connections beyond the total limit are closed, whoever opens them", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const scope = yield* Scope.make()
       const target = yield* spawnNode({ maxConnections: 5 })
       const addr = yield* target.service.addr
@@ -53,6 +52,5 @@ describe("connection limits (real endpoints)", () => {
       yield* eventually("4 connections refused", () => target.service.stats.connectionsRefused >= 4)
       expect(yield* target.service.openConnections).toBeLessThanOrEqual(5)
       yield* Effect.all([target.kill, Scope.close(scope, Exit.void)], { discard: true })
-    })
-  )
+    }))
 })

@@ -1,7 +1,7 @@
 // The IO driver on a fake endpoint and a scripted protocol: which connection closes count as a disconnect.
+import type { EndpointId } from "@dtt/core"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Queue } from "effect"
-import type { EndpointId } from "@dtt/core"
 import * as Driver from "../src/net/driver.js"
 import type { InEvent, OutEvent } from "../src/proto/events.js"
 import { fakeConnection, fakeEndpoint } from "./fakeIroh.js"
@@ -41,7 +41,7 @@ const scriptedProtocol = () => {
 
 describe("driver: connection closes", () => {
   it.live("a neighbour without a send path is disconnected when its last connection closes, not before", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { endpoint, incoming } = yield* fakeEndpoint(me)
       const { protocol, disconnects } = scriptedProtocol()
       const driver = yield* Driver.make(endpoint, protocol)
@@ -72,6 +72,5 @@ describe("driver: connection closes", () => {
       // The last connection to a listed neighbour we cannot send to: that neighbour is gone.
       second.resolveClosed("closed by peer")
       yield* eventually("neighbour disconnected", () => disconnects(neighbour) === 1)
-    }).pipe(Effect.scoped)
-  )
+    }).pipe(Effect.scoped))
 })

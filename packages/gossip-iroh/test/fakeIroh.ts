@@ -1,6 +1,6 @@
 // Stand-ins for napi's Connection and for our NetEndpoint: deterministic tests of the send side and the driver.
-import { Effect, Option, Queue } from "effect"
 import type { EndpointId } from "@dtt/core"
+import { Effect, Option, Queue } from "effect"
 import type { AcceptedConnection, NetEndpoint } from "../src/net/endpoint.js"
 import { DialError } from "../src/net/errors.js"
 import type * as Iroh from "../src/net/iroh.js"

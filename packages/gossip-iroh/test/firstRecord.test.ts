@@ -1,7 +1,7 @@
 // `AddressLookup.dht` resolving on the first address record a storing node returns (issue 12, a shorter join
 // path): the rest of the lookup (slow or silent storing nodes) is not waited for. TestClock, a transport double.
-import { describe, expect, it } from "@effect/vitest"
 import { Crypto, Dht, NodeIdentity } from "@dtt/core"
+import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Option, Stream, TestClock } from "effect"
 import * as AddressLookup from "../src/AddressLookup.js"
 
@@ -9,7 +9,7 @@ const ADDR = ["127.0.0.1:4433"]
 
 /** The address record `AddressLookup.dht` puts for `identity` (captured from a stub DHT). */
 const recordOf = (identity: NodeIdentity.NodeIdentity) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     let stored: Dht.MutableItem | undefined
     const stub: Dht.DhtService = {
       getMutable: () => Effect.succeed([]),
@@ -27,7 +27,11 @@ const recordOf = (identity: NodeIdentity.NodeIdentity) =>
 /** A DHT whose lookups return `items` at once and then never finish (the other storing nodes stay silent). */
 const stalling = (items: ReadonlyArray<Dht.MutableItem>, lookups: { count: number }): Dht.DhtService =>
   Dht.make({
-    lookup: () => Stream.concat(Stream.fromIterable(items), Stream.fromEffect(Effect.sync(() => void lookups.count++)).pipe(Stream.drain, Stream.concat(Stream.never))),
+    lookup: () =>
+      Stream.concat(
+        Stream.fromIterable(items),
+        Stream.fromEffect(Effect.sync(() => void lookups.count++)).pipe(Stream.drain, Stream.concat(Stream.never))
+      ),
     store: () => Effect.succeed({ storedAt: 1 })
   })
 
@@ -40,7 +44,7 @@ const resolverOn = (dht: Dht.DhtService, options: AddressLookup.DhtLookupOptions
 
 describe("AddressLookup.dht resolve", () => {
   it.scoped("answers with the first record that decodes, without waiting for the rest of the lookup", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const peer = NodeIdentity.fromSecretKey(new Uint8Array(32).fill(5))
       const item = yield* recordOf(peer)
       const garbage: Dht.MutableItem = { ...item, seq: item.seq + 1n, value: new Uint8Array([1, 2, 3]) }
@@ -56,11 +60,10 @@ describe("AddressLookup.dht resolve", () => {
       if (resolved._tag === "Success") expect(Option.getOrThrow(resolved.value).directAddresses).toEqual(ADDR)
       // The record came first: the lookup was abandoned before it reached its silent end.
       expect(lookups.count).toBe(0)
-    })
-  )
+    }))
 
   it.scoped("resolve: newest still collects the whole lookup (until getTimeout)", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const peer = NodeIdentity.fromSecretKey(new Uint8Array(32).fill(6))
       const item = yield* recordOf(peer)
       const lookup = yield* resolverOn(stalling([item], { count: 0 }), { resolve: "newest" })
@@ -70,6 +73,5 @@ describe("AddressLookup.dht resolve", () => {
       yield* TestClock.adjust("10 seconds")
       const found = yield* Fiber.join(fiber)
       expect(Option.getOrThrow(found).directAddresses).toEqual(ADDR)
-    })
-  )
+    }))
 })

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Scope, Exit } from "effect"
+import { Effect, Exit, Scope } from "effect"
 import { collect, eventually, eventuallyEffect, introduce, spawnNode, text, topicOf } from "./netHelpers.js"
 
 describe("GossipIroh on real loopback endpoints", () => {
   it.live("3 nodes: chain join, a broadcast reaches both others", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const [n1, n2, n3] = yield* Effect.all([spawnNode(), spawnNode(), spawnNode()])
       yield* introduce(n2, n1)
       yield* introduce(n3, n2)
@@ -25,13 +25,12 @@ describe("GossipIroh on real loopback endpoints", () => {
       expect([...c3.received].sort()).toEqual(["hi0", "hi1"])
       yield* Scope.close(subs, Exit.void)
       yield* Effect.all([n1.kill, n2.kill, n3.kill], { concurrency: "unbounded" })
-    })
-  )
+    }))
 })
 
 describe("connections nobody uses any more", () => {
   it.live("are closed on both sides once a peer left the topic; the peer still sees NeighborDown first", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const options = { idleConnectionTimeout: 300 }
       const [a, b] = yield* Effect.all([spawnNode(options), spawnNode(options)])
       yield* introduce(b, a)
@@ -56,13 +55,12 @@ describe("connections nobody uses any more", () => {
       )
       yield* Scope.close(subs, Exit.void)
       yield* Effect.all([a.kill, b.kill], { concurrency: "unbounded" })
-    })
-  )
+    }))
 })
 
 describe("leaving a topic while a join is in flight", () => {
   it.live("the contact that accepted the join hears Disconnect once its Neighbor reaches the leaver", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const [a, b] = yield* Effect.all([spawnNode(), spawnNode()])
       yield* introduce(b, a)
       const topic = topicOf("left-early")
@@ -74,10 +72,13 @@ describe("leaving a topic while a join is in flight", () => {
       yield* b.service.subscribe(topic, [a.id]).pipe(Scope.extend(scopeB))
       yield* Scope.close(scopeB, Exit.void)
       yield* eventually("a accepted b's join", () => ca.events.some((e) => e._tag === "NeighborUp" && e.peer === b.id))
-      yield* eventually("a dropped b again", () => ca.events.some((e) => e._tag === "NeighborDown" && e.peer === b.id), "5 seconds")
+      yield* eventually(
+        "a dropped b again",
+        () => ca.events.some((e) => e._tag === "NeighborDown" && e.peer === b.id),
+        "5 seconds"
+      )
       expect(yield* ta.neighbors).toEqual([])
       yield* Scope.close(subs, Exit.void)
       yield* Effect.all([a.kill, b.kill], { concurrency: "unbounded" })
-    })
-  )
+    }))
 })

@@ -1,14 +1,14 @@
 // A 10-node swarm on real loopback endpoints: one bootstrap id, flooding, NeighborUp/Down, surviving 3 kills.
+import type { Gossip } from "@dtt/core"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Scope } from "effect"
-import type { Gossip } from "@dtt/core"
 import { collect, eventually, introduce, overlayQuiet, spawnNode, text, topicOf } from "./netHelpers.js"
 
 describe("loopback swarm (real endpoints)", () => {
   it.live(
     "10 nodes join through one bootstrap id; broadcasts reach everyone; 3 nodes die and the rest keep delivering",
     () =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         // Idle-connection reaping (opt-in) closes a connection only we had stopped using; the peer that still
         // lists us as a neighbour then gets PeerDisconnected, which removes one-sided edges (see below) in ~1 s.
         const nodes = yield* Effect.all(
@@ -39,8 +39,9 @@ describe("loopback swarm (real endpoints)", () => {
         for (const t of handles) expect((yield* t.neighbors).length).toBeLessThanOrEqual(5)
 
         yield* handles[7]!.broadcast(text("first"))
-        yield* eventually("all 9 others got 'first'", () =>
-          logs.every((l, i) => i === 7 || l.received.includes("first"))
+        yield* eventually(
+          "all 9 others got 'first'",
+          () => logs.every((l, i) => i === 7 || l.received.includes("first"))
         )
         // Exactly once everywhere, never back to the author.
         for (const [i, log] of logs.entries()) {
@@ -61,20 +62,24 @@ describe("loopback swarm (real endpoints)", () => {
         // Every survivor that had a dead neighbour saw NeighborDown for it.
         yield* eventually("NeighborDown for every dead neighbour", () =>
           alive.every(({ i, log }) =>
-            viewsAtKill[i]!.filter((n) => deadIds.has(n)).every((d) =>
-              log.events.slice(logLengthAtKill[i]).some((e) => e._tag === "NeighborDown" && e.peer === d)
-            )
-          )
-        )
+            viewsAtKill[i]!.filter((n) =>
+              deadIds.has(n)
+            ).every((d) => log.events.slice(logLengthAtKill[i]).some((e) => e._tag === "NeighborDown" && e.peer === d))
+          ))
 
         const sender = alive[2]!
         yield* sender.topic.broadcast(text("after"))
         yield* eventually("all 6 other survivors got 'after'", () =>
-          alive.every(({ log, i }) => i === sender.i || log.received.includes("after"))
-        )
+          alive.every(({ log, i }) =>
+            i === sender.i || log.received.includes("after")
+          ))
         expect(sender.log.received).not.toContain("after")
         // No survivor's driver hit an unexpected failure (e.g. sending on a connection whose peer just died).
-        for (const i of alive.map((a) => a.i)) expect(nodes[i]!.service.stats.actorErrors).toBe(0)
+        for (
+          const i of alive.map((a) =>
+            a.i
+          )
+        ) expect(nodes[i]!.service.stats.actorErrors).toBe(0)
         yield* Scope.close(subs, Exit.void)
         yield* Effect.forEach(
           nodes.filter((_, i) => !dead.has(i)),

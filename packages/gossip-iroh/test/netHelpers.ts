@@ -1,7 +1,7 @@
 // Real-endpoint test helpers: nodes on 127.0.0.1, relays off, each in its own scope so a test can kill one.
-import { Chunk, Duration, Effect, Exit, Fiber, Schedule, Scope, Stream } from "effect"
 import { type EndpointId, type Gossip, NodeIdentity } from "@dtt/core"
 import { Overlay } from "@dtt/testkit"
+import { Chunk, Duration, Effect, Exit, Fiber, Schedule, Scope, Stream } from "effect"
 import * as GossipIroh from "../src/GossipIroh.js"
 
 export interface TestNode {
@@ -12,7 +12,7 @@ export interface TestNode {
 }
 
 export const spawnNode = (options: GossipIroh.GossipIrohOptions = {}, secretKey?: Uint8Array) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const scope = yield* Scope.make()
     const identity = secretKey === undefined ? NodeIdentity.generate() : NodeIdentity.fromSecretKey(secretKey)
     const service = yield* GossipIroh.make(options).pipe(
@@ -38,7 +38,7 @@ export const untext = (b: Uint8Array) => new TextDecoder().decode(b)
 
 /** Collects `Received` contents of a topic in the background. */
 export const collect = (topic: Gossip.GossipTopic, scope: Scope.Scope) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const received: Array<string> = []
     const events: Array<Gossip.GossipEvent> = []
     const fiber = yield* topic.events.pipe(
@@ -93,7 +93,7 @@ export const overlayQuiet = (
   Effect.suspend(() => {
     let views: ReadonlyMap<EndpointId.EndpointId, ReadonlyArray<EndpointId.EndpointId>> = new Map()
     let connected = false
-    const wait = Effect.gen(function* () {
+    const wait = Effect.gen(function*() {
       let lastKey = ""
       let since = 0
       while (true) {
@@ -119,7 +119,9 @@ export const overlayQuiet = (
       Effect.timeoutFail({
         duration: timeout,
         onTimeout: () =>
-          new Error(`timed out waiting for a connected overlay with still views (connected: ${connected}; ${describe()})`)
+          new Error(
+            `timed out waiting for a connected overlay with still views (connected: ${connected}; ${describe()})`
+          )
       })
     )
   })

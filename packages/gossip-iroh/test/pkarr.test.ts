@@ -1,9 +1,22 @@
 // pkarr endpoint records: z-base-32, the DNS packet, the signed BEP44 item (known answers derived by hand from
 // iroh-dns 1.x / simple-dns 0.11 sources), decoder totality, and `AddressLookup.dht` on a loopback mainline DHT.
-import { describe, expect, it } from "@effect/vitest"
 import { Bep44, Crypto, Dht, NodeIdentity } from "@dtt/core"
 import { Testbed } from "@dtt/dht-mainline"
-import { Clock, Duration, Effect, Either, Exit, FastCheck as fc, Layer, Option, Schedule, type Scope, Stream, TestClock } from "effect"
+import { describe, expect, it } from "@effect/vitest"
+import {
+  Clock,
+  Duration,
+  Effect,
+  Either,
+  Exit,
+  FastCheck as fc,
+  Layer,
+  Option,
+  Schedule,
+  type Scope,
+  Stream,
+  TestClock
+} from "effect"
 import * as AddressLookup from "../src/AddressLookup.js"
 import * as GossipIroh from "../src/GossipIroh.js"
 import * as DnsPacket from "../src/internal/dnsPacket.js"
@@ -17,8 +30,38 @@ const ascii = (s: string) => new TextEncoder().encode(s)
 // pkarr's own key test vector (pubky/pkarr `types/keys.rs`, test `from_string`).
 const PKARR_Z32 = "yg4gxe7z1r7mr6orids9fh95y7gxhdsxjqi6nngsxxtakqaxr5no"
 const PKARR_KEY = Uint8Array.from([
-  1, 180, 103, 163, 183, 145, 58, 178, 122, 4, 168, 237, 242, 243, 251, 7, 76, 254, 14, 207, 75, 171, 225, 8, 214,
-  123, 227, 133, 59, 15, 38, 197
+  1,
+  180,
+  103,
+  163,
+  183,
+  145,
+  58,
+  178,
+  122,
+  4,
+  168,
+  237,
+  242,
+  243,
+  251,
+  7,
+  76,
+  254,
+  14,
+  207,
+  75,
+  171,
+  225,
+  8,
+  214,
+  123,
+  227,
+  133,
+  59,
+  15,
+  38,
+  197
 ])
 
 const INFO: Pkarr.EndpointInfo = {
@@ -89,13 +132,17 @@ describe("pkarr DNS packet", () => {
   })
 
   it("user data comes last; an empty info is a header only", () => {
-    const packet = Either.getOrThrow(Pkarr.encodePacket(PKARR_KEY, { relayUrls: [], directAddresses: ["1.2.3.4:5"], userData: "hi" }))
+    const packet = Either.getOrThrow(
+      Pkarr.encodePacket(PKARR_KEY, { relayUrls: [], directAddresses: ["1.2.3.4:5"], userData: "hi" })
+    )
     const values = Either.getOrThrow(DnsPacket.decode(packet)).answers.map((a) => Buffer.concat(a.txt!).toString())
     expect(values).toEqual(["addr=1.2.3.4:5", "user-data=hi"])
     expect(toHex(Either.getOrThrow(Pkarr.encodePacket(PKARR_KEY, { relayUrls: [], directAddresses: [] })))).toBe(
       "000080000000000000000000"
     )
-    expect(Either.isLeft(Pkarr.encodePacket(PKARR_KEY, { relayUrls: [], directAddresses: [], userData: "x".repeat(246) }))).toBe(true)
+    expect(
+      Either.isLeft(Pkarr.encodePacket(PKARR_KEY, { relayUrls: [], directAddresses: [], userData: "x".repeat(246) }))
+    ).toBe(true)
   })
 
   it("refuses to encode what does not fit (255-byte strings, 1000-byte packets)", () => {
@@ -110,11 +157,25 @@ describe("pkarr DNS packet", () => {
     const z = ascii(PKARR_Z32)
     const parts = [
       hex("1234 8400 0001 0004 0000 0000"),
-      Uint8Array.of(5), ascii("_iroh"), Uint8Array.of(52), z, Uint8Array.of(0), hex("0010 0001"),
+      Uint8Array.of(5),
+      ascii("_iroh"),
+      Uint8Array.of(52),
+      z,
+      Uint8Array.of(0),
+      hex("0010 0001"),
       hex("c00c 0001 0001 00000e10 0004 7f000001"),
-      hex("04"), ascii("_foo"), hex("c012 0010 0001 0000001e 0006 05"), ascii("hello"),
-      hex("05"), ascii("_iroh"), hex("c012 0010 0001 0000001e 0014 13"), ascii("addr=127.0.0.1:1234"),
-      hex("c00c 0010 0001 0000001e 0015 08"), ascii("addr=10."), hex("0b"), ascii("0.0.1:44444")
+      hex("04"),
+      ascii("_foo"),
+      hex("c012 0010 0001 0000001e 0006 05"),
+      ascii("hello"),
+      hex("05"),
+      ascii("_iroh"),
+      hex("c012 0010 0001 0000001e 0014 13"),
+      ascii("addr=127.0.0.1:1234"),
+      hex("c00c 0010 0001 0000001e 0015 08"),
+      ascii("addr=10."),
+      hex("0b"),
+      ascii("0.0.1:44444")
     ]
     const packet = Uint8Array.from(Buffer.concat(parts))
     const info = Either.getOrThrow(Pkarr.decodePacket(PKARR_KEY, packet))
@@ -137,7 +198,11 @@ describe("pkarr DNS packet", () => {
     // Relay URLs come back as Rust's url crate prints them.
     expect(Either.getOrThrow(decode(["relay=https://Relay.Example"])).relayUrls).toEqual(["https://relay.example/"])
     // The name is compared as written (iroh does not fold case).
-    expect(Either.getOrThrow(Pkarr.decodePacket(PKARR_KEY, txtPacket(["_iroh", PKARR_Z32.toUpperCase()], ["addr=1.2.3.4:5"]))).directAddresses).toEqual([])
+    expect(
+      Either.getOrThrow(
+        Pkarr.decodePacket(PKARR_KEY, txtPacket(["_iroh", PKARR_Z32.toUpperCase()], ["addr=1.2.3.4:5"]))
+      ).directAddresses
+    ).toEqual([])
     // Records under another key's name are not ours.
     const other = ZBase32.encode(new Uint8Array(32).fill(7))
     expect(Either.getOrThrow(Pkarr.decodePacket(PKARR_KEY, txtPacket(["_iroh", other], ["addr=1.2.3.4:5"])))).toEqual({
@@ -148,7 +213,8 @@ describe("pkarr DNS packet", () => {
   })
 
   it("hostile packets give typed errors", () => {
-    const problem = (bytes: Uint8Array) => Either.match(DnsPacket.decode(bytes), { onLeft: (e) => e.problem, onRight: () => "ok" })
+    const problem = (bytes: Uint8Array) =>
+      Either.match(DnsPacket.decode(bytes), { onLeft: (e) => e.problem, onRight: () => "ok" })
     expect(problem(hex("0000 8000 0000"))).toBe("Truncated")
     expect(problem(hex("0000 8040 0000 0000 0000 0000"))).toBe("ReservedFlag")
     expect(problem(hex("0000 8000 0000 ffff 0000 0000"))).toBe("Truncated")
@@ -163,7 +229,11 @@ describe("pkarr DNS packet", () => {
     // TXT data whose character string runs past rdlength.
     expect(problem(hex("0000 8000 0000 0001 0000 0000 00 0010 0001 0000001e 0002 05 61"))).toBe("BadCharacterString")
     // A name of 5 × 63-byte labels is longer than 255 bytes.
-    const longName = Buffer.concat([hex("0000 8000 0000 0001 0000 0000"), ...Array(5).fill(Buffer.concat([hex("3f"), Buffer.alloc(63, 97)])), hex("00 0010 0001 0000001e 0000")])
+    const longName = Buffer.concat([
+      hex("0000 8000 0000 0001 0000 0000"),
+      ...Array(5).fill(Buffer.concat([hex("3f"), Buffer.alloc(63, 97)])),
+      hex("00 0010 0001 0000001e 0000")
+    ])
     expect(problem(Uint8Array.from(longName))).toBe("NameTooLong")
     expect(Either.isLeft(Pkarr.decodePacket(PKARR_KEY, new Uint8Array(1001)))).toBe(true)
   })
@@ -178,7 +248,10 @@ describe("pkarr DNS packet", () => {
     )
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.nat(EXPECTED_PACKET.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.tuple(fc.nat(EXPECTED_PACKET.length - 1), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 6
+        }),
         fc.nat(EXPECTED_PACKET.length),
         (edits, cut) => {
           const bytes = EXPECTED_PACKET.slice(0, Math.max(cut, 12))
@@ -209,7 +282,11 @@ describe("pkarr BEP44 item", () => {
 
   it("newest record wins (seq, then larger packet bytes); undecodable ones are passed over", () => {
     const base = { publicKey: PKARR_KEY, salt: new Uint8Array(0), signature: new Uint8Array(64) }
-    const older: Dht.MutableItem = { ...base, seq: 1n, value: Either.getOrThrow(Pkarr.encodePacket(PKARR_KEY, { relayUrls: [], directAddresses: ["1.1.1.1:1"] })) }
+    const older: Dht.MutableItem = {
+      ...base,
+      seq: 1n,
+      value: Either.getOrThrow(Pkarr.encodePacket(PKARR_KEY, { relayUrls: [], directAddresses: ["1.1.1.1:1"] }))
+    }
     const newer: Dht.MutableItem = { ...base, seq: 2n, value: EXPECTED_PACKET }
     const garbage: Dht.MutableItem = { ...base, seq: 3n, value: ascii("not dns") }
     expect(Pkarr.newestInfo(PKARR_KEY, [older, garbage, newer])?.directAddresses).toEqual(INFO.directAddresses)
@@ -221,14 +298,14 @@ describe("pkarr BEP44 item", () => {
 
 describe("AddressLookup.dht publishing schedule (TestClock, stub DHT)", () => {
   it.scoped("a failed put is retried after retryInterval, doubling; then the record is put again hourly", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const puts: Array<number> = []
       const items: Array<Dht.MutableItem> = []
       let failuresLeft = 2
       const stub: Dht.DhtService = {
         getMutable: () => Effect.succeed([]),
         putMutable: (item) =>
-          Effect.gen(function* () {
+          Effect.gen(function*() {
             puts.push(yield* Clock.currentTimeMillis)
             items.push(item)
             if (failuresLeft-- > 0) return yield* new Dht.DhtUnavailable({ reason: "still bootstrapping" })
@@ -257,18 +334,17 @@ describe("AddressLookup.dht publishing schedule (TestClock, stub DHT)", () => {
       yield* lookup.publish({ ...addr, directAddresses: ["127.0.0.1:2"] })
       expect(puts.length).toBe(5)
       expect(items[4]!.seq).toBeGreaterThan(items[0]!.seq)
-    })
-  )
+    }))
 
   it.scoped("a record the DHT lost (storing nodes restarted) is put again within a check interval; a held one is not", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const puts: Array<number> = []
       let held: Array<Dht.MutableItem> = []
       let gets = 0
       const stub: Dht.DhtService = {
         getMutable: () => Effect.sync(() => (gets++, held)),
         putMutable: (item) =>
-          Effect.gen(function* () {
+          Effect.gen(function*() {
             puts.push(yield* Clock.currentTimeMillis)
             held = [item]
             return { storedAt: 1, attempts: 1 }
@@ -293,8 +369,7 @@ describe("AddressLookup.dht publishing schedule (TestClock, stub DHT)", () => {
       expect(puts[1]!).toBeLessThanOrEqual(5 * 60_000 + 61_000)
       yield* TestClock.adjust("5 minutes")
       expect(puts.length).toBe(2)
-    })
-  )
+    }))
 })
 
 // ------------------------------------------------------------------------------------------------------------------
@@ -317,7 +392,7 @@ describe("AddressLookup.dht on a loopback mainline DHT", () => {
   it.scopedLive(
     "publishes iroh records, resolves them, and a newer record replaces an older one",
     () =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const bed = yield* Testbed.make({ size: 12 }).pipe(Effect.provide(Crypto.layerNode))
         const scope = yield* Effect.scope
         const a = yield* nodeContext(bed, scope)
@@ -331,7 +406,9 @@ describe("AddressLookup.dht on a loopback mainline DHT", () => {
         yield* lookupA.publish(first)
         const stored = bed.storedItems(a.identity.publicKey, NO_SALT)
         expect(stored.length).toBeGreaterThan(0)
-        const packet = Either.getOrThrow(Pkarr.encodePacket(a.identity.publicKey, { relayUrls: [], directAddresses: first.directAddresses }))
+        const packet = Either.getOrThrow(
+          Pkarr.encodePacket(a.identity.publicKey, { relayUrls: [], directAddresses: first.directAddresses })
+        )
         expect(stored.every((item) => Buffer.from(item.value).equals(packet))).toBe(true)
         const seq1 = stored[0]!.seq
         const nowMicros = BigInt(Date.now()) * 1000n
@@ -353,14 +430,16 @@ describe("AddressLookup.dht on a loopback mainline DHT", () => {
   it.scopedLive(
     "a restarted node publishes above the seq the DHT still holds; republish puts the record again",
     () =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const bed = yield* Testbed.make({ size: 8, rule: "first-writer-wins" }).pipe(Effect.provide(Crypto.layerNode))
         const scope = yield* Effect.scope
         const a = yield* nodeContext(bed, scope)
         const crypto = Crypto.make("node")
         // An earlier run whose clock was an hour ahead left a record behind.
         const future = (BigInt(Date.now()) + 3_600_000n) * 1000n
-        const stale = Either.getOrThrow(Pkarr.encodePacket(a.identity.publicKey, { relayUrls: [], directAddresses: ["10.9.9.9:9"] }))
+        const stale = Either.getOrThrow(
+          Pkarr.encodePacket(a.identity.publicKey, { relayUrls: [], directAddresses: ["10.9.9.9:9"] })
+        )
         yield* bed.storeOnDistinctNodes([
           Pkarr.signedItem((m) => crypto.sign(a.identity.secretKey, m), a.identity.publicKey, future, stale)
         ])
@@ -395,18 +474,19 @@ describe("AddressLookup.dht on a loopback mainline DHT", () => {
   it.scopedLive(
     "node B dials node A knowing only its bare endpoint id (relays off, minimal preset) and they gossip",
     () =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const bed = yield* Testbed.make({ size: 12 }).pipe(Effect.provide(Crypto.layerNode))
         const scope = yield* Effect.scope
         const a = yield* nodeContext(bed, scope)
         const b = yield* nodeContext(bed, scope)
         const resolved: Array<string> = []
         const gossipOf = (ctx: typeof a.context) =>
-          Effect.gen(function* () {
+          Effect.gen(function*() {
             const dht = yield* AddressLookup.dht()
             const lookup: AddressLookup.AddressLookup = {
               ...dht,
-              resolve: (id) => Effect.tap(dht.resolve(id), (found) => Effect.sync(() => Option.isSome(found) && resolved.push(id)))
+              resolve: (id) =>
+                Effect.tap(dht.resolve(id), (found) => Effect.sync(() => Option.isSome(found) && resolved.push(id)))
             }
             return yield* GossipIroh.make({ preset: "minimal", relay: { _tag: "Disabled" }, lookups: [lookup] })
           }).pipe(Effect.provide(ctx))

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest"
 import type { EndpointId } from "@dtt/core"
+import { describe, expect, it } from "vitest"
 import {
   defaultPlumtreeConfig,
   defaultProtoConfig,
@@ -83,14 +83,20 @@ describe("plumtree (ported unit tests)", () => {
     recv(s, p(2), { _tag: "IHave", entries: [{ id: messageIdOf(hi), round: 2 }] })
     expect(recv(s, p(3), gossipMsg(hi, 6))).toEqual([
       { _tag: "ScheduleTimer", delay: 5, timer: { _tag: "DispatchLazyPush" } },
-      { _tag: "EmitEvent", event: { _tag: "Received", content: hi, deliveredFrom: p(3), scope: { _tag: "Swarm", round: 6 } } }
+      {
+        _tag: "EmitEvent",
+        event: { _tag: "Received", content: hi, deliveredFrom: p(3), scope: { _tag: "Swarm", round: 6 } }
+      }
     ])
     const hi2 = bytes("hi2")
     recv(s, p(2), { _tag: "IHave", entries: [{ id: messageIdOf(hi2), round: 2 }] })
     expect(recv(s, p(3), gossipMsg(hi2, 9))).toEqual([
       { _tag: "SendMessage", to: p(2), message: Wire.gossip({ _tag: "Graft", id: undefined, round: 2 }) },
       { _tag: "SendMessage", to: p(3), message: Wire.gossip({ _tag: "Prune" }) },
-      { _tag: "EmitEvent", event: { _tag: "Received", content: hi2, deliveredFrom: p(3), scope: { _tag: "Swarm", round: 9 } } }
+      {
+        _tag: "EmitEvent",
+        event: { _tag: "Received", content: hi2, deliveredFrom: p(3), scope: { _tag: "Swarm", round: 9 } }
+      }
     ])
     expect([...s.eagerPushPeers]).toEqual([p(2)])
     expect([...s.lazyPushPeers]).toEqual([p(3)])
@@ -102,7 +108,10 @@ describe("plumtree (ported unit tests)", () => {
     expect(recv(s, p(2), gossipMsg(c, 1))).toEqual([
       { _tag: "ScheduleTimer", delay: 1000, timer: { _tag: "EvictCache" } },
       { _tag: "ScheduleTimer", delay: 5, timer: { _tag: "DispatchLazyPush" } },
-      { _tag: "EmitEvent", event: { _tag: "Received", content: c, deliveredFrom: p(2), scope: { _tag: "Swarm", round: 1 } } }
+      {
+        _tag: "EmitEvent",
+        event: { _tag: "Received", content: c, deliveredFrom: p(2), scope: { _tag: "Swarm", round: 1 } }
+      }
     ])
     expect(recv(s, p(2), gossipMsg(bytes("hello2"), 1, messageIdOf(bytes("foo"))))).toEqual([])
   })
@@ -124,7 +133,11 @@ describe("plumtree (ported unit tests)", () => {
     const c = bytes("x")
     const first = recv(s, p(2), gossipMsg(c, 4))
     expect(first).toContainEqual({ _tag: "SendMessage", to: p(3), message: Wire.gossip(gossipMsg(c, 5)) })
-    expect(recv(s, p(3), gossipMsg(c, 4))).toEqual([{ _tag: "SendMessage", to: p(3), message: Wire.gossip({ _tag: "Prune" }) }])
+    expect(recv(s, p(3), gossipMsg(c, 4))).toEqual([{
+      _tag: "SendMessage",
+      to: p(3),
+      message: Wire.gossip({ _tag: "Prune" })
+    }])
     expect([...s.lazyPushPeers]).toEqual([p(3)])
     expect(recv(s, p(4), { _tag: "Graft", id: messageIdOf(c), round: 0 })).toEqual([
       { _tag: "SendMessage", to: p(4), message: Wire.gossip(gossipMsg(c, 5)) }
@@ -159,7 +172,9 @@ describe("plumtree (ported unit tests)", () => {
     for (let i = 0; i < 250; i++) s.handle({ _tag: "Broadcast", content: bytes(`m${i}`), scope: "Swarm" }, 0, [])
     const out: Array<TopicOutEvent> = []
     s.handle({ _tag: "TimerExpired", timer: { _tag: "DispatchLazyPush" } }, 5, out)
-    const sizes = out.map((e) => (e._tag === "SendMessage" && e.message.message._tag === "IHave" ? e.message.message.entries.length : -1))
+    const sizes = out.map((
+      e
+    ) => (e._tag === "SendMessage" && e.message.message._tag === "IHave" ? e.message.message.entries.length : -1))
     expect(sizes).toEqual([116, 116, 18])
     // A full chunk still fits a frame for a Rust peer.
     const full = out[0]!
@@ -184,12 +199,18 @@ describe("plumtree (ported unit tests)", () => {
 describe("node state", () => {
   const node = (i: number) => new ProtoState({ me: p(i), rng: seededRng(i), meData: bytes("addr" + i) })
   const sends = (out: ReadonlyArray<OutEvent>) =>
-    out.flatMap((e) => (e._tag === "SendMessage" ? [[e.to, e.message.message._tag + ":" + e.message.message._tag] as const] : []))
+    out.flatMap((
+      e
+    ) => (e._tag === "SendMessage" ? [[e.to, e.message.message._tag + ":" + e.message.message._tag] as const] : []))
 
   it("ignores everything for a topic it has not joined; Join creates the topic", () => {
     const a = node(1)
-    expect(a.handle({ _tag: "RecvMessage", from: p(2), topic: T, message: Wire.swarm({ _tag: "Join", data: undefined }) }, 0)).toEqual([])
-    expect(a.handle({ _tag: "Command", topic: T, command: { _tag: "Broadcast", content: bytes("x"), scope: "Swarm" } }, 0)).toEqual([])
+    expect(
+      a.handle({ _tag: "RecvMessage", from: p(2), topic: T, message: Wire.swarm({ _tag: "Join", data: undefined }) }, 0)
+    ).toEqual([])
+    expect(
+      a.handle({ _tag: "Command", topic: T, command: { _tag: "Broadcast", content: bytes("x"), scope: "Swarm" } }, 0)
+    ).toEqual([])
     expect(a.topicIds()).toEqual([])
     a.handle({ _tag: "Command", topic: T, command: { _tag: "Join", peers: [] } }, 0)
     expect(a.topicIds()).toEqual([T])
@@ -200,16 +221,46 @@ describe("node state", () => {
     const b = node(2)
     b.handle({ _tag: "Command", topic: T, command: { _tag: "Join", peers: [] } }, 0)
     const o1 = a.handle({ _tag: "Command", topic: T, command: { _tag: "Join", peers: [p(2)] } }, 0)
-    expect(o1).toContainEqual({ _tag: "SendMessage", to: p(2), topic: T, message: Wire.swarm({ _tag: "Join", data: bytes("addr1") }) })
-    const o2 = b.handle({ _tag: "RecvMessage", from: p(1), topic: T, message: Wire.swarm({ _tag: "Join", data: bytes("addr1") }) }, 0)
+    expect(o1).toContainEqual({
+      _tag: "SendMessage",
+      to: p(2),
+      topic: T,
+      message: Wire.swarm({ _tag: "Join", data: bytes("addr1") })
+    })
+    const o2 = b.handle({
+      _tag: "RecvMessage",
+      from: p(1),
+      topic: T,
+      message: Wire.swarm({ _tag: "Join", data: bytes("addr1") })
+    }, 0)
     expect(o2).toContainEqual({ _tag: "PeerData", peer: p(1), data: bytes("addr1") })
     expect(o2).toContainEqual({ _tag: "EmitEvent", topic: T, event: { _tag: "NeighborUp", peer: p(1) } })
-    const neighbor = { _tag: "SendMessage", to: p(1), topic: T, message: Wire.swarm({ _tag: "Neighbor", priority: "High", data: bytes("addr2") }) }
+    const neighbor = {
+      _tag: "SendMessage",
+      to: p(1),
+      topic: T,
+      message: Wire.swarm({ _tag: "Neighbor", priority: "High", data: bytes("addr2") })
+    }
     expect(o2).toContainEqual(neighbor)
-    const o3 = a.handle({ _tag: "RecvMessage", from: p(2), topic: T, message: Wire.swarm({ _tag: "Neighbor", priority: "High", data: bytes("addr2") }) }, 0)
+    const o3 = a.handle({
+      _tag: "RecvMessage",
+      from: p(2),
+      topic: T,
+      message: Wire.swarm({ _tag: "Neighbor", priority: "High", data: bytes("addr2") })
+    }, 0)
     expect(o3).toContainEqual({ _tag: "EmitEvent", topic: T, event: { _tag: "NeighborUp", peer: p(2) } })
-    expect(o3).toContainEqual({ _tag: "SendMessage", to: p(2), topic: T, message: Wire.swarm({ _tag: "Neighbor", priority: "High", data: bytes("addr1") }) })
-    const o4 = b.handle({ _tag: "RecvMessage", from: p(1), topic: T, message: Wire.swarm({ _tag: "Neighbor", priority: "High", data: bytes("addr1") }) }, 0)
+    expect(o3).toContainEqual({
+      _tag: "SendMessage",
+      to: p(2),
+      topic: T,
+      message: Wire.swarm({ _tag: "Neighbor", priority: "High", data: bytes("addr1") })
+    })
+    const o4 = b.handle({
+      _tag: "RecvMessage",
+      from: p(1),
+      topic: T,
+      message: Wire.swarm({ _tag: "Neighbor", priority: "High", data: bytes("addr1") })
+    }, 0)
     expect(sends(o4)).toEqual([])
     expect(a.neighbors(T)).toEqual([p(2)])
     expect(b.neighbors(T)).toEqual([p(1)])
@@ -225,14 +276,24 @@ describe("node state", () => {
       "Disconnect",
       "DisconnectPeer"
     ])
-    expect(out[1]).toEqual({ _tag: "SendMessage", to: p(2), topic: T, message: Wire.swarm({ _tag: "Disconnect", alive: false, respond: false }) })
+    expect(out[1]).toEqual({
+      _tag: "SendMessage",
+      to: p(2),
+      topic: T,
+      message: Wire.swarm({ _tag: "Disconnect", alive: false, respond: false })
+    })
     expect(a.topicIds()).toEqual([])
   })
 
   it("a message from a non-neighbour is answered by DisconnectPeer only if it was received on that topic", () => {
     const a = node(1)
     a.handle({ _tag: "Command", topic: T, command: { _tag: "Join", peers: [] } }, 0)
-    const out = a.handle({ _tag: "RecvMessage", from: p(3), topic: T, message: Wire.swarm({ _tag: "ShuffleReply", nodes: [{ id: p(5), data: undefined }] }) }, 0)
+    const out = a.handle({
+      _tag: "RecvMessage",
+      from: p(3),
+      topic: T,
+      message: Wire.swarm({ _tag: "ShuffleReply", nodes: [{ id: p(5), data: undefined }] })
+    }, 0)
     expect(out.filter((e) => e._tag === "DisconnectPeer")).toEqual([{ _tag: "DisconnectPeer", peer: p(3) }])
   })
 
@@ -258,15 +319,19 @@ describe("hyparview membership rules", () => {
       e._tag === "SendMessage"
         ? `send ${e.message.message._tag} ${parseInt(e.to, 16)}`
         : e._tag === "EmitEvent"
-          ? `${e.event._tag} ${e.event._tag === "Received" ? "" : parseInt(e.event.peer, 16)}`
-          : e._tag === "DisconnectPeer"
-            ? `disconnect ${parseInt(e.peer, 16)}`
-            : e._tag === "ScheduleTimer"
-              ? `timer ${e.timer.timer._tag} ${e.delay}`
-              : e._tag
+        ? `${e.event._tag} ${e.event._tag === "Received" ? "" : parseInt(e.event.peer, 16)}`
+        : e._tag === "DisconnectPeer"
+        ? `disconnect ${parseInt(e.peer, 16)}`
+        : e._tag === "ScheduleTimer"
+        ? `timer ${e.timer.timer._tag} ${e.delay}`
+        : e._tag
     )
   const small = (seed = 1) =>
-    new ProtoState({ me: p(1), rng: seededRng(seed), config: makeProtoConfig({ membership: { activeViewCapacity: 2 } }) })
+    new ProtoState({
+      me: p(1),
+      rng: seededRng(seed),
+      config: makeProtoConfig({ membership: { activeViewCapacity: 2 } })
+    })
 
   it("a Join to a full node evicts a random neighbour (ShuffleReply, Disconnect alive) and forwards the joiner", () => {
     for (const seed of [1, 2, 3, 4]) {
@@ -309,7 +374,10 @@ describe("hyparview membership rules", () => {
     const s = new ProtoState({ me: p(1), rng: seededRng(3) })
     join(s)
     recv(s, p(2), { _tag: "Join", data: undefined })
-    const o1 = recv(s, p(2), { _tag: "ShuffleReply", nodes: [{ id: p(5), data: undefined }, { id: p(6), data: undefined }] })
+    const o1 = recv(s, p(2), {
+      _tag: "ShuffleReply",
+      nodes: [{ id: p(5), data: undefined }, { id: p(6), data: undefined }]
+    })
     // Refill while we still have a neighbour: Low priority.
     const first = swarmSends(o1)[0]!
     expect(first.message).toEqual({ _tag: "Neighbor", priority: "Low", data: new Uint8Array(0) })
@@ -320,11 +388,17 @@ describe("hyparview membership rules", () => {
     const o2 = s.handle({ _tag: "PeerDisconnected", peer: p(2) }, 10)
     expect(tags(o2).slice(0, 2)).toEqual(["NeighborDown 2", "disconnect 2"])
     // No neighbour left: the next candidate is asked with High priority.
-    expect(swarmSends(o2)).toEqual([{ to: r, message: { _tag: "Neighbor", priority: "High", data: new Uint8Array(0) } }])
+    expect(swarmSends(o2)).toEqual([{
+      to: r,
+      message: { _tag: "Neighbor", priority: "High", data: new Uint8Array(0) }
+    }])
     // A peer whose connection closed without an alive Disconnect is forgotten.
     expect(s.state(T)!.swarm.passiveView.has(p(2))).toBe(false)
 
-    const o3 = s.handle({ _tag: "TimerExpired", timer: { topic: T, timer: { _tag: "PendingNeighborRequest", peer: q } } }, 500)
+    const o3 = s.handle({
+      _tag: "TimerExpired",
+      timer: { topic: T, timer: { _tag: "PendingNeighborRequest", peer: q } }
+    }, 500)
     expect(swarmSends(o3)).toEqual([])
     expect([...s.state(T)!.swarm.passiveView.values()]).toEqual([r])
 
@@ -369,7 +443,10 @@ describe("hyparview membership rules", () => {
     expect(s.state(T)!.swarm.passiveView.has(p(9))).toBe(true)
     // ttl 0 ends the walk: the joiner is asked to become a neighbour.
     const end = recv(s, p(2), { _tag: "ForwardJoin", peer: { id: p(8), data: undefined }, ttl: 0 })
-    expect(swarmSends(end)).toEqual([{ to: p(8), message: { _tag: "Neighbor", priority: "High", data: new Uint8Array(0) } }])
+    expect(swarmSends(end)).toEqual([{
+      to: p(8),
+      message: { _tag: "Neighbor", priority: "High", data: new Uint8Array(0) }
+    }])
   })
 
   it("the first membership event schedules the shuffle; a shuffle goes to a neighbour with us last and is rescheduled", () => {

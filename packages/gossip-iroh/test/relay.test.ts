@@ -3,10 +3,10 @@
 // shared loopback, where each can also reach the other's bound address, iroh found a direct path: gossip went
 // on through a blackhole on the relay when we tried. e2e/impaired.mjs puts each node in its own network
 // namespace where the peers' bound addresses cannot be reached, so only the relay remains.)
-import { describe, expect, it } from "@effect/vitest"
-import * as dgram from "node:dgram"
-import { Effect, Exit, Scope } from "effect"
 import { UdpRelay } from "@dtt/testkit"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Scope } from "effect"
+import * as dgram from "node:dgram"
 import { collect, eventually, introduce, spawnNode, text, topicOf } from "./netHelpers.js"
 
 /** A free UDP port on 127.0.0.1 (bound, read, released). */
@@ -20,7 +20,7 @@ const freePort = Effect.async<number>((resume) => {
 
 describe("gossip through the UDP impairment relay", () => {
   it.live("nodes publish and dial each other's fronts, and their QUIC traffic crosses the relay both ways", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const [portA, portB] = yield* Effect.all([freePort, freePort])
       const relayScope = yield* Scope.make()
       const relay = yield* UdpRelay.make({
@@ -45,16 +45,17 @@ describe("gossip through the UDP impairment relay", () => {
       yield* ta.joined
       yield* ta.broadcast(text("a1"))
       yield* tb.broadcast(text("b1"))
-      yield* eventually("both got the other's first message", () => cb.received.includes("a1") && ca.received.includes("b1"))
+      yield* eventually(
+        "both got the other's first message",
+        () => cb.received.includes("a1") && ca.received.includes("b1")
+      )
       const counts = relay.linkCounts()
       expect(counts.get("a>b") ?? 0).toBeGreaterThan(0)
       expect(counts.get("b>a") ?? 0).toBeGreaterThan(0)
       expect(relay.stats.unknownSource).toBe(0)
 
-
       yield* Scope.close(subs, Exit.void)
       yield* Effect.all([a.kill, b.kill], { concurrency: "unbounded" })
       yield* Scope.close(relayScope, Exit.void)
-    })
-  )
+    }))
 })

@@ -1,15 +1,15 @@
 import { describe, expect, it } from "vitest"
 import { makeProtoConfig } from "../src/proto/index.js"
+import { seededRng } from "../src/proto/rng.js"
 import {
+  defaultLatency,
   defaultSimulatorConfig,
   Network,
   SIM_TOPIC as T,
   simPeerId as p,
   Simulator,
-  staticLatency,
-  defaultLatency
+  staticLatency
 } from "../src/proto/sim.js"
-import { seededRng } from "../src/proto/rng.js"
 import { bigBurst, bigHyparview, bigMultipleSender, bigSingleSender } from "./simScenarios.js"
 
 const bytes = (s: string) => new TextEncoder().encode(s)
@@ -17,7 +17,9 @@ const bytes = (s: string) => new TextEncoder().encode(s)
 const eventsSorted = (n: Network) =>
   n
     .drainEvents()
-    .map((e) => `${parseInt(e.peer, 16)} ${e.event._tag} ${e.event._tag === "Received" ? "" : parseInt(e.event.peer, 16)}`)
+    .map((e) =>
+      `${parseInt(e.peer, 16)} ${e.event._tag} ${e.event._tag === "Received" ? "" : parseInt(e.event.peer, 16)}`
+    )
     .sort()
 
 const pairs = (n: Network) => n.connections().map(([a, b]) => [parseInt(a, 16), parseInt(b, 16)])
@@ -25,14 +27,18 @@ const pairs = (n: Network) => n.connections().map(([a, b]) => [parseInt(a, 16), 
 describe("simulator smoke tests (ported from iroh-gossip src/proto.rs)", () => {
   for (const seed of [0, 1, 2, 3]) {
     it(`hyparview_smoke, seed ${seed}`, () => {
-      const net = new Network({ latency: staticLatency(), proto: makeProtoConfig({ membership: { activeViewCapacity: 2 } }) }, seededRng(seed))
+      const net = new Network({
+        latency: staticLatency(),
+        proto: makeProtoConfig({ membership: { activeViewCapacity: 2 } })
+      }, seededRng(seed))
       for (let i = 0; i < 4; i++) net.insert(p(i))
       net.command(p(0), T, { _tag: "Join", peers: [p(1), p(2)] })
       net.command(p(1), T, { _tag: "Join", peers: [p(2)] })
       net.command(p(2), T, { _tag: "Join", peers: [] })
       net.runTrips(3)
       expect(eventsSorted(net)).toEqual(
-        ["0 NeighborUp 1", "0 NeighborUp 2", "1 NeighborUp 2", "1 NeighborUp 0", "2 NeighborUp 0", "2 NeighborUp 1"].sort()
+        ["0 NeighborUp 1", "0 NeighborUp 2", "1 NeighborUp 2", "1 NeighborUp 0", "2 NeighborUp 0", "2 NeighborUp 1"]
+          .sort()
       )
       expect(pairs(net)).toEqual([[0, 1], [0, 2], [1, 2]])
 
@@ -74,14 +80,18 @@ describe("simulator smoke tests (ported from iroh-gossip src/proto.rs)", () => {
     })
 
     it(`quit, seed ${seed}`, () => {
-      const net = new Network({ latency: defaultLatency, proto: makeProtoConfig({ membership: { activeViewCapacity: 2 } }) }, seededRng(seed))
+      const net = new Network({
+        latency: defaultLatency,
+        proto: makeProtoConfig({ membership: { activeViewCapacity: 2 } })
+      }, seededRng(seed))
       for (let i = 0; i < 4; i++) net.insert(p(i))
       net.command(p(0), T, { _tag: "Join", peers: [] })
       net.command(p(1), T, { _tag: "Join", peers: [p(0)] })
       net.command(p(2), T, { _tag: "Join", peers: [p(1)] })
       net.command(p(3), T, { _tag: "Join", peers: [p(2)] })
       net.runTrips(2)
-      const union = () => new Set([0, 1, 2, 3].flatMap((i) => (net.neighbors(p(i), T) ?? []).map((x) => parseInt(x, 16))))
+      const union = () =>
+        new Set([0, 1, 2, 3].flatMap((i) => (net.neighbors(p(i), T) ?? []).map((x) => parseInt(x, 16))))
       expect(union()).toEqual(new Set([0, 1, 2, 3]))
       expect(net.checkSynchronicity()).toBe(true)
       net.command(p(3), T, { _tag: "Quit" })
@@ -140,15 +150,24 @@ describe("simulator with every message through the wire codec", () => {
   it("20 real-key nodes with addresses join, shuffle, broadcast (up to the max size) and quit", async () => {
     const { ed25519 } = await import("@noble/curves/ed25519.js")
     const Wire = await import("../src/wire/index.js")
-    const ids = Array.from({ length: 20 }, (_, i) =>
-      Buffer.from(ed25519.getPublicKey(new Uint8Array(32).fill(i + 1))).toString("hex")
+    const ids = Array.from(
+      { length: 20 },
+      (_, i) => Buffer.from(ed25519.getPublicKey(new Uint8Array(32).fill(i + 1))).toString("hex")
     ) as Array<ReturnType<typeof p>>
     const net = new Network(
-      { latency: defaultLatency, proto: makeProtoConfig({ membership: { shuffleInterval: 2_000 } }), throughWire: true },
+      {
+        latency: defaultLatency,
+        proto: makeProtoConfig({ membership: { shuffleInterval: 2_000 } }),
+        throughWire: true
+      },
       seededRng(9)
     )
     ids.forEach((id, i) =>
-      net.insert(id, net.config.proto, Wire.encodeAddrInfo({ relayUrl: undefined, directAddresses: [Wire.parseSocketAddr(`10.0.0.${i + 1}:4433`)!] }))
+      net.insert(
+        id,
+        net.config.proto,
+        Wire.encodeAddrInfo({ relayUrl: undefined, directAddresses: [Wire.parseSocketAddr(`10.0.0.${i + 1}:4433`)!] })
+      )
     )
     net.command(ids[0]!, T, { _tag: "Join", peers: [] })
     for (const id of ids.slice(1)) net.command(id, T, { _tag: "Join", peers: [ids[0]!] })

@@ -5,9 +5,9 @@
  * top. Nobody is given an address or a peer: nodes find each other only through the encrypted topic records on
  * the DHT (bare endpoint ids) and dial those ids through the pkarr records.
  */
-import { describe, expect, it } from "@effect/vitest"
 import { Config, Crypto, NodeIdentity, Topic, TopicId } from "@dtt/core"
 import { Testbed } from "@dtt/dht-mainline"
+import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Schedule, Scope } from "effect"
 import * as AddressLookup from "../src/AddressLookup.js"
 import * as GossipIroh from "../src/GossipIroh.js"
@@ -36,8 +36,7 @@ const nodeLayer = (bed: Testbed.Testbed, identity: NodeIdentity.NodeIdentity, co
             resolve: (id) => Effect.tap(dht.resolve(id), () => Effect.sync(() => void counter.resolved++))
           }
         ]
-      })
-    )
+      }))
   )
   return Layer.provideMerge(gossip, base)
 }
@@ -48,13 +47,13 @@ const nodeLayer = (bed: Testbed.Testbed, identity: NodeIdentity.NodeIdentity, co
  * add ten seconds to a test.
  */
 const nodeStarter = (bed: Testbed.Testbed) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const scopes: Array<Scope.CloseableScope> = []
     yield* Effect.addFinalizer((exit) =>
       Effect.forEach(scopes, (scope) => Scope.close(scope, exit), { concurrency: "unbounded", discard: true })
     )
     return (config: Config.Config = Config.defaults) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const scope = yield* Scope.make()
         scopes.push(scope)
         const identity = NodeIdentity.generate()
@@ -69,11 +68,14 @@ const nodeStarter = (bed: Testbed.Testbed) =>
   })
 
 const waitUntil = (what: string, condition: Effect.Effect<boolean>, limit: Duration.DurationInput) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const started = Date.now()
     yield* Effect.filterOrFail(condition, (ok) => ok, () => what).pipe(
       Effect.retry(Schedule.spaced("100 millis")),
-      Effect.timeoutFail({ duration: limit, onTimeout: () => new Error(`timed out (${Duration.format(limit)}) waiting for: ${what}`) })
+      Effect.timeoutFail({
+        duration: limit,
+        onTimeout: () => new Error(`timed out (${Duration.format(limit)}) waiting for: ${what}`)
+      })
     )
     return Date.now() - started
   })
@@ -83,7 +85,7 @@ const allJoined = (nodes: ReadonlyArray<Node>) =>
 
 /** Connected components of the (undirected) neighbour graph. */
 const components = (nodes: ReadonlyArray<Node>) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const adjacent = new Map<string, Set<string>>(nodes.map((n) => [n.identity.endpointId, new Set<string>()]))
     for (const n of nodes) {
       for (const peer of yield* n.topic.neighbors) {
@@ -113,7 +115,7 @@ const components = (nodes: ReadonlyArray<Node>) =>
   })
 
 const received = (receiver: Topic.Receiver, text: string) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     while (true) {
       const event = yield* receiver.next
       if (event._tag === "Received" && new TextDecoder().decode(event.content) === text) return
@@ -133,7 +135,7 @@ describe("tracker end to end: Topic + GossipIroh + AddressLookup.dht on a loopba
   it.scopedLive(
     "two nodes with the default config join each other",
     () =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const bed = yield* testbed(16)
         const startNode = yield* nodeStarter(bed)
         const a = yield* startNode()
@@ -150,7 +152,7 @@ describe("tracker end to end: Topic + GossipIroh + AddressLookup.dht on a loopba
   it.scopedLive(
     "a late joiner joins a running topic and its broadcast reaches both earlier nodes",
     () =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const bed = yield* testbed(16)
         const startNode = yield* nodeStarter(bed)
         const a = yield* startNode()
@@ -176,7 +178,7 @@ describe("tracker end to end: Topic + GossipIroh + AddressLookup.dht on a loopba
   it.scopedLive(
     "10 nodes end in one connected swarm and a broadcast reaches all",
     () =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const t0 = Date.now()
         const bed = yield* testbed(20)
         const startNode = yield* nodeStarter(bed)
@@ -198,7 +200,9 @@ describe("tracker end to end: Topic + GossipIroh + AddressLookup.dht on a loopba
           Effect.timeout("10 seconds")
         )
         expectAddressesFromDht(bed, nodes)
-        console.log(`10 nodes (default config) in one swarm ${took} ms after the last start; total ${Date.now() - t0} ms`)
+        console.log(
+          `10 nodes (default config) in one swarm ${took} ms after the last start; total ${Date.now() - t0} ms`
+        )
       }),
     60_000
   )

@@ -1,8 +1,8 @@
+import { type EndpointId } from "@dtt/core"
 import { blake3 } from "@noble/hashes/blake3.js"
 import { Either, Option } from "effect"
 import * as FastCheck from "effect/FastCheck"
 import { describe, expect, it } from "vitest"
-import { EndpointId } from "@dtt/core"
 import * as Wire from "../src/wire/index.js"
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ""), "hex"))
@@ -30,7 +30,12 @@ const vectors: ReadonlyArray<readonly [string, Wire.TopicMessage, string, number
   ["Join(Some(empty))", Wire.swarm({ _tag: "Join", data: new Uint8Array(0) }), "00000100", 4],
   ["Join(None)", Wire.swarm({ _tag: "Join", data: undefined }), "000000", 3],
   ["Join(Some(addr))", Wire.swarm({ _tag: "Join", data: hex(addr36hex) }), "00000124" + addr36hex, 40],
-  ["Neighbor High addr", Wire.swarm({ _tag: "Neighbor", priority: "High", data: hex(addr36hex) }), "0004000124" + addr36hex, 41],
+  [
+    "Neighbor High addr",
+    Wire.swarm({ _tag: "Neighbor", priority: "High", data: hex(addr36hex) }),
+    "0004000124" + addr36hex,
+    41
+  ],
   ["Neighbor Low None", Wire.swarm({ _tag: "Neighbor", priority: "Low", data: undefined }), "00040100", 4],
   ["Disconnect alive", Wire.swarm({ _tag: "Disconnect", alive: true, respond: false }), "00050100", 4],
   ["Disconnect dead", Wire.swarm({ _tag: "Disconnect", alive: false, respond: false }), "00050000", 4],
@@ -51,7 +56,12 @@ const vectors: ReadonlyArray<readonly [string, Wire.TopicMessage, string, number
     "0002" + K1hex + "02" + K2hex + "00" + K1hex + "0100" + "06",
     103
   ],
-  ["ShuffleReply", Wire.swarm({ _tag: "ShuffleReply", nodes: [{ id: K2, data: undefined }] }), "000301" + K2hex + "00", 36],
+  [
+    "ShuffleReply",
+    Wire.swarm({ _tag: "ShuffleReply", nodes: [{ id: K2, data: undefined }] }),
+    "000301" + K2hex + "00",
+    36
+  ],
   [
     "Gossip Swarm(0)",
     Wire.gossip({ _tag: "Gossip", id: hiId, content: hi, scope: { _tag: "Swarm", round: 0 } }),
@@ -140,12 +150,33 @@ describe("wire: spec §2.4 worked examples", () => {
 
 describe("wire: socket address text", () => {
   it("parses and prints like Rust", () => {
-    for (const s of ["1.2.3.4:5", "[::1]:80", "[2001:db8::1]:443", "[::ffff:10.0.0.1]:9", "[fe80::1:2:3:4]:1", "[1:0:0:1::1]:2", "[1::1:0:0:1:1]:3"]) {
+    for (
+      const s of [
+        "1.2.3.4:5",
+        "[::1]:80",
+        "[2001:db8::1]:443",
+        "[::ffff:10.0.0.1]:9",
+        "[fe80::1:2:3:4]:1",
+        "[1:0:0:1::1]:2",
+        "[1::1:0:0:1:1]:3"
+      ]
+    ) {
       expect(Wire.formatSocketAddr(Wire.parseSocketAddr(s)!)).toBe(s)
     }
     expect(Wire.formatSocketAddr(Wire.parseSocketAddr("[fe80::1%eth0]:7")!)).toBe("[fe80::1]:7")
     expect(Wire.formatSocketAddr(Wire.parseSocketAddr("[2001:DB8:0:0:0:0:0:1]:1")!)).toBe("[2001:db8::1]:1")
-    for (const bad of ["1.2.3:4", "256.1.1.1:1", "1.2.3.4", "[::1]", "[1::2::3]:4", "1.2.3.4:65536", "[12345::]:1", "01.2.3.4:5"]) {
+    for (
+      const bad of [
+        "1.2.3:4",
+        "256.1.1.1:1",
+        "1.2.3.4",
+        "[::1]",
+        "[1::2::3]:4",
+        "1.2.3.4:65536",
+        "[12345::]:1",
+        "01.2.3.4:5"
+      ]
+    ) {
       expect(Wire.parseSocketAddr(bad)).toBeUndefined()
     }
   })
@@ -234,9 +265,16 @@ describe("wire: hostile input", () => {
   it("refuses to encode what Rust would refuse to decode", () => {
     const badKey = ("02" + "00".repeat(31)) as EndpointId.EndpointId
     expect(Wire.isValidEndpointId(badKey)).toBe(false)
-    expect(Either.isLeft(Wire.encodeTopicMessage(Wire.swarm({ _tag: "ShuffleReply", nodes: [{ id: badKey, data: undefined }] })))).toBe(true)
-    expect(Either.isLeft(Wire.encodeTopicMessage(Wire.gossip({ _tag: "Graft", id: undefined, round: 65536 })))).toBe(true)
-    expect(Either.isLeft(Wire.encodeTopicMessage(Wire.gossip({ _tag: "Graft", id: new Uint8Array(31), round: 1 })))).toBe(true)
+    expect(
+      Either.isLeft(
+        Wire.encodeTopicMessage(Wire.swarm({ _tag: "ShuffleReply", nodes: [{ id: badKey, data: undefined }] }))
+      )
+    ).toBe(true)
+    expect(Either.isLeft(Wire.encodeTopicMessage(Wire.gossip({ _tag: "Graft", id: undefined, round: 65536 })))).toBe(
+      true
+    )
+    expect(Either.isLeft(Wire.encodeTopicMessage(Wire.gossip({ _tag: "Graft", id: new Uint8Array(31), round: 1 }))))
+      .toBe(true)
   })
 
   it("decoders are total over random bytes and round-trip what they accept", () => {
@@ -281,7 +319,9 @@ describe("wire: hostile input", () => {
         FastCheck.array(FastCheck.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 20 }),
         FastCheck.boolean(),
         (junk, cuts, withValidPrefix) => {
-          const stream = withValidPrefix ? new Uint8Array([...Either.getOrThrow(Wire.frame(junk.slice(0, 100), 512)), ...junk]) : junk
+          const stream = withValidPrefix
+            ? new Uint8Array([...Either.getOrThrow(Wire.frame(junk.slice(0, 100), 512)), ...junk])
+            : junk
           const d = new Wire.FrameDecoder(512)
           let pos = 0
           let consumed = 0
@@ -320,20 +360,48 @@ describe("wire: hostile input", () => {
     const swarmMsg: FastCheck.Arbitrary<Wire.SwarmMessage> = FastCheck.oneof(
       FastCheck.record({ _tag: FastCheck.constant("Join" as const), data }),
       FastCheck.record({ _tag: FastCheck.constant("ForwardJoin" as const), peer, ttl: u16 }),
-      FastCheck.record({ _tag: FastCheck.constant("Shuffle" as const), origin: key, nodes: FastCheck.array(peer, { maxLength: 8 }), ttl: u16 }),
-      FastCheck.record({ _tag: FastCheck.constant("ShuffleReply" as const), nodes: FastCheck.array(peer, { maxLength: 8 }) }),
-      FastCheck.record({ _tag: FastCheck.constant("Neighbor" as const), priority: FastCheck.constantFrom("High" as const, "Low" as const), data }),
-      FastCheck.record({ _tag: FastCheck.constant("Disconnect" as const), alive: FastCheck.boolean(), respond: FastCheck.boolean() })
+      FastCheck.record({
+        _tag: FastCheck.constant("Shuffle" as const),
+        origin: key,
+        nodes: FastCheck.array(peer, { maxLength: 8 }),
+        ttl: u16
+      }),
+      FastCheck.record({
+        _tag: FastCheck.constant("ShuffleReply" as const),
+        nodes: FastCheck.array(peer, { maxLength: 8 })
+      }),
+      FastCheck.record({
+        _tag: FastCheck.constant("Neighbor" as const),
+        priority: FastCheck.constantFrom("High" as const, "Low" as const),
+        data
+      }),
+      FastCheck.record({
+        _tag: FastCheck.constant("Disconnect" as const),
+        alive: FastCheck.boolean(),
+        respond: FastCheck.boolean()
+      })
     )
     const scope: FastCheck.Arbitrary<Wire.DeliveryScope> = FastCheck.oneof(
       FastCheck.record({ _tag: FastCheck.constant("Swarm" as const), round: u16 }),
       FastCheck.constant({ _tag: "Neighbors" as const })
     )
     const bcast: FastCheck.Arbitrary<Wire.BroadcastMessage> = FastCheck.oneof(
-      FastCheck.record({ _tag: FastCheck.constant("Gossip" as const), id: id32, content: FastCheck.uint8Array({ maxLength: 300 }), scope }),
+      FastCheck.record({
+        _tag: FastCheck.constant("Gossip" as const),
+        id: id32,
+        content: FastCheck.uint8Array({ maxLength: 300 }),
+        scope
+      }),
       FastCheck.constant({ _tag: "Prune" as const }),
-      FastCheck.record({ _tag: FastCheck.constant("Graft" as const), id: FastCheck.option(id32, { nil: undefined }), round: u16 }),
-      FastCheck.record({ _tag: FastCheck.constant("IHave" as const), entries: FastCheck.array(FastCheck.record({ id: id32, round: u16 }), { maxLength: 5 }) })
+      FastCheck.record({
+        _tag: FastCheck.constant("Graft" as const),
+        id: FastCheck.option(id32, { nil: undefined }),
+        round: u16
+      }),
+      FastCheck.record({
+        _tag: FastCheck.constant("IHave" as const),
+        entries: FastCheck.array(FastCheck.record({ id: id32, round: u16 }), { maxLength: 5 })
+      })
     )
     const msg = FastCheck.oneof(swarmMsg.map(Wire.swarm), bcast.map(Wire.gossip))
     FastCheck.assert(

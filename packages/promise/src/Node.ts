@@ -44,8 +44,7 @@ const nodeLayer = (options: ResolvedNodeOptions): Layer.Layer<Services, unknown>
         preset: options.gossip.preset,
         relay: options.gossip.relay,
         lookups: [lookup]
-      })
-    )
+      }))
   )
   return Layer.provideMerge(gossip, base)
 }

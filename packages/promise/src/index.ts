@@ -3,8 +3,8 @@
  * BitTorrent DHT and talk over iroh-gossip, byte-compatible with the Rust crate of the same name (0.3.5).
  * A Promise API over the Effect packages `@dtt/core`, `@dtt/dht-mainline` and `@dtt/gossip-iroh`.
  */
-export { createNode, joinTopic, type Node } from "./Node.js"
-export type { Message, Topic, TopicEvent } from "./Topic.js"
-export type { ConfigInput, GossipOptions, JoinOptions, NodeOptions, SecretRotation } from "./Options.js"
 export { type ErrorTag, isTopicTrackerError, TopicTrackerError } from "./Errors.js"
+export { createNode, joinTopic, type Node } from "./Node.js"
+export type { ConfigInput, GossipOptions, JoinOptions, NodeOptions, SecretRotation } from "./Options.js"
 export { configProfiles } from "./profiles.js"
+export type { Message, Topic, TopicEvent } from "./Topic.js"

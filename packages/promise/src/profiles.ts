@@ -6,4 +6,5 @@
 import { ConfigProfiles } from "@dtt/core"
 import type { ConfigInput } from "./Options.js"
 
-export const configProfiles: { readonly rust: ConfigInput; readonly startTogether: ConfigInput } = ConfigProfiles.profiles
+export const configProfiles: { readonly rust: ConfigInput; readonly startTogether: ConfigInput } =
+  ConfigProfiles.profiles

@@ -32,14 +32,22 @@ describe("bad input rejects with a readable typed error", () => {
     const hexKey = await rejection(createNode({ secretKey: "00".repeat(32) as never }))
     expect(hexKey.message).toBe("options.secretKey must be 32 bytes (a Uint8Array), got string")
 
-    expect((await rejection(createNode({ bootstrap: "127.0.0.1:1" as never }))).message).toMatch(/^options.bootstrap must be an array/)
-    expect((await rejection(createNode({ bootstrap: ["no-port"] }))).message).toBe(
-      'options.bootstrap[0] must look like "host:port", got "no-port"'
+    expect((await rejection(createNode({ bootstrap: "127.0.0.1:1" as never }))).message).toMatch(
+      /^options.bootstrap must be an array/
     )
-    expect((await rejection(createNode({ gossip: { relay: "sometimes" as never } }))).message).toMatch(/^options.gossip.relay must be/)
-    expect((await rejection(createNode({ bindadress: "127.0.0.1" } as never))).message).toMatch(/^options has no option "bindadress"/)
+    expect((await rejection(createNode({ bootstrap: ["no-port"] }))).message).toBe(
+      "options.bootstrap[0] must look like \"host:port\", got \"no-port\""
+    )
+    expect((await rejection(createNode({ gossip: { relay: "sometimes" as never } }))).message).toMatch(
+      /^options.gossip.relay must be/
+    )
+    expect((await rejection(createNode({ bindadress: "127.0.0.1" } as never))).message).toMatch(
+      /^options has no option "bindadress"/
+    )
 
-    const config = await rejection(createNode(loopbackOptions(dht, { config: { bootstrap: { discoveryPollInterval: -1 } } })))
+    const config = await rejection(
+      createNode(loopbackOptions(dht, { config: { bootstrap: { discoveryPollInterval: -1 } } }))
+    )
     expect(config._tag).toBe("InvalidConfig")
     expect(config.message).toMatch(/^invalid options.config.bootstrap.discoveryPollInterval: /)
 
@@ -66,16 +74,24 @@ describe("bad input rejects with a readable typed error", () => {
     const id = await rejection(node.joinTopic(new Uint8Array(16), "s"))
     expect(id.message).toBe("a topic id must be 32 bytes (a topic hash), got 16 bytes; pass a string to join by name")
     expect((await rejection(node.joinTopic(7 as never, "s"))).message).toMatch(/^topic must be a name/)
-    expect((await rejection(node.joinTopic("t", "s", { timeoutMs: 0 }))).message).toMatch(/^join options.timeoutMs must be a positive number/)
-    expect((await rejection(node.joinTopic("t", "s", { wait: "yes" as never }))).message).toMatch(/^join options.wait must be a boolean/)
-    expect((await rejection(joinTopic("t", null as never))).message).toBe("secret must be a string or a Uint8Array, got null")
+    expect((await rejection(node.joinTopic("t", "s", { timeoutMs: 0 }))).message).toMatch(
+      /^join options.timeoutMs must be a positive number/
+    )
+    expect((await rejection(node.joinTopic("t", "s", { wait: "yes" as never }))).message).toMatch(
+      /^join options.wait must be a boolean/
+    )
+    expect((await rejection(joinTopic("t", null as never))).message).toBe(
+      "secret must be a string or a Uint8Array, got null"
+    )
     expect(node.topics()).toEqual([])
   })
 
   it("broadcast: wrong content type, message too large", async () => {
     const topic = await node.joinTopic("promise-errors", "s", { wait: false })
     try {
-      expect((await rejection(topic.broadcast(123 as never))).message).toBe("content must be a Uint8Array or a string, got number")
+      expect((await rejection(topic.broadcast(123 as never))).message).toBe(
+        "content must be a Uint8Array or a string, got number"
+      )
       const tooLarge = await rejection(topic.broadcast(new Uint8Array(100_000)))
       expect(tooLarge._tag).toBe("GossipMessageTooLarge")
       expect(tooLarge.message).toMatch(/^message of 100000 bytes is larger than the maximum of \d+ bytes$/)

@@ -79,7 +79,11 @@ describe("lifecycle", () => {
     expect(node.topics()).toEqual([])
     await node.close()
 
-    const standalone = await joinTopic("promise-alone", "secret", { ...loopbackOptions(dht), wait: false, timeoutMs: 1_500 })
+    const standalone = await joinTopic("promise-alone", "secret", {
+      ...loopbackOptions(dht),
+      wait: false,
+      timeoutMs: 1_500
+    })
     await expect(standalone.joined()).rejects.toMatchObject({ _tag: "TopicClosed" })
     // Its node closes with it, without being asked (the gossip endpoint takes about a second to shut down).
     const deadline = Date.now() + 5_000

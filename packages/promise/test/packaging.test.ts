@@ -8,8 +8,8 @@
  * workspace hides a missing declaration; an install that does not hoist the same way breaks on it).
  */
 import { execFileSync } from "node:child_process"
-import { builtinModules } from "node:module"
 import * as fs from "node:fs"
+import { builtinModules } from "node:module"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -27,7 +27,8 @@ const manifest = (pkg: string) =>
     peerDependencies?: Record<string, string>
   }
 const versionOf = (name: string) =>
-  (JSON.parse(fs.readFileSync(path.join(root, "node_modules", name, "package.json"), "utf8")) as { version: string }).version
+  (JSON.parse(fs.readFileSync(path.join(root, "node_modules", name, "package.json"), "utf8")) as { version: string })
+    .version
 
 const sh = (command: string, args: ReadonlyArray<string>, cwd: string, timeout = 180_000) =>
   execFileSync(command, [...args], { cwd, timeout, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
@@ -98,7 +99,9 @@ describe("packaging", () => {
     fs.mkdirSync(packs)
     tarballs = new Map()
     for (const pkg of PACKAGES) {
-      const out = JSON.parse(sh("npm", ["pack", `--workspace=packages/${pkg}`, "--pack-destination", packs, "--json"], root)) as Array<{ filename: string }>
+      const out = JSON.parse(
+        sh("npm", ["pack", `--workspace=packages/${pkg}`, "--pack-destination", packs, "--json"], root)
+      ) as Array<{ filename: string }>
       tarballs.set(pkg, path.join(packs, out[0]!.filename))
     }
   }, 240_000)
@@ -122,16 +125,41 @@ describe("packaging", () => {
   it("the tarballs install into a fresh project, the README quick start typechecks, and a program runs", () => {
     const app = path.join(work, "app")
     fs.mkdirSync(app)
-    fs.writeFileSync(path.join(app, "package.json"), JSON.stringify({ name: "stranger-app", private: true, type: "module" }))
-    const tools = [`typescript@${versionOf("typescript")}`, `@types/node@${versionOf("@types/node")}`, `effect@${versionOf("effect")}`]
-    sh("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", ...USER_INSTALLS.map((p) => tarballs.get(p)!), ...tools], app)
+    fs.writeFileSync(
+      path.join(app, "package.json"),
+      JSON.stringify({ name: "stranger-app", private: true, type: "module" })
+    )
+    const tools = [
+      `typescript@${versionOf("typescript")}`,
+      `@types/node@${versionOf("@types/node")}`,
+      `effect@${versionOf("effect")}`
+    ]
+    sh("npm", [
+      "install",
+      "--no-audit",
+      "--no-fund",
+      "--prefer-offline",
+      ...USER_INSTALLS.map((p) => tarballs.get(p)!),
+      ...tools
+    ], app)
     // Installed as packages, not linked back into the workspace.
     expect(fs.lstatSync(path.join(app, "node_modules", "distributed-topic-tracker")).isSymbolicLink()).toBe(false)
 
     fs.writeFileSync(path.join(app, "quickstart.ts"), readmeQuickStart())
     fs.writeFileSync(path.join(app, "program.ts"), STRANGER_PROGRAM)
-    const compilerOptions = { strict: true, target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", outDir: "out", skipLibCheck: false, types: ["node"] }
-    fs.writeFileSync(path.join(app, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["quickstart.ts", "program.ts"] }))
+    const compilerOptions = {
+      strict: true,
+      target: "ES2022",
+      module: "NodeNext",
+      moduleResolution: "NodeNext",
+      outDir: "out",
+      skipLibCheck: false,
+      types: ["node"]
+    }
+    fs.writeFileSync(
+      path.join(app, "tsconfig.json"),
+      JSON.stringify({ compilerOptions, files: ["quickstart.ts", "program.ts"] })
+    )
     let typecheck = ""
     try {
       sh(path.join(app, "node_modules", ".bin", "tsc"), ["-p", "."], app)

@@ -37,7 +37,9 @@ describe("readers", () => {
       for (let i = round * 10; i < round * 10 + 10; i++) await ta.broadcast(`m${i}`)
       all.push(...(await reading))
     }
-    expect(all.map((m) => new TextDecoder().decode(m.content))).toEqual(Array.from({ length: total }, (_, i) => `m${i}`))
+    expect(all.map((m) => new TextDecoder().decode(m.content))).toEqual(
+      Array.from({ length: total }, (_, i) => `m${i}`)
+    )
 
     // The slow reader's buffer holds the newest 64 events; the oldest were dropped and it is told how many.
     const events = await take(slow, 65, 5_000)

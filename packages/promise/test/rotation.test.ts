@@ -16,7 +16,11 @@ describe("joinTopic with a failing secret rotation", () => {
   })
 
   it("rejects with RotationFailed well before its 4 s timeout, and the node stays usable", async () => {
-    const rotation = { derive: () => { throw new Error("vault offline") } }
+    const rotation = {
+      derive: () => {
+        throw new Error("vault offline")
+      }
+    }
     const error: unknown = await node.joinTopic("rotation-fails", "secret", { timeoutMs: 4000, rotation }).then(
       () => undefined,
       (e: unknown) => e

@@ -34,19 +34,24 @@ describe.runIf(ProcessSockets.supported)("sockets after node cycles", () => {
     await dht.close()
   })
 
-  it(`after ${CYCLES} createNode/join/close cycles the process's UDP sockets and fds are back at the baseline`, async () => {
-    // One cycle first, so lazily created process-wide things (the iroh runtime, its threads) are in the baseline.
-    await cycle(dht, -1)
-    const baseline = await ProcessSockets.settle(() => false, 500)
-    for (let i = 0; i < CYCLES; i++) await cycle(dht, i)
-    const after = await ProcessSockets.settle((c) => c.udp <= baseline.udp && c.fds <= baseline.fds, 3_000)
-    const growth = ProcessSockets.growth(baseline, after)
-    // No growth allowed (a socket the warm-up cycle still held at the baseline may have gone since).
-    expect({ udp: Math.max(0, growth.udp), fds: Math.max(0, growth.fds), sockets: Math.max(0, growth.sockets) }).toEqual({
-      udp: 0,
-      fds: 0,
-      sockets: 0
-    })
-    expect(anchorTopic.isClosed()).toBe(false)
-  }, 60_000)
+  it(
+    `after ${CYCLES} createNode/join/close cycles the process's UDP sockets and fds are back at the baseline`,
+    async () => {
+      // One cycle first, so lazily created process-wide things (the iroh runtime, its threads) are in the baseline.
+      await cycle(dht, -1)
+      const baseline = await ProcessSockets.settle(() => false, 500)
+      for (let i = 0; i < CYCLES; i++) await cycle(dht, i)
+      const after = await ProcessSockets.settle((c) => c.udp <= baseline.udp && c.fds <= baseline.fds, 3_000)
+      const growth = ProcessSockets.growth(baseline, after)
+      // No growth allowed (a socket the warm-up cycle still held at the baseline may have gone since).
+      expect({ udp: Math.max(0, growth.udp), fds: Math.max(0, growth.fds), sockets: Math.max(0, growth.sockets) })
+        .toEqual({
+          udp: 0,
+          fds: 0,
+          sockets: 0
+        })
+      expect(anchorTopic.isClosed()).toBe(false)
+    },
+    60_000
+  )
 })

@@ -14,7 +14,9 @@ export interface LoopbackDht {
 
 export const startTestbed = async (size = 8): Promise<LoopbackDht> => {
   const scope = Effect.runSync(Scope.make())
-  const bed = await Effect.runPromise(Testbed.make({ size }).pipe(Scope.extend(scope), Effect.provide(Crypto.layerNode)))
+  const bed = await Effect.runPromise(
+    Testbed.make({ size }).pipe(Scope.extend(scope), Effect.provide(Crypto.layerNode))
+  )
   return { bootstrap: bed.bootstrap, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
 }
 

@@ -65,7 +65,7 @@ const services = (harness: DhtComplianceHarness) =>
   Effect.forEach(harness.clients, (client) => Effect.map(Layer.build(client), (ctx) => Context.get(ctx, Dht.Dht)))
 
 const setup = (makeHarness: MakeDhtHarness, clients: number, dhtConfig: Dht.DhtConfig = complianceDhtConfig) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const harness = yield* makeHarness({ clients, dhtConfig })
     if (harness.clients.length < clients) {
       return yield* Effect.dieMessage(`harness returned ${harness.clients.length} clients, ${clients} requested`)
@@ -88,7 +88,7 @@ export const dhtCompliance = (name: string, makeHarness: MakeDhtHarness, options
     it.scopedLive(
       "put then get from another client returns the item, bytes and seq (i64::MAX) exact",
       () =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const { dhts } = yield* setup(makeHarness, 2)
           const salt = saltOf("exact")
           // every byte value, so no encoding layer may mangle anything
@@ -112,7 +112,7 @@ export const dhtCompliance = (name: string, makeHarness: MakeDhtHarness, options
     it.scopedLive(
       "a small seq and a one-byte salt round-trip as well",
       () =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const { dhts } = yield* setup(makeHarness, 2)
           const salt = new Uint8Array([1])
           const item = signedItem({ secretKey: freshKey("small"), salt, value: text("small seq"), seq: 1n })
@@ -127,11 +127,13 @@ export const dhtCompliance = (name: string, makeHarness: MakeDhtHarness, options
     it.scopedLive(
       "several writers' values at one target are all collected",
       () =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const { harness, dhts } = yield* setup(makeHarness, 4)
           const key = freshKey("writers")
           const salt = saltOf("writers")
-          const items = ["writer one", "writer two", "writer three"].map((v) => signedItem({ secretKey: key, salt, value: text(v) }))
+          const items = ["writer one", "writer two", "writer three"].map((v) =>
+            signedItem({ secretKey: key, salt, value: text(v) })
+          )
           if (harness.storeOnDistinctNodes !== undefined) {
             yield* harness.storeOnDistinctNodes(items)
             const got = yield* dhts[3]!.getMutable(items[0]!.publicKey, salt)
@@ -153,7 +155,7 @@ export const dhtCompliance = (name: string, makeHarness: MakeDhtHarness, options
     it.scopedLive(
       "a bad signature is rejected and never returned",
       () =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const { dhts } = yield* setup(makeHarness, 2)
           const salt = saltOf("forged")
           const good = signedItem({ secretKey: freshKey("forged"), salt, value: text("forged") })
@@ -168,9 +170,13 @@ export const dhtCompliance = (name: string, makeHarness: MakeDhtHarness, options
     it.scopedLive(
       "a value over 1000 bytes is an invalid item",
       () =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const { dhts } = yield* setup(makeHarness, 1)
-          const item = signedItem({ secretKey: freshKey("big"), salt: saltOf("big"), value: new Uint8Array(1001).fill(0x61) })
+          const item = signedItem({
+            secretKey: freshKey("big"),
+            salt: saltOf("big"),
+            value: new Uint8Array(1001).fill(0x61)
+          })
           const error = yield* Effect.flip(dhts[0]!.putMutable(item))
           expect(error._tag).toBe("DhtInvalidItem")
         }),
@@ -180,7 +186,7 @@ export const dhtCompliance = (name: string, makeHarness: MakeDhtHarness, options
     it.scopedLive(
       "a salt over 64 bytes is an invalid item",
       () =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const { dhts } = yield* setup(makeHarness, 1)
           const item = signedItem({ secretKey: freshKey("salt"), salt: new Uint8Array(65).fill(1), value: text("v") })
           expect((yield* Effect.flip(dhts[0]!.putMutable(item)))._tag).toBe("DhtInvalidItem")
@@ -191,7 +197,7 @@ export const dhtCompliance = (name: string, makeHarness: MakeDhtHarness, options
     it.scopedLive(
       "a get of a target nobody wrote returns []",
       () =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const { dhts } = yield* setup(makeHarness, 1)
           const key = signedItem({ secretKey: freshKey("empty"), salt: new Uint8Array(0), value: new Uint8Array(0) })
           expect(yield* dhts[0]!.getMutable(key.publicKey, saltOf("empty"))).toEqual([])
@@ -202,7 +208,7 @@ export const dhtCompliance = (name: string, makeHarness: MakeDhtHarness, options
     it.scopedLive(
       "maxGetValues bounds the values one get returns",
       () =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const { harness, dhts } = yield* setup(makeHarness, 2, { ...complianceDhtConfig, maxGetValues: 2 })
           const key = freshKey("bound")
           const salt = saltOf("bound")

@@ -54,7 +54,7 @@ interface Recorder {
 }
 
 const record = (topic: Gossip.GossipTopic): Effect.Effect<Recorder, never, Scope.Scope> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const seen: Array<Gossip.GossipEvent> = []
     let ended = false
     yield* Stream.runForEach(topic.events, (e) => Effect.sync(() => seen.push(e))).pipe(
@@ -64,10 +64,13 @@ const record = (topic: Gossip.GossipTopic): Effect.Effect<Recorder, never, Scope
     return { events: () => seen, ended: () => ended }
   })
 
-const received = (r: Recorder) =>
-  r.events().flatMap((e) => (e._tag === "Received" ? [e] : []))
+const received = (r: Recorder) => r.events().flatMap((e) => (e._tag === "Received" ? [e] : []))
 
-export const gossipCompliance = (name: string, makeNodes: MakeGossipNodes, options: GossipComplianceOptions = {}): void => {
+export const gossipCompliance = (
+  name: string,
+  makeNodes: MakeGossipNodes,
+  options: GossipComplianceOptions = {}
+): void => {
   const { describe, expect, it } = vitest()
   const eventTimeout = options.eventTimeout ?? 10_000
   const quiet = Duration.millis(options.quietPeriod ?? 300)
@@ -83,26 +86,37 @@ export const gossipCompliance = (name: string, makeNodes: MakeGossipNodes, optio
 
   /** Poll (real time) until `check` holds; fail the test with `what` after `eventTimeout`. */
   const eventually = (what: string, check: () => boolean) =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const deadline = (yield* Clock.currentTimeMillis) + eventTimeout
       while (!check()) {
-        if ((yield* Clock.currentTimeMillis) > deadline) return yield* Effect.dieMessage(`timed out waiting for ${what}`)
+        if ((yield* Clock.currentTimeMillis) > deadline) {
+          return yield* Effect.dieMessage(`timed out waiting for ${what}`)
+        }
         yield* Effect.sleep(Duration.millis(10))
       }
     })
 
   const start = (count: number, topology: GossipTopology = "full", subscriptionCapacity?: number) =>
-    Effect.gen(function* () {
-      const layers = yield* makeNodes({ nodes: count, topology, ...(subscriptionCapacity === undefined ? {} : { subscriptionCapacity }) })
-      if (layers.length < count) return yield* Effect.dieMessage(`harness returned ${layers.length} nodes, ${count} requested`)
-      return yield* Effect.forEach(layers.slice(0, count), (l) => Effect.map(Layer.build(l), (ctx) => Context.get(ctx, Gossip.Gossip)))
+    Effect.gen(function*() {
+      const layers = yield* makeNodes({
+        nodes: count,
+        topology,
+        ...(subscriptionCapacity === undefined ? {} : { subscriptionCapacity })
+      })
+      if (layers.length < count) {
+        return yield* Effect.dieMessage(`harness returned ${layers.length} nodes, ${count} requested`)
+      }
+      return yield* Effect.forEach(
+        layers.slice(0, count),
+        (l) => Effect.map(Layer.build(l), (ctx) => Context.get(ctx, Gossip.Gossip))
+      )
     })
 
   const hasUp = (r: Recorder, peer: EndpointId.EndpointId) =>
     r.events().some((e) => e._tag === "NeighborUp" && e.peer === peer)
 
   /** Two joined nodes with their recorders. */
-  const pair = Effect.gen(function* () {
+  const pair = Effect.gen(function*() {
     const [a, b] = yield* start(2)
     const topic = freshTopic()
     const ta = yield* a!.subscribe(topic, [])
@@ -117,7 +131,7 @@ export const gossipCompliance = (name: string, makeNodes: MakeGossipNodes, optio
     it.scopedLive(
       "two nodes join: NeighborUp on both sides, neighbors and isJoined agree",
       () =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const { a, b, ta, tb } = yield* pair
           expect(yield* ta.neighbors).toContain(b.endpointId)
           expect(yield* tb.neighbors).toContain(a.endpointId)
@@ -132,7 +146,7 @@ export const gossipCompliance = (name: string, makeNodes: MakeGossipNodes, optio
     it.scopedLive(
       "broadcast reaches the other node from the right previous hop, never the sender itself",
       () =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const { a, b, ta, tb, ra, rb } = yield* pair
           yield* tb.broadcast(text("from b"))
           yield* ta.broadcast(text("from a"))
@@ -152,7 +166,7 @@ export const gossipCompliance = (name: string, makeNodes: MakeGossipNodes, optio
     it.scopedLive(
       "broadcastNeighbors arrives with the Neighbors scope",
       () =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const { b, tb, ra, rb } = yield* pair
           yield* tb.broadcastNeighbors(text("neighbourly"))
           yield* eventually("a receives the neighbour message", () => received(ra).length > 0)
@@ -171,7 +185,7 @@ export const gossipCompliance = (name: string, makeNodes: MakeGossipNodes, optio
     it.scopedLive(
       "three nodes: a message is relayed to a node that joined through someone else, once",
       () =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const chain = options.chainTopology === true
           const [a, b, c] = yield* start(3, chain ? "chain" : "full")
           const topic = freshTopic()
@@ -207,7 +221,7 @@ export const gossipCompliance = (name: string, makeNodes: MakeGossipNodes, optio
     it.scopedLive(
       "closing a subscription's scope gives the neighbour NeighborDown",
       () =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const [a, b] = yield* start(2)
           const topic = freshTopic()
           const ta = yield* a!.subscribe(topic, [])
@@ -217,8 +231,7 @@ export const gossipCompliance = (name: string, makeNodes: MakeGossipNodes, optio
           yield* eventually("a sees b up", () => hasUp(ra, b!.endpointId))
           yield* Scope.close(scopeB, Exit.void)
           yield* eventually("a sees b down", () =>
-            ra.events().some((e) => e._tag === "NeighborDown" && e.peer === b!.endpointId)
-          )
+            ra.events().some((e) => e._tag === "NeighborDown" && e.peer === b!.endpointId))
           expect(yield* ta.neighbors).not.toContain(b!.endpointId)
         }),
       timeout
@@ -227,7 +240,7 @@ export const gossipCompliance = (name: string, makeNodes: MakeGossipNodes, optio
     it.scopedLive(
       "joined() waits for the first neighbour",
       () =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const [a, b] = yield* start(2)
           const topic = freshTopic()
           const ta = yield* a!.subscribe(topic, [])
@@ -247,7 +260,7 @@ export const gossipCompliance = (name: string, makeNodes: MakeGossipNodes, optio
     it.scopedLive(
       "a join to an unknown peer fails quietly",
       () =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const [a] = yield* start(1)
           const nobody = "00".repeat(31) + "01"
           const ta = yield* a!.subscribe(freshTopic(), [nobody as EndpointId.EndpointId])
@@ -261,7 +274,7 @@ export const gossipCompliance = (name: string, makeNodes: MakeGossipNodes, optio
     it.scopedLive(
       "after the subscription closes: events end, joined() and broadcast fail with GossipClosed",
       () =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const [a] = yield* start(1)
           const scope = yield* Scope.make()
           const ta = yield* a!.subscribe(freshTopic(), []).pipe(Scope.extend(scope))
@@ -281,7 +294,7 @@ export const gossipCompliance = (name: string, makeNodes: MakeGossipNodes, optio
     it.scopedLive(
       "a message over maxMessageSize is refused with GossipMessageTooLarge",
       () =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const [a] = yield* start(1)
           const ta = yield* a!.subscribe(freshTopic(), [])
           const error = yield* Effect.flip(ta.broadcast(new Uint8Array(a!.maxMessageSize + 1)))
@@ -293,14 +306,19 @@ export const gossipCompliance = (name: string, makeNodes: MakeGossipNodes, optio
     it.scopedLive(
       "a late subscriber on a joined node first sees NeighborUp for the current neighbours, then new messages",
       () =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const { a, b, ta, topic } = yield* pair
           const late = yield* record(yield* b.subscribe(topic, []))
           yield* eventually("the late subscriber's NeighborUp", () => hasUp(late, a.endpointId))
           expect(late.events()[0]).toEqual({ _tag: "NeighborUp", peer: a.endpointId })
           yield* ta.broadcast(text("for both"))
-          yield* eventually("the message at the late subscriber", () => received(late).some((e) => decode(e.content) === "for both"))
-          expect(late.events().some((e) => e._tag === "Lagged")).toBe(false)
+          yield* eventually("the message at the late subscriber", () =>
+            received(late).some((e) => decode(e.content) === "for both"))
+          expect(
+            late.events().some((e) =>
+              e._tag === "Lagged"
+            )
+          ).toBe(false)
         }),
       timeout
     )

@@ -54,8 +54,9 @@ let anonymousClients = 0
 
 /** The core `Dht` service for one client of `network`. */
 export const layer = (network: MemoryDhtNetwork, options: LayerOptions = {}): Layer.Layer<Dht.Dht> =>
-  Layer.sync(Dht.Dht, () =>
-    Dht.make(transport(network, options.clientId ?? `client-${anonymousClients++}`), options.dhtConfig)
+  Layer.sync(
+    Dht.Dht,
+    () => Dht.make(transport(network, options.clientId ?? `client-${anonymousClients++}`), options.dhtConfig)
   )
 
 /** Like `layer`, with the node's endpoint id as the client id. */
@@ -66,8 +67,7 @@ export const layerWithIdentity = (
   Layer.effect(
     Dht.Dht,
     Effect.map(NodeIdentity.NodeIdentity, (identity) =>
-      Dht.make(transport(network, identity.endpointId), options.dhtConfig)
-    )
+      Dht.make(transport(network, identity.endpointId), options.dhtConfig))
   )
 
 // ---------------------------------------------------------------------------------------------------------------

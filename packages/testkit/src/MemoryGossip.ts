@@ -34,8 +34,10 @@ const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteO
  * A new network, alive for the enclosing scope (message delivery and timers are fibers of that scope).
  * Build it inside the test's effect so it uses the test's `Clock`.
  */
-export const make = (config: Partial<MemoryGossipConfig> = {}): Effect.Effect<MemoryGossipNetwork, never, Scope.Scope> =>
-  Effect.gen(function* () {
+export const make = (
+  config: Partial<MemoryGossipConfig> = {}
+): Effect.Effect<MemoryGossipNetwork, never, Scope.Scope> =>
+  Effect.gen(function*() {
     const run = yield* FiberSet.makeRuntime<never>()
     const clock = yield* Effect.clock
     return new MemoryGossipNetwork({ ...defaultMemoryGossipConfig, ...config }, clock, run)
@@ -70,7 +72,7 @@ const topicHandle = (state: TopicState, sub: Subscription): Gossip.GossipTopic =
 }
 
 const makeService = (network: MemoryGossipNetwork, id: Id): Effect.Effect<Gossip.GossipService, never, Scope.Scope> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const existing = network.nodes.get(id)
     if (existing?.up === true) return yield* Effect.dieMessage(`memory gossip node ${id} is already running`)
     const node = new GossipNode(network, id)
@@ -85,7 +87,7 @@ const makeService = (network: MemoryGossipNetwork, id: Id): Effect.Effect<Gossip
       endpointId: id,
       maxMessageSize: network.config.maxMessageSize,
       subscribe: (topic, bootstrap) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           if (!node.up || network.nodes.get(id) !== node) return yield* Effect.fail(closed("node is down"))
           const key = hex(topic)
           let state = node.topics.get(key)
@@ -113,10 +115,12 @@ export const layer = (network: MemoryGossipNetwork): Layer.Layer<Gossip.Gossip, 
 // Control
 
 /** Cut the link between two nodes: messages are dropped; after `failureDetection` both ends drop each other. */
-export const cut = (network: MemoryGossipNetwork, a: Id, b: Id): Effect.Effect<void> => Effect.sync(() => network.cut(a, b))
+export const cut = (network: MemoryGossipNetwork, a: Id, b: Id): Effect.Effect<void> =>
+  Effect.sync(() => network.cut(a, b))
 
 /** Heal a link. Nodes that dropped each other do not reconnect by themselves (they need a join or a refill). */
-export const heal = (network: MemoryGossipNetwork, a: Id, b: Id): Effect.Effect<void> => Effect.sync(() => network.heal(a, b))
+export const heal = (network: MemoryGossipNetwork, a: Id, b: Id): Effect.Effect<void> =>
+  Effect.sync(() => network.heal(a, b))
 
 /** Cut every link between the two groups. */
 export const partition = (
@@ -134,7 +138,8 @@ export const healAll = (network: MemoryGossipNetwork): Effect.Effect<void> => Ef
 export const crash = (network: MemoryGossipNetwork, id: Id): Effect.Effect<void> => Effect.sync(() => network.crash(id))
 
 /** A crashed node comes back with no topic state; it can subscribe again. */
-export const restart = (network: MemoryGossipNetwork, id: Id): Effect.Effect<void> => Effect.sync(() => network.restart(id))
+export const restart = (network: MemoryGossipNetwork, id: Id): Effect.Effect<void> =>
+  Effect.sync(() => network.restart(id))
 
 export const setLatency = (
   network: MemoryGossipNetwork,

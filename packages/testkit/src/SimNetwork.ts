@@ -36,7 +36,7 @@ export const secretKey = (index: number, seed = 0): Uint8Array =>
 
 /** Build the shared networks; alive for the enclosing scope. */
 export const make = (config: SimNetworkConfig = {}): Effect.Effect<SimNetwork, never, Scope.Scope> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const dht = yield* MemoryDht.make(config.dht)
     const gossip = yield* MemoryGossip.make(config.gossip)
     const identities = new Map<number, NodeIdentity.NodeIdentity>()

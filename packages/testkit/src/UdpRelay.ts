@@ -12,8 +12,8 @@
  * namespaces routed through the relay's, as `e2e/impaired.mjs` builds): a member that can also reach a peer's
  * own address may find it (iroh probes every address it learns) and bypass the relay.
  */
-import * as dgram from "node:dgram"
 import { Duration, Effect, Random, Runtime, type Scope } from "effect"
+import * as dgram from "node:dgram"
 
 export interface Member {
   /** A name to address the member by in `set`/`blackhole`. */
@@ -126,7 +126,7 @@ const bind = (front: string) =>
 
 /** Binds every front in the current scope; closing the scope closes them and drops what is still delayed. */
 export const make = (options: RelayOptions): Effect.Effect<UdpRelay, Error, Scope.Scope> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const scope = yield* Effect.scope
     const random = Random.make(options.seed ?? 0)
     const maxDelayed = options.maxDelayed ?? 16_384
@@ -145,7 +145,7 @@ export const make = (options: RelayOptions): Effect.Effect<UdpRelay, Error, Scop
     const sockets = yield* Effect.forEach(options.members, (m) => bind(m.front))
 
     const forward = (from: number, to: number, bytes: Buffer): Effect.Effect<void> =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const link = links[from]![to]!
         if (link.blackhole) return void stats.blackholed++
         if (link.loss > 0 && (yield* random.next) < link.loss) return void stats.lost++

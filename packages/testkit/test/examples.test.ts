@@ -11,7 +11,11 @@ it("examples/effect-memory.ts: two simulated nodes join and one greets the other
     process.execPath,
     ["--import", "tsx", "--conditions=source", "examples/effect-memory.ts"],
     // Without vitest's variables, as a user runs it (the testkit loads vitest only under VITEST).
-    { cwd: root, timeout: 60_000, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("VITEST"))) }
+    {
+      cwd: root,
+      timeout: 60_000,
+      env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("VITEST")))
+    }
   )
   expect(stdout).toMatch(/^bob got "hello from alice" from [0-9a-f]{64}$/m)
 }, 90_000)

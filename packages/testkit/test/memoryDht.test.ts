@@ -27,7 +27,7 @@ const values = (items: ReadonlyArray<Dht.MutableItem>) => items.map((i) => new T
 
 describe("MemoryDht storage rules", () => {
   it.effect("last-writer-wins: every storing node ends up with the last value", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryDht.make({ rules: "last-writer-wins" })
       const a = dhtOf(network, "a")
       const b = dhtOf(network, "b")
@@ -39,7 +39,7 @@ describe("MemoryDht storage rules", () => {
     }))
 
   it.effect("first-writer-wins: equal seq is acknowledged but not stored (libtorrent)", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryDht.make({ rules: "first-writer-wins" })
       const a = dhtOf(network, "a")
       const b = dhtOf(network, "b")
@@ -50,7 +50,7 @@ describe("MemoryDht storage rules", () => {
     }))
 
   it.effect("reject-equal-seq: the second writer gets 302 (BEP44 text, JS bittorrent-dht)", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryDht.make({ rules: "reject-equal-seq" })
       yield* dhtOf(network, "a").putMutable(item("from a"))
       const error = yield* Effect.flip(dhtOf(network, "b").putMutable(item("from b")))
@@ -58,7 +58,7 @@ describe("MemoryDht storage rules", () => {
     }))
 
   it.effect("a mixed network holds both writers' values on different nodes", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryDht.make({ rules: ["last-writer-wins", "first-writer-wins"] })
       yield* dhtOf(network, "a").putMutable(item("from a"))
       yield* dhtOf(network, "b").putMutable(item("from b"))
@@ -66,7 +66,7 @@ describe("MemoryDht storage rules", () => {
     }))
 
   it.effect("partial reachability: writers reaching different storing nodes leave several values", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryDht.make({ rules: "first-writer-wins" })
       const nodes = yield* MemoryDht.storingNodes(network, publicKey, salt)
       yield* MemoryDht.setReachable(network, "a", nodes.slice(0, 10))
@@ -81,7 +81,7 @@ describe("MemoryDht storage rules", () => {
     }))
 
   it.effect("storing nodes are the K closest by XOR, fixed per target", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryDht.make({ replication: 8, poolSize: 40 })
       const first = yield* MemoryDht.storingNodes(network, publicKey, salt)
       expect(first).toHaveLength(8)
@@ -101,7 +101,7 @@ describe("MemoryDht storage rules", () => {
 
 describe("MemoryDht put checks", () => {
   it.effect("CAS mismatch gives 301, lower seq gives 302", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryDht.make()
       const dht = dhtOf(network, "a")
       yield* dht.putMutable(item("v", 10n))
@@ -116,7 +116,7 @@ describe("MemoryDht put checks", () => {
     }))
 
   it.effect("oversize value and salt are invalid items and are not retried", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryDht.make()
       const dht = dhtOf(network, "a", Dht.defaultDhtConfig) // 3 retries configured
       const big = TestItems.signedItem({ secretKey: slotKey, salt, value: new Uint8Array(1001) })
@@ -132,7 +132,7 @@ describe("MemoryDht put checks", () => {
     }))
 
   it.effect("libtorrent nodes measure the bencoded value (997 raw bytes is too big there)", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryDht.make({ rules: ["last-writer-wins", "first-writer-wins"] })
       const v997 = TestItems.signedItem({ secretKey: slotKey, salt, value: new Uint8Array(997) })
       expect((yield* dhtOf(network, "a").putMutable(v997)).storedAt).toBe(10)
@@ -141,7 +141,7 @@ describe("MemoryDht put checks", () => {
     }))
 
   it.effect("a bad signature is rejected and nothing is stored", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryDht.make()
       const good = item("v")
       const forged = { ...good, signature: Uint8Array.from(good.signature, (b, i) => (i === 0 ? b ^ 1 : b)) }
@@ -154,7 +154,7 @@ describe("MemoryDht put checks", () => {
 
 describe("MemoryDht hostile content", () => {
   it.effect("injected junk with a bad signature never comes out of a get", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryDht.make()
       const junk = { ...item("junk"), signature: new Uint8Array(64).fill(1) }
       yield* MemoryDht.inject(network, junk)
@@ -163,7 +163,7 @@ describe("MemoryDht hostile content", () => {
     }))
 
   it.effect("validly signed garbage injected on some nodes comes out beside honest values", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryDht.make({ rules: "first-writer-wins" })
       const nodes = yield* MemoryDht.storingNodes(network, publicKey, salt)
       const garbage = TestItems.signedItem({ secretKey: slotKey, salt, value: new Uint8Array([0xff, 0, 1]) })
@@ -177,7 +177,7 @@ describe("MemoryDht hostile content", () => {
 
 describe("MemoryDht faults and load", () => {
   it.effect("latency is simulated time (TestClock)", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryDht.make({ latency: Duration.millis(100) })
       const dht = dhtOf(network, "a")
       const put = yield* Effect.fork(dht.putMutable(item("v")))
@@ -188,7 +188,7 @@ describe("MemoryDht faults and load", () => {
     }))
 
   it.effect("a storing node that is down hides its value until it comes back", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryDht.make({ replication: 3, poolSize: 10, rules: "first-writer-wins" })
       const nodes = yield* MemoryDht.storingNodes(network, publicKey, salt)
       yield* MemoryDht.inject(network, item("only on one"), { nodes: [nodes[0]!] })
@@ -201,7 +201,7 @@ describe("MemoryDht faults and load", () => {
     }))
 
   it.effect("total loss: gets and puts fail with DhtUnavailable after the request timeout", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryDht.make({ loss: 1 })
       const dht = dhtOf(network, "a")
       const get = yield* Effect.fork(Effect.either(dht.getMutable(publicKey, salt)))
@@ -212,9 +212,9 @@ describe("MemoryDht faults and load", () => {
     }))
 
   it.effect("partial loss is seeded: the same seed gives the same number of acknowledgements", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const run = (seed: number) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const network = yield* MemoryDht.make({ loss: 0.5, seed })
           const put = yield* Effect.fork(dhtOf(network, "a").putMutable(item("v")))
           yield* TestClock.adjust(Duration.seconds(2))
@@ -227,7 +227,7 @@ describe("MemoryDht faults and load", () => {
     }))
 
   it.effect("offline: immediate DhtUnavailable", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryDht.make()
       yield* MemoryDht.setOnline(network, false)
       expect((yield* Effect.flip(dhtOf(network, "a").getMutable(publicKey, salt)))._tag).toBe("DhtUnavailable")
@@ -235,7 +235,7 @@ describe("MemoryDht faults and load", () => {
     }))
 
   it.effect("counters per target and per client, retries included", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryDht.make()
       const a = dhtOf(network, "a")
       yield* a.putMutable(item("v"))
@@ -253,7 +253,12 @@ describe("MemoryDht faults and load", () => {
       yield* MemoryDht.setLoss(network, 1)
       const retrying = yield* Effect.fork(
         Effect.either(
-          dhtOf(network, "a", { ...oneShot, retries: 2, baseRetryInterval: Duration.seconds(1), maxRetryJitter: Duration.zero })
+          dhtOf(network, "a", {
+            ...oneShot,
+            retries: 2,
+            baseRetryInterval: Duration.seconds(1),
+            maxRetryJitter: Duration.zero
+          })
             .putMutable(item("v"))
         )
       )
@@ -263,7 +268,7 @@ describe("MemoryDht faults and load", () => {
     }))
 
   it.effect("maxGetValues bounds what one get returns", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryDht.make({ rules: "first-writer-wins" })
       const nodes = yield* MemoryDht.storingNodes(network, publicKey, salt)
       for (let i = 0; i < 10; i++) yield* MemoryDht.inject(network, item(`value ${i}`), { nodes: [nodes[i]!] })
@@ -272,7 +277,7 @@ describe("MemoryDht faults and load", () => {
     }))
 
   it.effect("layer gives the core Dht service", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryDht.make()
       const receipt = yield* Effect.flatMap(Dht.Dht, (dht) => dht.putMutable(item("via layer"))).pipe(
         Effect.provide(MemoryDht.layer(network, { clientId: "layered" }))

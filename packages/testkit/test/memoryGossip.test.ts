@@ -14,15 +14,14 @@ const nodes = (network: MemoryGossip.MemoryGossipNetwork, n: number, firstIndex 
       MemoryGossip.layer(network).pipe(
         Layer.provide(Layer.succeed(NodeIdentity.NodeIdentity, NodeIdentity.fromSecretKey(SimNetwork.secretKey(i))))
       )
-    ).pipe(Effect.map((ctx) => Context.get(ctx, Gossip.Gossip)))
-  )
+    ).pipe(Effect.map((ctx) => Context.get(ctx, Gossip.Gossip))))
 
 /** Let queued deliveries and zero-delay timers run (simulated time, no real waiting). */
 const settle = (millis = 1000) => TestClock.adjust(Duration.millis(millis))
 
 /** Take exactly `n` events (fails the test by timing out in simulated time if they never come). */
 const take = (topic: Gossip.GossipTopic, n: number) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fiber = yield* Effect.fork(Stream.runCollect(Stream.take(topic.events, n)))
     yield* settle(10_000)
     const exit = yield* Fiber.poll(fiber)
@@ -32,7 +31,7 @@ const take = (topic: Gossip.GossipTopic, n: number) =>
 
 /** Every event buffered now (after letting pending deliveries run). */
 const available = (topic: Gossip.GossipTopic) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     yield* settle()
     const fiber = yield* Effect.fork(Stream.runCollect(Stream.interruptAfter(topic.events, Duration.millis(1))))
     yield* TestClock.adjust(Duration.millis(1))
@@ -41,12 +40,16 @@ const available = (topic: Gossip.GossipTopic) =>
 
 const tags = (events: ReadonlyArray<Gossip.GossipEvent>) =>
   events.map((e) =>
-    e._tag === "Received" ? `Received:${decode(e.content)}` : e._tag === "Lagged" ? "Lagged" : `${e._tag}:${e.peer.slice(0, 4)}`
+    e._tag === "Received"
+      ? `Received:${decode(e.content)}`
+      : e._tag === "Lagged"
+      ? "Lagged"
+      : `${e._tag}:${e.peer.slice(0, 4)}`
   )
 
 describe("MemoryGossip membership", () => {
   it.scoped("two nodes join and both see NeighborUp", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryGossip.make()
       const [a, b] = yield* nodes(network, 2)
       const ta = yield* a!.subscribe(topicId, [])
@@ -60,7 +63,7 @@ describe("MemoryGossip membership", () => {
     }))
 
   it.scoped("a join to an unknown or unsubscribed node fails quietly", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryGossip.make()
       const [a, b] = yield* nodes(network, 2)
       const stranger = NodeIdentity.fromSecretKey(SimNetwork.secretKey(99)).endpointId
@@ -71,7 +74,7 @@ describe("MemoryGossip membership", () => {
     }))
 
   it.scoped("the active view holds at most 5; an evicted peer gets NeighborDown", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryGossip.make()
       const all = yield* nodes(network, 9)
       const hub = all[0]!
@@ -102,7 +105,7 @@ describe("MemoryGossip membership", () => {
     }))
 
   it.scoped("NeighborDown when a neighbour leaves, and the view refills from the passive view", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryGossip.make()
       const [a, b, c] = yield* nodes(network, 3)
       const ta = yield* a!.subscribe(topicId, [])
@@ -123,7 +126,7 @@ describe("MemoryGossip membership", () => {
 
 describe("MemoryGossip broadcast", () => {
   it.scoped("a chain relays with hop counts and previous-hop senders; the author never hears itself", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryGossip.make()
       const chain = yield* nodes(network, 4)
       const ids = chain.map((n) => n.endpointId)
@@ -147,7 +150,7 @@ describe("MemoryGossip broadcast", () => {
     }))
 
   it.scoped("broadcastNeighbors reaches direct neighbours only", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryGossip.make()
       const chain = yield* nodes(network, 3)
       const ids = chain.map((n) => n.endpointId)
@@ -160,7 +163,12 @@ describe("MemoryGossip broadcast", () => {
       yield* t1.broadcastNeighbors(text("near"))
       yield* t0.broadcastNeighbors(text("only b"))
       const at2 = Option.getOrThrow(yield* take(t2, 2))
-      expect(at2[1]).toEqual({ _tag: "Received", content: text("near"), deliveredFrom: ids[1], scope: { _tag: "Neighbors" } })
+      expect(at2[1]).toEqual({
+        _tag: "Received",
+        content: text("near"),
+        deliveredFrom: ids[1],
+        scope: { _tag: "Neighbors" }
+      })
       expect(tags(Option.getOrThrow(yield* take(t1, 3)))).toEqual([
         `NeighborUp:${ids[0]!.slice(0, 4)}`,
         `NeighborUp:${ids[2]!.slice(0, 4)}`,
@@ -170,7 +178,7 @@ describe("MemoryGossip broadcast", () => {
     }))
 
   it.scoped("a slow subscriber gets Lagged, loses the oldest events, and keeps receiving", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryGossip.make({ eventBufferCapacity: 4 })
       const [a, b] = yield* nodes(network, 2)
       const ta = yield* a!.subscribe(topicId, [])
@@ -178,13 +186,19 @@ describe("MemoryGossip broadcast", () => {
       yield* tb.joined
       for (let i = 0; i < 10; i++) yield* tb.broadcast(text(`m${i}`))
       yield* settle()
-      expect(tags(Option.getOrThrow(yield* take(ta, 5)))).toEqual(["Lagged", "Received:m6", "Received:m7", "Received:m8", "Received:m9"])
+      expect(tags(Option.getOrThrow(yield* take(ta, 5)))).toEqual([
+        "Lagged",
+        "Received:m6",
+        "Received:m7",
+        "Received:m8",
+        "Received:m9"
+      ])
       yield* tb.broadcast(text("after"))
       expect(tags(Option.getOrThrow(yield* take(ta, 1)))).toEqual(["Received:after"])
     }))
 
   it.scoped("messages over too large a size are refused", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryGossip.make({ maxMessageSize: 600 })
       const [a] = yield* nodes(network, 1)
       const ta = yield* a!.subscribe(topicId, [])
@@ -196,7 +210,7 @@ describe("MemoryGossip broadcast", () => {
 
 describe("MemoryGossip faults", () => {
   it.scoped("latency delays delivery in simulated time", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryGossip.make({ latency: Duration.millis(100) })
       const [a, b] = yield* nodes(network, 2)
       const ta = yield* a!.subscribe(topicId, [])
@@ -212,7 +226,7 @@ describe("MemoryGossip faults", () => {
     }))
 
   it.scoped("a cut link drops both neighbours after failure detection; healing plus a join reconnects", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryGossip.make({ failureDetection: Duration.seconds(5) })
       const [a, b] = yield* nodes(network, 2)
       const ta = yield* a!.subscribe(topicId, [])
@@ -239,7 +253,7 @@ describe("MemoryGossip faults", () => {
     }))
 
   it.scoped("a crashed node's subscriptions end, its neighbours see it go, and it can come back", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryGossip.make()
       const [a, b] = yield* nodes(network, 2)
       const ta = yield* a!.subscribe(topicId, [])
@@ -248,7 +262,9 @@ describe("MemoryGossip faults", () => {
       yield* MemoryGossip.crash(network, b!.endpointId)
       yield* settle()
       expect(yield* ta.isJoined).toBe(false)
-      expect(tags(Chunk.toArray(yield* Stream.runCollect(tb.events)))).toEqual([`NeighborUp:${a!.endpointId.slice(0, 4)}`])
+      expect(tags(Chunk.toArray(yield* Stream.runCollect(tb.events)))).toEqual([
+        `NeighborUp:${a!.endpointId.slice(0, 4)}`
+      ])
       expect((yield* Effect.flip(tb.broadcast(text("x"))))._tag).toBe("GossipClosed")
       expect((yield* Effect.flip(b!.subscribe(topicId, [])))._tag).toBe("GossipClosed")
       yield* MemoryGossip.restart(network, b!.endpointId)
@@ -258,7 +274,7 @@ describe("MemoryGossip faults", () => {
     }))
 
   it.scoped("total loss: nobody joins", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryGossip.make({ loss: 1 })
       const [a, b] = yield* nodes(network, 2)
       yield* a!.subscribe(topicId, [])
@@ -269,10 +285,10 @@ describe("MemoryGossip faults", () => {
     }))
 
   it.scoped("the same seed builds the same overlay", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const overlay = (seed: number) =>
         Effect.scoped(
-          Effect.gen(function* () {
+          Effect.gen(function*() {
             const network = yield* MemoryGossip.make({ seed })
             const all = yield* nodes(network, 12)
             yield* all[0]!.subscribe(topicId, [])

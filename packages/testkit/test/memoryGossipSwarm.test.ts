@@ -14,12 +14,11 @@ const startNodes = (network: MemoryGossip.MemoryGossipNetwork, n: number) =>
       MemoryGossip.layer(network).pipe(
         Layer.provide(Layer.succeed(NodeIdentity.NodeIdentity, NodeIdentity.fromSecretKey(SimNetwork.secretKey(i, 5))))
       )
-    ).pipe(Effect.map((ctx) => Context.get(ctx, Gossip.Gossip)))
-  )
+    ).pipe(Effect.map((ctx) => Context.get(ctx, Gossip.Gossip))))
 
 /** Everything the subscription has buffered, after letting deliveries run. */
 const drain = (topic: Gossip.GossipTopic) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     yield* TestClock.adjust(Duration.seconds(1))
     const fiber = yield* Effect.fork(Stream.runCollect(Stream.interruptAfter(topic.events, Duration.millis(1))))
     yield* TestClock.adjust(Duration.millis(1))
@@ -37,7 +36,7 @@ const componentOf = (views: ReadonlyMap<Id, MemoryGossip.Views>, start: Id) =>
 
 /** n nodes, each joining through a random earlier one (seeded by index), one at a time. */
 const swarm = (network: MemoryGossip.MemoryGossipNetwork, n: number) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const nodes = yield* startNodes(network, n)
     const ids = nodes.map((x) => x.endpointId)
     const topics: Array<Gossip.GossipTopic> = []
@@ -51,7 +50,7 @@ const swarm = (network: MemoryGossip.MemoryGossipNetwork, n: number) =>
 
 describe("MemoryGossip swarm", () => {
   it.scoped("40 nodes: bounded symmetric views, one component, every broadcast reaches everyone once", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryGossip.make({
         latency: Duration.millis(20),
         latencyJitter: Duration.millis(10),
@@ -75,7 +74,7 @@ describe("MemoryGossip swarm", () => {
     }))
 
   it.scoped("a partition splits the swarm; healing plus joins merges it again", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryGossip.make({ failureDetection: Duration.seconds(3) })
       const { ids, topics } = yield* swarm(network, 20)
       const left = ids.slice(0, 10)
@@ -104,7 +103,7 @@ describe("MemoryGossip swarm", () => {
     }))
 
   it.scoped("when neighbours crash, views refill from the passive view", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const network = yield* MemoryGossip.make({ failureDetection: Duration.seconds(1) })
       const { ids } = yield* swarm(network, 30)
       const victim = ids[5]!
@@ -120,18 +119,22 @@ describe("MemoryGossip swarm", () => {
     }))
 
   it.scoped("shuffles spread peers into passive views over time; off when the interval is infinite", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const passiveTotal = (network: MemoryGossip.MemoryGossipNetwork, ids: ReadonlyArray<Id>) =>
         Effect.map(graph(network, ids), (views) => [...views.values()].reduce((n, v) => n + v.passive.length, 0))
       const run = (shuffleInterval: Duration.DurationInput) =>
         Effect.scoped(
-          Effect.gen(function* () {
+          Effect.gen(function*() {
             const network = yield* MemoryGossip.make({ shuffleInterval })
             const { ids } = yield* swarm(network, 16)
             const before = yield* passiveTotal(network, ids)
             const sentBefore = (yield* MemoryGossip.stats(network)).sent
             yield* TestClock.adjust(Duration.minutes(5))
-            return { before, after: yield* passiveTotal(network, ids), sent: (yield* MemoryGossip.stats(network)).sent - sentBefore }
+            return {
+              before,
+              after: yield* passiveTotal(network, ids),
+              sent: (yield* MemoryGossip.stats(network)).sent - sentBefore
+            }
           })
         )
       const shuffling = yield* run(Duration.seconds(60))

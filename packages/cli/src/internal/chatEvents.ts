@@ -10,7 +10,12 @@ import { shortId } from "./text.js"
 export type DhtFigures = Readonly<DhtCounters>
 
 export type ChatEvent =
-  | { readonly type: "started"; readonly endpointId: string; readonly topic: string; readonly bootstrap: ReadonlyArray<string> }
+  | {
+    readonly type: "started"
+    readonly endpointId: string
+    readonly topic: string
+    readonly bootstrap: ReadonlyArray<string>
+  }
   | { readonly type: "joined"; readonly afterMs: number; readonly neighbors: ReadonlyArray<string> }
   | { readonly type: "neighbor-up" | "neighbor-down"; readonly peer: string }
   /** `text` is the decoded payload; JSON escapes control characters, the human line replaces them. */

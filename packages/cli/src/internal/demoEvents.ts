@@ -7,10 +7,21 @@ import type { Summary } from "../Demo.js"
 import { seconds, shortId } from "./text.js"
 
 export type DemoEvent =
-  | { readonly type: "start"; readonly nodes: number; readonly topic: string; readonly dhtNodes: number; readonly durationMs: number }
+  | {
+    readonly type: "start"
+    readonly nodes: number
+    readonly topic: string
+    readonly dhtNodes: number
+    readonly durationMs: number
+  }
   | { readonly type: "dhtUp"; readonly bootstrap: string }
   | { readonly type: "nodeStarted"; readonly node: string; readonly endpointId: string }
-  | { readonly type: "joined"; readonly node: string; readonly afterMs: number; readonly neighbours: ReadonlyArray<string> }
+  | {
+    readonly type: "joined"
+    readonly node: string
+    readonly afterMs: number
+    readonly neighbours: ReadonlyArray<string>
+  }
   | { readonly type: "neighbourUp" | "neighbourDown"; readonly node: string; readonly peer: string }
   | { readonly type: "lagged"; readonly node: string; readonly missed: number | null }
   | { readonly type: "broadcastFailed"; readonly node: string; readonly error: string }
@@ -35,10 +46,11 @@ const pad = (s: string | number, n: number) => String(s).padStart(n)
 
 const statusLine = (e: Extract<DemoEvent, { type: "status" }>) => {
   const degrees = Object.values(e.neighbours)
-  const perNode =
-    degrees.length <= LIST_NODES_UP_TO
-      ? Object.entries(e.neighbours).map(([name, n]) => `${name}:${n}`).join(" ")
-      : `min/mean/max ${Math.min(...degrees)}/${(degrees.reduce((a, b) => a + b, 0) / degrees.length).toFixed(1)}/${Math.max(...degrees)}`
+  const perNode = degrees.length <= LIST_NODES_UP_TO
+    ? Object.entries(e.neighbours).map(([name, n]) => `${name}:${n}`).join(" ")
+    : `min/mean/max ${Math.min(...degrees)}/${(degrees.reduce((a, b) => a + b, 0) / degrees.length).toFixed(1)}/${
+      Math.max(...degrees)
+    }`
   return (
     `status  joined ${e.joined}/${e.nodes}  neighbours [${perNode}]  components ${e.components}  ` +
     `messages sent ${e.sent} received ${e.received}  DHT gets ${e.dhtGets} puts ${e.dhtPuts}`
@@ -57,7 +69,9 @@ const summaryLines = (s: Summary): Array<string> => {
   ]
   for (const n of s.nodes) {
     lines.push(
-      `                   ${n.name.padEnd(8)}  ${shortId(n.endpointId)}  ${pad(n.joinedAfterMs === undefined ? "never" : seconds(n.joinedAfterMs), 12)}  ` +
+      `                   ${n.name.padEnd(8)}  ${shortId(n.endpointId)}  ${
+        pad(n.joinedAfterMs === undefined ? "never" : seconds(n.joinedAfterMs), 12)
+      }  ` +
         `${pad(n.neighbors, 10)}  ${pad(n.sent, 4)}  ${pad(n.received, 8)}  ` +
         `${n.dht.recordGets}+${n.dht.addressGets} / ${n.dht.recordPuts}+${n.dht.addressPuts}` +
         (n.dht.failed > 0 ? ` (${n.dht.failed} failed)` : "")

@@ -18,7 +18,9 @@ export interface WatchOptions {
 
 export const unreachableMessage = (bootstrap: ReadonlyArray<string>, quietSeconds: number): string =>
   [
-    `* no DHT node answered in ${quietSeconds} s (${bootstrap.length > 0 ? `bootstrap ${bootstrap.join(", ")}` : "the public mainline DHT's routers"}).`,
+    `* no DHT node answered in ${quietSeconds} s (${
+      bootstrap.length > 0 ? `bootstrap ${bootstrap.join(", ")}` : "the public mainline DHT's routers"
+    }).`,
     "  This machine may be offline, or a firewall drops UDP. Discovery keeps retrying. To try:",
     "  --bootstrap host:port of a DHT node you can reach, or a private DHT: `dtt testbed`, then --bootstrap with the address it prints."
   ].join("\n")
@@ -51,7 +53,7 @@ export const watchChanges = (
 ): Effect.Effect<never> => {
   const quietFor = Duration.decode(options.quietFor ?? Duration.seconds(8))
   const every = options.every ?? Duration.seconds(1)
-  return Effect.gen(function* () {
+  return Effect.gen(function*() {
     let warned = false
     let lastAnswered = counters.answered
     let lastFailed = counters.failed

@@ -9,7 +9,7 @@ const BIN = fileURLToPath(new URL("../../src/bin.ts", import.meta.url))
 const CWD = fileURLToPath(new URL("../..", import.meta.url))
 
 /** @effect/cli colours its help whatever the terminal; tests read plain text. */
-// eslint-disable-next-line no-control-regex
+
 const stripAnsi = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, "")
 
 export interface Dtt {
@@ -71,7 +71,8 @@ export const start = (args: ReadonlyArray<string>, env: Record<string, string> =
     Promise.race([
       exit,
       new Promise<number>((_, reject) =>
-        setTimeout(() => reject(new Error(`dtt ${args.join(" ")} did not exit within ${ms} ms${describe()}`)), ms).unref()
+        setTimeout(() => reject(new Error(`dtt ${args.join(" ")} did not exit within ${ms} ms${describe()}`)), ms)
+          .unref()
       )
     ])
 

@@ -1,8 +1,8 @@
 import { Effect } from "effect"
+import type { EndpointId } from "../EndpointId.js"
 import * as GossipRecordContent from "../GossipRecordContent.js"
 import { currentMinute } from "../MinuteClock.js"
 import type { DiscoveredRecord } from "../RecordPublisher.js"
-import type { EndpointId } from "../EndpointId.js"
 import type { RotationFailed } from "../SecretRotation.js"
 import { type Core, shuffle, waitOrJoined } from "./core.js"
 
@@ -14,12 +14,19 @@ const getOrEmpty = (core: Core, minute: bigint) =>
   core.records.getRecords(minute).pipe(
     Effect.catchIf(
       (error): error is Exclude<typeof error, RotationFailed> => error._tag !== "RotationFailed",
-      (error) => Effect.as(Effect.logDebug("bootstrap: get failed, treated as empty", { minute: String(minute), error: error._tag }), [])
+      (error) =>
+        Effect.as(
+          Effect.logDebug("bootstrap: get failed, treated as empty", { minute: String(minute), error: error._tag }),
+          []
+        )
     )
   )
 
 /** Publishers plus the peers they advertise, minus ourselves, de-duplicated, in random order (step 5). */
-export const candidatesOf = (core: Core, records: ReadonlyArray<DiscoveredRecord>): Effect.Effect<Array<EndpointId>> => {
+export const candidatesOf = (
+  core: Core,
+  records: ReadonlyArray<DiscoveredRecord>
+): Effect.Effect<Array<EndpointId>> => {
   const ids = new Set<EndpointId>()
   for (const r of records) {
     ids.add(r.publisher)
@@ -37,7 +44,9 @@ const publishEmpty = (core: Core, minute: bigint, cached?: ReadonlyArray<Discove
   core.records.newRecord(minute, GossipRecordContent.empty).pipe(
     Effect.flatMap((record) => core.records.publishRecord(record, cached)),
     Effect.tap((outcome) => Effect.logDebug("bootstrap: publish", { minute: String(minute), outcome: outcome._tag })),
-    Effect.catchAll((error) => Effect.logDebug("bootstrap: publish failed", { minute: String(minute), error: error._tag })),
+    Effect.catchAll((error) =>
+      Effect.logDebug("bootstrap: publish failed", { minute: String(minute), error: error._tag })
+    ),
     Effect.forkIn(core.scope),
     Effect.asVoid
   )
@@ -86,7 +95,9 @@ export const run = (core: Core): Effect.Effect<void, RotationFailed> =>
       for (const peer of candidates) {
         const asked = yield* core.sender.joinPeers([peer]).pipe(
           Effect.as(true),
-          Effect.catchAll((error) => Effect.as(Effect.logDebug("bootstrap: join_peers failed", { error: error._tag }), false))
+          Effect.catchAll((error) =>
+            Effect.as(Effect.logDebug("bootstrap: join_peers failed", { error: error._tag }), false)
+          )
         )
         if (!asked) continue
         yield* waitOrJoined(core, cfg.perPeerJoinSettleTime)

@@ -4,9 +4,9 @@ import { ed25519, x25519 } from "@noble/curves/ed25519.js"
 import { hmac } from "@noble/hashes/hmac.js"
 import { sha256, sha512 } from "@noble/hashes/sha2.js"
 import { randomBytes } from "@noble/hashes/utils.js"
-import * as Hpke from "./hpke.js"
-import { verifyStrict } from "./ed25519Strict.js"
 import type { CryptoPrimitives } from "./cryptoShared.js"
+import { verifyStrict } from "./ed25519Strict.js"
+import * as Hpke from "./hpke.js"
 
 const Fp = ed25519.Point.Fp
 const L = ed25519.Point.Fn.ORDER

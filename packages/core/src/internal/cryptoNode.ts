@@ -5,14 +5,15 @@
  * strict byte-level checks run first and the rare non-canonical public key goes to the explicit recipe.
  */
 import * as nodeCrypto from "node:crypto"
-import * as Hpke from "./hpke.js"
-import { hasValidLengths, precheck, verifyStrict as verifyStrictNoble } from "./ed25519Strict.js"
 import type { CryptoPrimitives } from "./cryptoShared.js"
+import { hasValidLengths, precheck, verifyStrict as verifyStrictNoble } from "./ed25519Strict.js"
+import * as Hpke from "./hpke.js"
 
 type Curve = "Ed25519" | "X25519"
 
 const view = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
-const b64url = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url")
+const b64url = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url")
 
 const checkLength = (bytes: Uint8Array, length: number, what: string): void => {
   if (!(bytes instanceof Uint8Array) || bytes.length !== length) throw new RangeError(`${what} must be ${length} bytes`)
@@ -55,7 +56,8 @@ const publicKey = (curve: Curve, key: Uint8Array): nodeCrypto.KeyObject => {
 }
 
 /** The raw public key of a private key object (its JWK export carries `x`, no extra key object needed). */
-const rawPublic = (key: nodeCrypto.KeyObject): Uint8Array => view(Buffer.from(key.export({ format: "jwk" }).x ?? "", "base64url"))
+const rawPublic = (key: nodeCrypto.KeyObject): Uint8Array =>
+  view(Buffer.from(key.export({ format: "jwk" }).x ?? "", "base64url"))
 
 // Random bytes are cut from a pooled block: one call into OpenSSL's CSPRNG per 4 KiB instead of one per key.
 // Every byte is handed out once, as a copy, so callers never alias the pool.

@@ -63,7 +63,8 @@ export const precheck = (publicKey: Uint8Array, signature: Uint8Array): Precheck
 }
 
 const hasLengths = (publicKey: Uint8Array, signature: Uint8Array): boolean =>
-  publicKey instanceof Uint8Array && signature instanceof Uint8Array && publicKey.length === 32 && signature.length === 64
+  publicKey instanceof Uint8Array && signature instanceof Uint8Array && publicKey.length === 32 &&
+  signature.length === 64
 
 /** The full strict check on noble arithmetic. Never throws. */
 export const verifyStrict = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean => {

@@ -9,7 +9,10 @@
  */
 import { Deferred, Effect, FiberId, Option } from "effect"
 
-export type Item<A> = { readonly _tag: "Value"; readonly value: A } | { readonly _tag: "Lagged"; readonly missed: number }
+export type Item<A> = { readonly _tag: "Value"; readonly value: A } | {
+  readonly _tag: "Lagged"
+  readonly missed: number
+}
 
 export interface Reader<A> {
   /** The next item; `None` once the channel is closed and this reader's buffer is drained (or the reader was released). */
@@ -53,7 +56,9 @@ export const make = <A>(capacity: number): Fanout<A> => {
         cursor.missed = 0
         return Effect.succeed(Option.some({ _tag: "Lagged" as const, missed }))
       }
-      if (cursor.buffer.length > 0) return Effect.succeed(Option.some({ _tag: "Value" as const, value: cursor.buffer.shift()! }))
+      if (cursor.buffer.length > 0) {
+        return Effect.succeed(Option.some({ _tag: "Value" as const, value: cursor.buffer.shift()! }))
+      }
       if (closed) return Effect.succeed(Option.none())
       // Several fibers may read one reader; they share the waiter and race for the item, like clones sharing a cursor.
       const waiter = cursor.waiter ?? Deferred.unsafeMake<void>(FiberId.none)

@@ -68,10 +68,16 @@ export const overlapTick = (core: Core): Effect.Effect<void> =>
 
 export const runBubble = (core: Core): Effect.Effect<never> => {
   const cfg = core.config.merge.bubble
-  return Ticker.every({ initialDelay: cfg.initialInterval, baseInterval: cfg.baseInterval, maxJitter: cfg.maxJitter }, bubbleTick(core))
+  return Ticker.every(
+    { initialDelay: cfg.initialInterval, baseInterval: cfg.baseInterval, maxJitter: cfg.maxJitter },
+    bubbleTick(core)
+  )
 }
 
 export const runMessageOverlap = (core: Core): Effect.Effect<never> => {
   const cfg = core.config.merge.messageOverlap
-  return Ticker.every({ initialDelay: cfg.initialInterval, baseInterval: cfg.baseInterval, maxJitter: cfg.maxJitter }, overlapTick(core))
+  return Ticker.every(
+    { initialDelay: cfg.initialInterval, baseInterval: cfg.baseInterval, maxJitter: cfg.maxJitter },
+    overlapTick(core)
+  )
 }

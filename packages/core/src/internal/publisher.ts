@@ -20,5 +20,8 @@ export const tick = (core: Core): Effect.Effect<void> =>
 
 export const run = (core: Core): Effect.Effect<never> => {
   const cfg = core.config.publisher
-  return Ticker.every({ initialDelay: cfg.initialDelay, baseInterval: cfg.baseInterval, maxJitter: cfg.maxJitter }, tick(core))
+  return Ticker.every(
+    { initialDelay: cfg.initialDelay, baseInterval: cfg.baseInterval, maxJitter: cfg.maxJitter },
+    tick(core)
+  )
 }

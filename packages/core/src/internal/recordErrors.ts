@@ -27,7 +27,9 @@ export class WrongTopic extends Data.TaggedError("WrongTopic")<{ readonly expect
 }
 
 /** The record's minute is not the minute of the slot it was fetched from. */
-export class WrongMinute extends Data.TaggedError("WrongMinute")<{ readonly expected: bigint; readonly actual: bigint }> {
+export class WrongMinute
+  extends Data.TaggedError("WrongMinute")<{ readonly expected: bigint; readonly actual: bigint }>
+{
   override get message(): string {
     return `record minute ${this.actual} is not the expected ${this.expected}`
   }

@@ -26,14 +26,17 @@ const remember = (key: string, result: Record.Record | null) => {
   opened.set(key, result)
 }
 
-const valueKey = (value: Uint8Array): string => Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("latin1")
+const valueKey = (value: Uint8Array): string =>
+  Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("latin1")
 
 const toDiscovered = (record: Record.Record, minute: bigint): DiscoveredRecord | undefined => {
   const publisher = Either.getOrUndefined(EndpointId.fromBytes(record.publicKey))
   if (publisher === undefined) return undefined
   const content = Either.getOrUndefined(GossipRecordContent.decode(record.content))
   const activePeers = content
-    ? GossipRecordContent.peers(content).flatMap((p) => Either.match(EndpointId.fromBytes(p), { onLeft: () => [], onRight: (id) => [id] }))
+    ? GossipRecordContent.peers(content).flatMap((p) =>
+      Either.match(EndpointId.fromBytes(p), { onLeft: () => [], onRight: (id) => [id] })
+    )
     : []
   const messageHashes = content ? GossipRecordContent.messageHashes(content) : []
   return { record, minute, publisher, activePeers, messageHashes }
@@ -45,7 +48,10 @@ interface SlotState extends Keys.Slot {
   holdsJoinedRecord: boolean
 }
 
-export const make = (options: Options, keys: SlotKeys = compatibleSlotKeys): Effect.Effect<RecordPublisher, never, Dht | Crypto> =>
+export const make = (
+  options: Options,
+  keys: SlotKeys = compatibleSlotKeys
+): Effect.Effect<RecordPublisher, never, Dht | Crypto> =>
   Effect.gen(function*() {
     const dht = yield* Dht
     const crypto = yield* Crypto
@@ -67,7 +73,15 @@ export const make = (options: Options, keys: SlotKeys = compatibleSlotKeys): Eff
         const { salt, signingSeed } = keys(topicHash, minute, encryptionSeed)
         const publicKey = crypto.ed25519PublicKey(signingSeed)
         const cachePrefix = `${valueKey(topicHash)}|${minute}|${valueKey(encryptionSeed)}|`
-        slot = { minute, signingSeed, publicKey, salt, target: Bep44.target(publicKey, salt), cachePrefix, holdsJoinedRecord: false }
+        slot = {
+          minute,
+          signingSeed,
+          publicKey,
+          salt,
+          target: Bep44.target(publicKey, salt),
+          cachePrefix,
+          holdsJoinedRecord: false
+        }
         slots.set(minute, slot)
         for (const m of slots.keys()) if (slots.size > SLOT_CACHE_MINUTES && m !== minute) slots.delete(m)
       }
@@ -91,7 +105,9 @@ export const make = (options: Options, keys: SlotKeys = compatibleSlotKeys): Eff
       recoverRotationFailure(Effect.gen(function*() {
         const slot = slotOf(minute)
         stats.gets++
-        const items = yield* dht.getMutable(slot.publicKey, slot.salt).pipe(Effect.tapError(() => Effect.sync(() => stats.failedGets++)))
+        const items = yield* dht.getMutable(slot.publicKey, slot.salt).pipe(
+          Effect.tapError(() => Effect.sync(() => stats.failedGets++))
+        )
         const byPublisher = new Map<string, DiscoveredRecord>()
         // Any valid record naming a peer, ours included and before de-duplication (a publisher may show up with
         // its bootstrap record on some storing nodes and a later one on others).
@@ -135,7 +151,9 @@ export const make = (options: Options, keys: SlotKeys = compatibleSlotKeys): Eff
           signature: crypto.sign(slot.signingSeed, Bep44.signable(slot.salt, seq, value))
         }
         stats.puts++
-        return yield* dht.putMutable(item, { cas: seq }).pipe(Effect.tapError(() => Effect.sync(() => stats.failedPuts++)))
+        return yield* dht.putMutable(item, { cas: seq }).pipe(
+          Effect.tapError(() => Effect.sync(() => stats.failedPuts++))
+        )
       }).pipe(Effect.provide(context))
 
     const publisher: RecordPublisher = {
@@ -143,7 +161,12 @@ export const make = (options: Options, keys: SlotKeys = compatibleSlotKeys): Eff
       endpointId,
       initialSecretHash,
       newRecord: (minute, content) =>
-        Record.sign({ topic: topicHash, unixMinute: minute, content: GossipRecordContent.encode(content), secretKey: options.secretKey }).pipe(
+        Record.sign({
+          topic: topicHash,
+          unixMinute: minute,
+          content: GossipRecordContent.encode(content),
+          secretKey: options.secretKey
+        }).pipe(
           Effect.provide(context)
         ),
       getRecords,

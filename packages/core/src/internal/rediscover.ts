@@ -39,7 +39,9 @@ export const run = (core: Core): Effect.Effect<void> => {
       yield* Effect.logDebug("rediscover: alone, running bootstrap again", { aloneMs: now - aloneSince })
       yield* Bootstrap.run(core).pipe(
         Effect.timeout(RUN_LIMIT),
-        Effect.catchAll((error) => Effect.logDebug("rediscover: bootstrap run ended without a neighbour", { error: error._tag }))
+        Effect.catchAll((error) =>
+          Effect.logDebug("rediscover: bootstrap run ended without a neighbour", { error: error._tag })
+        )
       )
       if (!(yield* core.isJoined)) {
         yield* Effect.sleep(rest)

@@ -153,9 +153,7 @@ export const make = (options: Options): Effect.Effect<RecordPublisher, never, Dh
           ],
           { concurrency: 2 }
         ).pipe(
-          Effect.flatMap(([c, p]) =>
-            either2(c, p, (a, b) => (a && b ? combineOutcomes(a, b) : (a ?? b)!))
-          )
+          Effect.flatMap(([c, p]) => either2(c, p, (a, b) => (a && b ? combineOutcomes(a, b) : (a ?? b)!)))
         )
       },
       stats: () => sumStats(compatible.stats(), hidden.stats())

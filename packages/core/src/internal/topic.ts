@@ -5,7 +5,7 @@ import { Gossip, type GossipClosed, type GossipEvent } from "../Gossip.js"
 import { NodeIdentity } from "../NodeIdentity.js"
 import * as RecordPublisher from "../RecordPublisher.js"
 import type { RotationFailed } from "../SecretRotation.js"
-import type { JoinError, JoinOptions, Receiver, Sender, Topic, TopicEvent } from "../Topic.js"
+import type { JoinOptions, Receiver, Sender, Topic, TopicEvent } from "../Topic.js"
 import type { TopicId } from "../TopicId.js"
 import * as Bootstrap from "./bootstrap.js"
 import { type Core, IdentityMismatch, JoinTimeout, makeSender, TopicClosed } from "./core.js"
@@ -107,7 +107,9 @@ const open = (topicId: TopicId, options: JoinOptions) =>
           fanout.publish(toTopicEvent(event))
         })
       ),
-      Effect.catchAll((error: GossipClosed) => Effect.logDebug("topic: gossip events failed", { reason: error.reason })),
+      Effect.catchAll((error: GossipClosed) =>
+        Effect.logDebug("topic: gossip events failed", { reason: error.reason })
+      ),
       Effect.zipRight(Effect.logDebug("topic: gossip subscription ended, closing")),
       Effect.zipRight(close)
     )
@@ -143,7 +145,9 @@ const open = (topicId: TopicId, options: JoinOptions) =>
           Effect.zipRight(Deferred.fail(joined, error)),
           Effect.zipRight(close)
         )),
-      Effect.catchAllDefect((defect) => Effect.logError("topic: bootstrap died, closing", defect).pipe(Effect.zipRight(close)))
+      Effect.catchAllDefect((defect) =>
+        Effect.logError("topic: bootstrap died, closing", defect).pipe(Effect.zipRight(close))
+      )
     )
     yield* Effect.forkIn(bootstrap, scope)
 
@@ -165,7 +169,10 @@ const open = (topicId: TopicId, options: JoinOptions) =>
     const joinedOrClosed: Effect.Effect<void, TopicClosed> = Effect.suspend(() =>
       closed
         ? Effect.fail(new TopicClosed())
-        : Effect.raceFirst(core.awaitJoined, Effect.zipRight(Deferred.await(closedSignal), Effect.fail(new TopicClosed())))
+        : Effect.raceFirst(
+          core.awaitJoined,
+          Effect.zipRight(Deferred.await(closedSignal), Effect.fail(new TopicClosed()))
+        )
     )
     const lastMessageHashes = Effect.sync(() => core.lastMessageHashes())
 
@@ -186,8 +193,7 @@ const open = (topicId: TopicId, options: JoinOptions) =>
         Option.match(item, {
           onNone: () => Effect.fail(new TopicClosed()),
           onSome: (i) => Effect.succeed(i._tag === "Lagged" ? { _tag: "Lagged" as const, missed: i.missed } : i.value)
-        })
-      )
+        }))
       return {
         next,
         events: Stream.repeatEffectOption(Effect.mapError(next, () => Option.none())),
@@ -232,5 +238,4 @@ export const join = (topicId: TopicId, options: JoinOptions) =>
       // does. (Not `uninterruptibleMask` around `open`: fibers forked there would inherit uninterruptibility.)
       Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : close)),
       Effect.as(topic)
-    )
-  )
+    ))

@@ -1,6 +1,6 @@
 /** Shared helpers for the scenario tests: nodes on the testkit's simulated network, driven by TestClock. */
 import { Config, Crypto, type NodeIdentity, Topic, TopicId } from "@dtt/core"
-import { SimNetwork } from "@dtt/testkit"
+import { type SimNetwork } from "@dtt/testkit"
 import { Duration, Effect, Layer, TestClock } from "effect"
 
 export const TOPIC = TopicId.fromName("dtt-sim-topic")
@@ -17,7 +17,10 @@ type StartOptions = Partial<Topic.JoinOptions> & { readonly topicId?: TopicId.To
 /** Join the topic without waiting on an already started node; the `Topic` handle lives for the ambient scope. */
 export const joinOn = (context: NodeContext, options: StartOptions = {}) => {
   const { topicId, ...rest } = options
-  return Effect.provide(Topic.joinNoWait(topicId ?? TOPIC, { secret: SECRET, config: Config.defaults, ...rest }), context)
+  return Effect.provide(
+    Topic.joinNoWait(topicId ?? TOPIC, { secret: SECRET, config: Config.defaults, ...rest }),
+    context
+  )
 }
 
 /** Start node `index` and join without waiting; services and `Topic` handle live for the ambient scope. */

@@ -9,7 +9,7 @@
  *
  * Deterministic: FIFO tasks, timers ordered by (instant, registration), and a seeded `Random`.
  */
-import { Clock, Duration, Effect, Exit, Fiber, Random, type Scheduler } from "effect"
+import { Clock, Duration, Effect, Exit, Fiber, Random, type Scheduler, type Scope } from "effect"
 
 interface Timer {
   readonly at: number
@@ -94,7 +94,10 @@ export const currentWorld = (): World => {
  * Run `effect` (scoped) in a fresh virtual world; resolves with its result. Everything it forks shares the
  * world's clock, scheduler and random.
  */
-export const run = <A, E>(effect: Effect.Effect<A, E, import("effect").Scope.Scope>, options: RunOptions = {}): Promise<A> => {
+export const run = <A, E>(
+  effect: Effect.Effect<A, E, Scope.Scope>,
+  options: RunOptions = {}
+): Promise<A> => {
   let now = options.start ?? Date.UTC(2026, 0, 1, 0, 0, 30)
   const limitAt = now + Duration.toMillis(options.limit ?? Duration.hours(6))
   let seq = 0

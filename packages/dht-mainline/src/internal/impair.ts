@@ -18,7 +18,11 @@ const millis = (d: Duration.DurationInput | undefined) => (d === undefined ? 0 :
 
 const linkMillis = (link: Link | undefined): LinkMillis | undefined => {
   if (link === undefined) return undefined
-  const l = { latency: millis(link.latency), jitter: millis(link.jitter), loss: Math.min(1, Math.max(0, link.loss ?? 0)) }
+  const l = {
+    latency: millis(link.latency),
+    jitter: millis(link.jitter),
+    loss: Math.min(1, Math.max(0, link.loss ?? 0))
+  }
   return l.latency === 0 && l.jitter === 0 && l.loss === 0 ? undefined : l
 }
 
@@ -30,14 +34,17 @@ export interface Impair {
 }
 
 /** `onDrop` counts the datagrams the impairment dropped (loss, or too many delayed at once). */
-export const make = (impairment: Impairment | undefined, onDrop: () => void): Effect.Effect<Impair, never, Scope.Scope> =>
-  Effect.gen(function* () {
+export const make = (
+  impairment: Impairment | undefined,
+  onDrop: () => void
+): Effect.Effect<Impair, never, Scope.Scope> =>
+  Effect.gen(function*() {
     const scope = yield* Effect.scope
     const random = impairment?.seed === undefined ? yield* Effect.random : Random.make(impairment.seed)
     let delayed = 0
     const through = (link: LinkMillis | undefined) => (deliver: Effect.Effect<void>): Effect.Effect<void> => {
       if (link === undefined) return deliver
-      return Effect.gen(function* () {
+      return Effect.gen(function*() {
         if (link.loss > 0 && (yield* random.next) < link.loss) {
           onDrop()
           return

@@ -11,9 +11,17 @@
 import { Duration, Effect, Exit, Queue } from "effect"
 import * as Bencode from "../Bencode.js"
 import * as Krpc from "../Krpc.js"
-import { type Address, addressKey, bytesEqual, compareDistance, decodeNodes, ID_BYTES, type NodeInfo } from "./address.js"
-import type { Rpc, RpcFailure } from "./rpc.js"
+import {
+  type Address,
+  addressKey,
+  bytesEqual,
+  compareDistance,
+  decodeNodes,
+  ID_BYTES,
+  type NodeInfo
+} from "./address.js"
 import type { RoutingTable } from "./routingTable.js"
+import type { Rpc, RpcFailure } from "./rpc.js"
 
 export interface Responder extends NodeInfo {
   /** The write token the node handed out (BEP5/BEP44), needed to `put` to it. */
@@ -48,7 +56,7 @@ export const lookup = (
   method: "get" | "find_node",
   onReply: (from: NodeInfo, body: Bencode.Dict) => Effect.Effect<void>
 ): Effect.Effect<ReadonlyArray<Responder>> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const self = addressKey(ctx.rpc.local)
     const candidates = new Map<string, Candidate>()
     // Unknown ids (seeds) sort first so they are asked at once; the rest by distance.
@@ -70,7 +78,7 @@ export const lookup = (
 
     for (const node of ctx.table.closest(target, ctx.k)) offer(node)
     let seeded = false
-    const offerSeeds = Effect.gen(function* () {
+    const offerSeeds = Effect.gen(function*() {
       seeded = true
       for (const seed of yield* ctx.seeds) offer(seed)
     })
@@ -147,7 +155,7 @@ export const lookup = (
       const node: NodeInfo = { id, host: c.host, port: c.port }
       ctx.table.add(node)
       const nodes = Krpc.bytes(body, "nodes")
-      if (nodes !== undefined) for (const n of decodeNodes(nodes, MAX_NODES_PER_REPLY)) offer(n)
+      if (nodes !== undefined) { for (const n of decodeNodes(nodes, MAX_NODES_PER_REPLY)) offer(n) }
       yield* onReply(node, body)
     }
 

@@ -3,10 +3,10 @@
  * `DhtTransport` (BEP44 lookup and store) the `Dht` service is built on. Everything lives in the caller's
  * scope: closing it closes the socket and interrupts the processing fiber, lookups and the token rotation.
  */
-import { lookup as dnsLookup } from "node:dns/promises"
-import { isIPv4 } from "node:net"
 import { Bep44, Crypto, Dht } from "@dtt/core"
 import { Duration, Effect, Schedule, type Scope, Stream } from "effect"
+import { lookup as dnsLookup } from "node:dns/promises"
+import { isIPv4 } from "node:net"
 import * as Bencode from "../Bencode.js"
 import type { Impairment } from "../Impairment.js"
 import { type Address, addressKey, ID_BYTES, parseAddress } from "./address.js"
@@ -71,7 +71,7 @@ const resolveSeeds = (entries: ReadonlyArray<string>): Effect.Effect<ReadonlyArr
   ).pipe(Effect.map((lists) => lists.flat()))
 
 export const make = (options: NodeOptions): Effect.Effect<Node, Dht.DhtUnavailable, Scope.Scope | Crypto.Crypto> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const crypto = yield* Crypto.Crypto
     const verify = options.verifyStrict ?? crypto.verifyStrict
     const id = options.nodeId ?? (yield* crypto.randomBytes(ID_BYTES))
@@ -92,18 +92,17 @@ export const make = (options: NodeOptions): Effect.Effect<Node, Dht.DhtUnavailab
       impairment: options.impairment
     })
     const table = RoutingTable.make(id, rpc.local)
-    const server =
-      options.storing === undefined
-        ? undefined
-        : Server.make({
-            localId: id,
-            table,
-            rule: options.storing.rule,
-            maxItems: options.storing.maxItems,
-            k: RoutingTable.K,
-            verify,
-            secret: yield* crypto.randomBytes(TOKEN_SECRET_BYTES)
-          })
+    const server = options.storing === undefined
+      ? undefined
+      : Server.make({
+        localId: id,
+        table,
+        rule: options.storing.rule,
+        maxItems: options.storing.maxItems,
+        k: RoutingTable.K,
+        verify,
+        secret: yield* crypto.randomBytes(TOKEN_SECRET_BYTES)
+      })
     if (server !== undefined) {
       answer = (query, from) => {
         const requester = query.args.get("id")
@@ -143,8 +142,8 @@ export const make = (options: NodeOptions): Effect.Effect<Node, Dht.DhtUnavailab
       publicKey.length !== Item.PUBLIC_KEY_BYTES
         ? new Dht.DhtInvalidItem({ reason: `public key must be 32 bytes, got ${publicKey.length}` })
         : salt.length > Bep44.MAX_SALT_BYTES
-          ? new Dht.DhtInvalidItem({ reason: `salt is ${salt.length} bytes, at most ${Bep44.MAX_SALT_BYTES}` })
-          : undefined
+        ? new Dht.DhtInvalidItem({ reason: `salt is ${salt.length} bytes, at most ${Bep44.MAX_SALT_BYTES}` })
+        : undefined
 
     const nobodyAnswered = new Dht.DhtUnavailable({ reason: "no DHT node answered (check the bootstrap nodes)" })
 
@@ -172,14 +171,15 @@ export const make = (options: NodeOptions): Effect.Effect<Node, Dht.DhtUnavailab
       })
 
     const store = (item: Dht.MutableItem, cas: bigint | undefined) =>
-      Effect.gen(function* () {
-        const invalid =
-          validate(item.publicKey, item.salt) ??
+      Effect.gen(function*() {
+        const invalid = validate(item.publicKey, item.salt) ??
           (item.value.length > Bep44.MAX_VALUE_BYTES
-            ? new Dht.DhtInvalidItem({ reason: `value is ${item.value.length} bytes, at most ${Bep44.MAX_VALUE_BYTES}` })
+            ? new Dht.DhtInvalidItem({
+              reason: `value is ${item.value.length} bytes, at most ${Bep44.MAX_VALUE_BYTES}`
+            })
             : item.signature.length !== Item.SIGNATURE_BYTES
-              ? new Dht.DhtInvalidItem({ reason: "signature must be 64 bytes" })
-              : undefined)
+            ? new Dht.DhtInvalidItem({ reason: "signature must be 64 bytes" })
+            : undefined)
         if (invalid !== undefined) return yield* invalid
         const target = Bep44.target(item.publicKey, item.salt)
         // A fresh lookup per attempt: the write tokens come from it, and they go stale.
@@ -214,8 +214,12 @@ export const make = (options: NodeOptions): Effect.Effect<Node, Dht.DhtUnavailab
         const storedAt = results.filter((r) => r._tag === "Right").length
         if (storedAt > 0) return { storedAt }
         const codes = new Map<number, number>()
-        for (const r of results) if (r._tag === "Left" && r.left._tag === "Remote") codes.set(r.left.code, (codes.get(r.left.code) ?? 0) + 1)
-        if (codes.size === 0) return yield* new Dht.DhtUnavailable({ reason: `none of ${writable.length} storing nodes answered the put` })
+        for (const r of results) {
+          if (r._tag === "Left" && r.left._tag === "Remote") codes.set(r.left.code, (codes.get(r.left.code) ?? 0) + 1)
+        }
+        if (codes.size === 0) {
+          return yield* new Dht.DhtUnavailable({ reason: `none of ${writable.length} storing nodes answered the put` })
+        }
         const [code, count] = [...codes.entries()].sort((a, b) => b[1] - a[1])[0]!
         return yield* new Dht.DhtPutRejected({
           code,

@@ -12,7 +12,7 @@ export const settleWithPatience = <A, E>(
   rpc: Rpc,
   requests: ReadonlyArray<Effect.Effect<A, E>>
 ): Effect.Effect<ReadonlyArray<Either.Either<A, E> | undefined>> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const results: Array<Either.Either<A, E> | undefined> = requests.map(() => undefined)
     if (requests.length === 0) return results
     type Event = { readonly index: number; readonly exit: Exit.Exit<A, E> | undefined }

@@ -6,9 +6,9 @@
  * queue, and a datagram that fails to parse is counted and dropped. Replies are accepted only from the address
  * the request went to (a third party cannot answer for a node it cannot see the transaction ids of).
  */
-import * as dgram from "node:dgram"
-import { Clock, Deferred, Duration, Effect, Queue, Random, Scope } from "effect"
 import { Dht } from "@dtt/core"
+import { Clock, Deferred, Duration, Effect, Queue, Random, type Scope } from "effect"
+import * as dgram from "node:dgram"
 import type * as Bencode from "../Bencode.js"
 import type { Impairment } from "../Impairment.js"
 import * as Krpc from "../Krpc.js"
@@ -122,7 +122,7 @@ const bindSocket = (host: string, port: number) =>
   )
 
 export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable, Scope.Scope> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const socket = yield* bindSocket(options.host, options.port)
     const bound = socket.address()
     const local: Address = { host: bound.address, port: bound.port }
@@ -217,7 +217,9 @@ export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable
       })
 
     yield* Queue.take(inbox).pipe(
-      Effect.flatMap((d) => impair.inbound(handle(d).pipe(Effect.catchAllCause(() => Effect.sync(() => stats.malformed++))))),
+      Effect.flatMap((d) =>
+        impair.inbound(handle(d).pipe(Effect.catchAllCause(() => Effect.sync(() => stats.malformed++))))
+      ),
       Effect.forever,
       Effect.forkScoped
     )

@@ -15,8 +15,8 @@ import * as Bencode from "../Bencode.js"
 import * as Krpc from "../Krpc.js"
 import { type Address, bytesEqual, encodeNodes, ID_BYTES, toHex } from "./address.js"
 import * as Item from "./item.js"
-import type { Reply } from "./rpc.js"
 import type { RoutingTable } from "./routingTable.js"
+import type { Reply } from "./rpc.js"
 
 export type StoreRule = "last-writer-wins" | "first-writer-wins"
 

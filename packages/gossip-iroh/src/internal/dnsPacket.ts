@@ -124,7 +124,8 @@ class Fail {
 const latin1 = (bytes: Uint8Array): string => String.fromCharCode(...bytes)
 
 const u16At = (buf: Uint8Array, at: number) => (buf[at]! << 8) | buf[at + 1]!
-const u32At = (buf: Uint8Array, at: number) => ((buf[at]! << 24) >>> 0) + (buf[at + 1]! << 16) + (buf[at + 2]! << 8) + buf[at + 3]!
+const u32At = (buf: Uint8Array, at: number) =>
+  ((buf[at]! << 24) >>> 0) + (buf[at + 1]! << 16) + (buf[at + 2]! << 8) + buf[at + 3]!
 
 /** Reads a (possibly compressed) name; returns its labels and the offset right after it in the record. */
 const readName = (buf: Uint8Array, start: number): { labels: Array<string>; next: number } | Fail => {
@@ -232,5 +233,12 @@ export const decode = (buf: Uint8Array): Either.Either<DnsPacket, DnsDecodeError
   if (ns instanceof Fail) return fail(ns)
   const ar = section(additionals)
   if (ar instanceof Fail) return fail(ar)
-  return Either.right({ id: u16At(buf, 0), flags, questionCount: questions, answers: an, authorities: ns, additionals: ar })
+  return Either.right({
+    id: u16At(buf, 0),
+    flags,
+    questionCount: questions,
+    answers: an,
+    authorities: ns,
+    additionals: ar
+  })
 }

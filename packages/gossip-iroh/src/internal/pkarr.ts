@@ -63,7 +63,8 @@ export const encodePacket = (
     Either.mapLeft((e) => new PkarrEncodeError({ reason: e.reason })),
     Either.filterOrLeft(
       (packet) => packet.length <= MAX_DNS_PACKET_BYTES,
-      (packet) => new PkarrEncodeError({ reason: `DNS packet is ${packet.length} bytes, at most ${MAX_DNS_PACKET_BYTES}` })
+      (packet) =>
+        new PkarrEncodeError({ reason: `DNS packet is ${packet.length} bytes, at most ${MAX_DNS_PACKET_BYTES}` })
     )
   )
 }
@@ -80,9 +81,14 @@ const normalizeUrl = (s: string): string | undefined => {
 const dedup = (xs: ReadonlyArray<string>) => [...new Set(xs)]
 
 /** The endpoint info in a DNS packet published by `publicKey`. Total: never throws. */
-export const decodePacket = (publicKey: Uint8Array, packet: Uint8Array): Either.Either<EndpointInfo, PkarrDecodeError> => {
+export const decodePacket = (
+  publicKey: Uint8Array,
+  packet: Uint8Array
+): Either.Either<EndpointInfo, PkarrDecodeError> => {
   if (packet.length > MAX_DNS_PACKET_BYTES) {
-    return Either.left(new PkarrDecodeError({ reason: `DNS packet is ${packet.length} bytes, at most ${MAX_DNS_PACKET_BYTES}` }))
+    return Either.left(
+      new PkarrDecodeError({ reason: `DNS packet is ${packet.length} bytes, at most ${MAX_DNS_PACKET_BYTES}` })
+    )
   }
   const decoded = DnsPacket.decode(packet)
   if (Either.isLeft(decoded)) {
@@ -104,7 +110,11 @@ export const decodePacket = (publicKey: Uint8Array, packet: Uint8Array): Either.
       continue // Rust's `String::try_from(txt).ok()` skips it
     }
     const parts = text.split("=")
-    if (parts.length < 2) return Either.left(new PkarrDecodeError({ reason: `TXT value without '=': ${JSON.stringify(text.slice(0, 64))}` }))
+    if (parts.length < 2) {
+      return Either.left(
+        new PkarrDecodeError({ reason: `TXT value without '=': ${JSON.stringify(text.slice(0, 64))}` })
+      )
+    }
     const [key, value] = parts as [string, string]
     switch (key) {
       case "relay": {

@@ -30,7 +30,9 @@ export const encode = (bytes: Uint8Array): string => {
  */
 export const decode = (text: string): Either.Either<Uint8Array, string> => {
   const byteLength = Math.floor((text.length * 5) / 8)
-  if (Math.ceil((byteLength * 8) / 5) !== text.length) return Either.left(`length ${text.length} is not a z-base-32 length`)
+  if (Math.ceil((byteLength * 8) / 5) !== text.length) {
+    return Either.left(`length ${text.length} is not a z-base-32 length`)
+  }
   const out = new Uint8Array(byteLength)
   let buffer = 0
   let bits = 0

@@ -12,9 +12,15 @@
  * header ends the receive side, as in Rust); every stream then has its own reader fiber. A bad frame drops only
  * that stream. Everything the peer sends is bounded by the frame decoder's maximum size.
  */
-import { Deferred, Duration, Effect, Either, Fiber, Option, Queue, type Scope } from "effect"
 import type { EndpointId as Id } from "@dtt/core"
-import { decodeStreamHeader, decodeTopicMessage, encodeStreamHeaderFrame, FrameDecoder, type TopicMessage } from "../wire/index.js"
+import { Deferred, Duration, Effect, Either, Fiber, Option, Queue, type Scope } from "effect"
+import {
+  decodeStreamHeader,
+  decodeTopicMessage,
+  encodeStreamHeaderFrame,
+  FrameDecoder,
+  type TopicMessage
+} from "../wire/index.js"
 import { StreamError } from "./errors.js"
 import * as Iroh from "./iroh.js"
 
@@ -98,11 +104,16 @@ const ignore = (p: Promise<unknown>) => {
 }
 
 /** Reads the next frame payload of a stream, or None at a clean end of stream. */
-const nextFrame = (stream: Iroh.RecvStream, decoder: FrameDecoder): Effect.Effect<Option.Option<Uint8Array>, StreamError> =>
-  Effect.gen(function* () {
+const nextFrame = (
+  stream: Iroh.RecvStream,
+  decoder: FrameDecoder
+): Effect.Effect<Option.Option<Uint8Array>, StreamError> =>
+  Effect.gen(function*() {
     while (true) {
       const ready = decoder.next()
-      if (Either.isLeft(ready)) return yield* new StreamError({ detail: `frame of ${ready.left.size} bytes exceeds ${ready.left.max}` })
+      if (Either.isLeft(ready)) {
+        return yield* new StreamError({ detail: `frame of ${ready.left.size} bytes exceeds ${ready.left.max}` })
+      }
       if (Option.isSome(ready.right)) return ready.right
       const chunk = yield* tryNapi(() => stream.read(READ_CHUNK))
       if (chunk.length === 0) {
@@ -126,7 +137,7 @@ export const start = (
   handlers: ConnectionHandlers,
   scope: Scope.Scope
 ): Effect.Effect<PeerConnection> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const seq = nextSeq++
     // Unbounded queue with our own capacity check, so the end marker can always be queued.
     const queue = yield* Queue.unbounded<OutgoingFrame | typeof END>()
@@ -159,7 +170,7 @@ export const start = (
 
     /** The open stream of a topic, or a new one (its header is then written together with the first frames). */
     const streamFor = (topic: TopicKey) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const existing = sendStreams.get(topic)
         if (existing !== undefined) return { stream: existing, header: undefined }
         const stream = yield* tryNapi(() => raw.openUni())
@@ -180,7 +191,7 @@ export const start = (
      * frame the stream is finished; the next message for the topic opens a fresh one.
      */
     const writeRun = (topic: TopicKey, frames: ReadonlyArray<Uint8Array>, closesStream: boolean) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const { stream, header } = yield* streamFor(topic)
         const parts = header === undefined ? frames : [header, ...frames]
         const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts)
@@ -196,7 +207,7 @@ export const start = (
 
     /** Writes a batch taken from the queue, in order, as runs of same-topic frames; true when END was reached. */
     const writeBatch = (batch: ReadonlyArray<OutgoingFrame | typeof END>) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         let run: Array<Uint8Array> = []
         let runTopic: TopicKey | undefined
         let runBytes = 0
@@ -228,7 +239,7 @@ export const start = (
 
     // The send fiber writes frames in order until the end marker, then finishes every stream it opened. A write
     // error means the connection is unusable: close it (Rust ends the whole connection loop on a send error).
-    yield* Effect.gen(function* () {
+    yield* Effect.gen(function*() {
       while (true) {
         // Block for one item, then take whatever else is already queued.
         const first = yield* Queue.take(queue)
@@ -259,7 +270,7 @@ export const start = (
     })
 
     const readStream = (stream: Iroh.RecvStream, decoder: FrameDecoder, topic: TopicKey) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         while (true) {
           const payload = yield* nextFrame(stream, decoder)
           if (Option.isNone(payload)) return
@@ -275,7 +286,7 @@ export const start = (
 
     // The receive fiber: accepts streams until the connection dies. A header that does not decode ends the
     // receive side for good (as in Rust), and we close the connection rather than keep a deaf one.
-    yield* Effect.gen(function* () {
+    yield* Effect.gen(function*() {
       while (true) {
         const stream = yield* tryNapi(() => raw.acceptUni())
         receiving++
@@ -344,7 +355,7 @@ export const start = (
     }
 
     // Connection end: `closed()` resolves when either side closes or the connection times out.
-    yield* Effect.gen(function* () {
+    yield* Effect.gen(function*() {
       const reason = yield* Effect.tryPromise(() => raw.closed()).pipe(
         Effect.catchAll((e) => Effect.succeed(Iroh.napiErrorMessage(e.error)))
       )

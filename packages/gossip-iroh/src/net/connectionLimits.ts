@@ -6,8 +6,8 @@
  * Only connections peers open to us are refused: the ones we dial are bounded by the protocol's own views. A
  * refused connection is closed at once with a reason, before any stream is read from it, and counted.
  */
-import { Effect, Metric } from "effect"
 import type { EndpointId as Id } from "@dtt/core"
+import { Effect, Metric } from "effect"
 import * as Iroh from "./iroh.js"
 
 type EndpointId = Id.EndpointId

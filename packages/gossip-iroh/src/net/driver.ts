@@ -13,13 +13,25 @@
  * (`isOrphanedNeighbor`); a peer that still talks to us on a topic we just left is told `Disconnect`
  * (`answerLeftTopic`).
  */
-import { Clock, Deferred, Duration, Effect, Either, ExecutionStrategy, Metric, Option, Queue, Schedule, Scope } from "effect"
 import type { EndpointId as Id } from "@dtt/core"
+import {
+  Clock,
+  Deferred,
+  Duration,
+  Effect,
+  Either,
+  ExecutionStrategy,
+  Metric,
+  Option,
+  Queue,
+  Schedule,
+  Scope
+} from "effect"
 import { AddressBook } from "../AddressBook.js"
 import type { AddressLookup } from "../AddressLookup.js"
 import type { Command, Event, InEvent, OutEvent, TopicId } from "../proto/events.js"
-import type { TopicMessage } from "../wire/messages.js"
 import { decodeAddrInfo, encodeAddrInfo, encodeMessageFrame, formatSocketAddr, parseSocketAddr } from "../wire/index.js"
+import type { TopicMessage } from "../wire/messages.js"
 import type { SocketAddr } from "../wire/socketAddr.js"
 import * as Connection from "./connection.js"
 import * as ConnectionLimits from "./connectionLimits.js"
@@ -94,12 +106,12 @@ type Message =
   | { readonly _tag: "DialFailed"; readonly peer: EndpointId; readonly error: DialError }
   | { readonly _tag: "ConnClosed"; readonly conn: Connection.PeerConnection; readonly reason: string }
   | {
-      readonly _tag: "Subscribe"
-      readonly topic: TopicId
-      readonly bootstrap: ReadonlyArray<EndpointId>
-      readonly subscriber: Subscriber
-      readonly done: Deferred.Deferred<void>
-    }
+    readonly _tag: "Subscribe"
+    readonly topic: TopicId
+    readonly bootstrap: ReadonlyArray<EndpointId>
+    readonly subscriber: Subscriber
+    readonly done: Deferred.Deferred<void>
+  }
   | { readonly _tag: "Unsubscribe"; readonly topic: TopicId; readonly subscriber: Subscriber }
   | { readonly _tag: "OwnAddr"; readonly addr: DialAddr }
   | { readonly _tag: "ReapIdle"; readonly timeoutMs: number }
@@ -189,7 +201,7 @@ export const make = (
   protocol: Protocol,
   options: DriverOptions = defaultDriverOptions
 ): Effect.Effect<Driver, never, Scope.Scope> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const scope = yield* Effect.scope
     // Connection fibers (send, receive, stream finishes) live in a child scope made before the graceful-shutdown
     // finalizer is registered, so they are interrupted only after it ran: fibers forked into `scope` itself later
@@ -224,7 +236,8 @@ export const make = (
     const post = (message: Message) => Queue.offer(inbox, message).pipe(Effect.asVoid)
 
     const handlers: Connection.ConnectionHandlers = {
-      onMessage: (from, topic, message) => post({ _tag: "Proto", event: { _tag: "RecvMessage", from, topic, message } }),
+      onMessage: (from, topic, message) =>
+        post({ _tag: "Proto", event: { _tag: "RecvMessage", from, topic, message } }),
       onClosed: (conn, reason) => post({ _tag: "ConnClosed", conn, reason })
     }
     const connOptions = {
@@ -240,14 +253,14 @@ export const make = (
     const accounting = ConnectionLimits.makeAccounting(options.connectionLimits)
 
     const adopt = (remote: EndpointId, raw: Connection.PeerConnection["raw"], origin: "dial" | "accept") =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         if (origin === "dial") accounting.track(remote)
         const conn = yield* Connection.start(remote, raw, origin, connOptions, handlers, connScope)
         yield* post({ _tag: "Connected", conn })
       })
 
     // Incoming connections.
-    yield* Effect.gen(function* () {
+    yield* Effect.gen(function*() {
       while (true) {
         const accepted = yield* Queue.take(endpoint.accepted)
         const refusal = accounting.admit(accepted.remote)
@@ -262,7 +275,7 @@ export const make = (
     // dialing
 
     const resolve = (peer: EndpointId) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const known = book.get(peer, yield* now)
         if (known !== undefined) return Option.some(known)
         for (const lookup of options.lookups) {
@@ -285,7 +298,7 @@ export const make = (
         if (pendingDials.has(peer)) return Effect.void
         pendingDials.add(peer)
         stats.dialsStarted++
-        return Effect.gen(function* () {
+        return Effect.gen(function*() {
           const addr = yield* resolve(peer)
           if (Option.isNone(addr)) {
             return yield* new DialError({ peer, reason: "NoAddress", detail: "no address known for this id" })
@@ -313,7 +326,7 @@ export const make = (
     // protocol
 
     const feed = (event: InEvent): Effect.Effect<void> =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const out = protocol.handle(event, yield* now)
         for (const e of out) yield* execute(e)
       })
@@ -321,7 +334,7 @@ export const make = (
     const injectLater = (event: InEvent) => post({ _tag: "Proto", event }).pipe(Effect.forkIn(scope), Effect.asVoid)
 
     const sendFrame = (to: EndpointId, frame: Connection.OutgoingFrame) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const entry = peers.get(to)
         if (entry === undefined) {
           peers.set(to, { _tag: "Pending", queue: [frame] })
@@ -337,7 +350,7 @@ export const make = (
       })
 
     const execute = (e: OutEvent): Effect.Effect<void> =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         switch (e._tag) {
           case "SendMessage": {
             if (e.to === endpoint.id) {
@@ -407,7 +420,7 @@ export const make = (
      * closing tells that peer we are gone, which removes the one-sided neighbour the race left behind.
      */
     const reapIdleConnections = (timeoutMs: number) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const t = yield* now
         for (const conn of connections) {
           // While the peer has an entry here it may be sending to us on this very connection at any moment (after
@@ -450,7 +463,7 @@ export const make = (
      * `Disconnect{alive: false}` (handled by any iroh-gossip peer as a neighbour leaving).
      */
     const answerLeftTopic = (from: EndpointId, topic: TopicId, message: TopicMessage) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         if (topics.has(topic)) return
         const left = leftTopics.get(topic)
         if (left === undefined) return
@@ -468,7 +481,7 @@ export const make = (
     // the actor
 
     const handle = (m: Message): Effect.Effect<void> =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         switch (m._tag) {
           case "Proto":
             if (m.event._tag === "RecvMessage") {
@@ -594,7 +607,7 @@ export const make = (
         }
       })
 
-    yield* Effect.gen(function* () {
+    yield* Effect.gen(function*() {
       while (true) {
         const m = yield* Queue.take(inbox)
         // One bad message must not silence the node: the actor is the only fiber that speaks the protocol.
@@ -612,7 +625,7 @@ export const make = (
     // Graceful shutdown runs before the fibers above are interrupted (finalizers run in reverse order). Finalizers
     // are uninterruptible: the timeouts only work inside `interruptible`.
     yield* Effect.addFinalizer(() =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const done = yield* Deferred.make<Effect.Effect<void>>()
         yield* post({ _tag: "Shutdown", done })
         const flush = yield* Deferred.await(done)
@@ -665,7 +678,7 @@ export const make = (
       stats,
       subscribe: (topic, bootstrap, subscriber) =>
         withRunning(
-          Effect.gen(function* () {
+          Effect.gen(function*() {
             const done = yield* Deferred.make<void>()
             yield* post({ _tag: "Subscribe", topic, bootstrap, subscriber, done })
             yield* Deferred.await(done)

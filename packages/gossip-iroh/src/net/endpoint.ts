@@ -6,8 +6,8 @@
  * own timeout; a connection that resolves after we gave up is closed at once instead of leaking; and
  * `endpoint.online()` is never called (with relays off it never resolves and keeps Node alive after close).
  */
-import { Duration, Effect, Option, Queue, type Scope } from "effect"
 import type { EndpointId as Id } from "@dtt/core"
+import { Duration, Effect, Option, Queue, type Scope } from "effect"
 type EndpointId = Id.EndpointId
 import { DialError, EndpointBindError } from "./errors.js"
 import * as Iroh from "./iroh.js"
@@ -95,8 +95,8 @@ const bind = (options: EndpointOptions) =>
         relay._tag === "Disabled"
           ? Iroh.RelayMode.disabled()
           : relay._tag === "Default"
-            ? Iroh.RelayMode.defaultMode()
-            : Iroh.RelayMode.customFromUrls([...relay.urls])
+          ? Iroh.RelayMode.defaultMode()
+          : Iroh.RelayMode.customFromUrls([...relay.urls])
       )
       builder.secretKey(Iroh.toNapiBytes(options.secretKey))
       builder.alpns([Iroh.toNapiBytes(options.alpn ?? GOSSIP_ALPN)])
@@ -115,7 +115,10 @@ const ignore = (p: Promise<unknown>) => {
 }
 
 /** Takes one incoming connection through the QUIC + TLS handshake; refuses foreign ALPNs. */
-const acceptOne = (incoming: { accept(): Promise<{ alpn(): Promise<Array<number>>; connect(): Promise<Iroh.Connection> }> }, alpn: Uint8Array) =>
+const acceptOne = (
+  incoming: { accept(): Promise<{ alpn(): Promise<Array<number>>; connect(): Promise<Iroh.Connection> }> },
+  alpn: Uint8Array
+) =>
   Effect.tryPromise(async () => {
     const accepting = await incoming.accept()
     const offered = await accepting.alpn()
@@ -128,25 +131,27 @@ const acceptOne = (incoming: { accept(): Promise<{ alpn(): Promise<Array<number>
   }).pipe(Effect.orElseSucceed(() => undefined))
 
 export const make = (options: EndpointOptions): Effect.Effect<NetEndpoint, EndpointBindError, Scope.Scope> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const alpn = options.alpn ?? GOSSIP_ALPN
     const dialTimeout = Duration.decode(options.dialTimeout ?? Duration.seconds(10))
     // The napi object is reachable only through `live`, which closing clears: a handle the user keeps after
     // closing (a Node, Topic or reader) then no longer keeps the endpoint's sockets (see nativeRelease.ts).
-    let live: Iroh.Endpoint | undefined = yield* Effect.acquireRelease(bind(options), (ep) =>
-      Effect.promise(() => ep.close().catch(() => undefined)).pipe(
-        Effect.zipRight(Effect.sync(() => {
-          live = undefined
-          // `close()` alone keeps the sockets until the JS object is collected.
-          if (options.collectOnClose ?? true) releaseClosedEndpointsSoon()
-        }))
-      )
+    let live: Iroh.Endpoint | undefined = yield* Effect.acquireRelease(
+      bind(options),
+      (ep) =>
+        Effect.promise(() => ep.close().catch(() => undefined)).pipe(
+          Effect.zipRight(Effect.sync(() => {
+            live = undefined
+            // `close()` alone keeps the sockets until the JS object is collected.
+            if (options.collectOnClose ?? true) releaseClosedEndpointsSoon()
+          }))
+        )
     )
     const id = live.id().toString() as EndpointId
     const accepted = yield* Effect.acquireRelease(Queue.unbounded<AcceptedConnection>(), Queue.shutdown)
 
     // Accept loop: `acceptNext()` resolves null once the endpoint is closed, which ends the loop.
-    yield* Effect.gen(function* () {
+    yield* Effect.gen(function*() {
       while (true) {
         const ep = live
         if (ep === undefined) return
@@ -165,7 +170,9 @@ export const make = (options: EndpointOptions): Effect.Effect<NetEndpoint, Endpo
     }).pipe(Effect.forkScoped)
 
     const dial = (addr: DialAddr): Effect.Effect<Iroh.Connection, DialError> => {
-      if (addr.id === id) return Effect.fail(new DialError({ peer: addr.id, reason: "Self", detail: "dial to ourself" }))
+      if (addr.id === id) {
+        return Effect.fail(new DialError({ peer: addr.id, reason: "Self", detail: "dial to ourself" }))
+      }
       return Effect.async<Iroh.Connection, DialError>((resume) => {
         let abandoned = false
         let promise: Promise<Iroh.Connection>
@@ -194,7 +201,12 @@ export const make = (options: EndpointOptions): Effect.Effect<NetEndpoint, Endpo
       }).pipe(
         Effect.timeoutFail({
           duration: dialTimeout,
-          onTimeout: () => new DialError({ peer: addr.id, reason: "Timeout", detail: `no connection after ${Duration.format(dialTimeout)}` })
+          onTimeout: () =>
+            new DialError({
+              peer: addr.id,
+              reason: "Timeout",
+              detail: `no connection after ${Duration.format(dialTimeout)}`
+            })
         })
       )
     }
@@ -206,7 +218,9 @@ export const make = (options: EndpointOptions): Effect.Effect<NetEndpoint, Endpo
       addr: Effect.sync(() => {
         if (live === undefined) return { id, relayUrl: undefined, directAddresses: [] }
         const own = toDialAddr(live.addr())
-        return options.advertisedAddresses === undefined ? own : { ...own, directAddresses: [...options.advertisedAddresses] }
+        return options.advertisedAddresses === undefined
+          ? own
+          : { ...own, directAddresses: [...options.advertisedAddresses] }
       }),
       accepted,
       dial,

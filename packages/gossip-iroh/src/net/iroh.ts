@@ -12,13 +12,20 @@ import * as IrohModule from "@number0/iroh"
 import type * as Iroh from "@number0/iroh/index.js"
 
 // CommonJS interop differs between Node (named exports detected), tsx and vitest (sometimes only `default`).
-const iroh: typeof Iroh =
-  (IrohModule as unknown as { default?: typeof Iroh }).default?.Endpoint !== undefined
-    ? (IrohModule as unknown as { default: typeof Iroh }).default
-    : IrohModule
+const iroh: typeof Iroh = (IrohModule as unknown as { default?: typeof Iroh }).default?.Endpoint !== undefined
+  ? (IrohModule as unknown as { default: typeof Iroh }).default
+  : IrohModule
 
-export const { Endpoint, EndpointAddr, EndpointId, EndpointTicket, RelayMode, presetMinimal, presetN0, presetN0DisableRelay } =
-  iroh
+export const {
+  Endpoint,
+  EndpointAddr,
+  EndpointId,
+  EndpointTicket,
+  RelayMode,
+  presetMinimal,
+  presetN0,
+  presetN0DisableRelay
+} = iroh
 
 export type Endpoint = Iroh.Endpoint
 export type EndpointAddr = Iroh.EndpointAddr

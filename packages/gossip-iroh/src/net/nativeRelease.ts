@@ -32,8 +32,7 @@ const collector = (): Collect | null => {
 }
 
 /** napi finalizers run after the collection, from the event loop; two turns is enough for them. */
-const nextTurns = () =>
-  new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)))
+const nextTurns = () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)))
 
 /**
  * Collects now and waits for the napi finalizers, so that the sockets of every endpoint that was closed and is no

@@ -4,8 +4,8 @@
  * `Lagged` with that count, then the newest events, and it keeps receiving (the order iroh-gossip's broadcast
  * channel gives, spec iroh-gossip.md §4; the memory double and core's fan-out behave the same).
  */
-import { Effect, Option, Stream } from "effect"
 import { Gossip } from "@dtt/core"
+import { Effect, Option, Stream } from "effect"
 import type { Event } from "../proto/events.js"
 import type { Subscriber } from "./driver.js"
 
@@ -78,7 +78,9 @@ export const make = (capacity: number): Effect.Effect<Subscription> =>
         if (head === items.length) items.length = head = 0
         return Effect.succeed(event)
       }
-      if (ended === "shutdown") return Effect.fail(Option.some(new Gossip.GossipClosed({ reason: "gossip node shut down" })))
+      if (ended === "shutdown") {
+        return Effect.fail(Option.some(new Gossip.GossipClosed({ reason: "gossip node shut down" })))
+      }
       if (ended === "unsubscribed") return Effect.fail(Option.none())
       return undefined
     }
@@ -86,12 +88,12 @@ export const make = (capacity: number): Effect.Effect<Subscription> =>
     const next: Effect.Effect<GossipEvent, Option.Option<GossipClosed>> = Effect.suspend(
       () =>
         poll() ??
-        Effect.async<void>((resume) => {
-          waiter = () => resume(Effect.void)
-          return Effect.sync(() => {
-            waiter = undefined
-          })
-        }).pipe(Effect.zipRight(next))
+          Effect.async<void>((resume) => {
+            waiter = () => resume(Effect.void)
+            return Effect.sync(() => {
+              waiter = undefined
+            })
+          }).pipe(Effect.zipRight(next))
     )
 
     return { offer, end, events: Stream.repeatEffectOption(next) }

@@ -29,12 +29,12 @@ export type Event =
   | { readonly _tag: "NeighborUp"; readonly peer: Id }
   | { readonly _tag: "NeighborDown"; readonly peer: Id }
   | {
-      readonly _tag: "Received"
-      readonly content: Uint8Array
-      /** The previous hop, not necessarily the author. */
-      readonly deliveredFrom: Id
-      readonly scope: DeliveryScope
-    }
+    readonly _tag: "Received"
+    readonly content: Uint8Array
+    /** The previous hop, not necessarily the author. */
+    readonly deliveredFrom: Id
+    readonly scope: DeliveryScope
+  }
 
 /** Timers of one topic; opaque to the driver. */
 export type TopicTimer =

@@ -261,12 +261,11 @@ export class HyParView {
     if (reason._tag === "Random") this.sendDisconnect(peer, true, out)
     else out.push({ _tag: "DisconnectPeer", peer })
 
-    const keepAsPassive =
-      reason._tag === "ConnectionClosed"
-        ? this.aliveDisconnectPeers.delete(peer)
-        : reason._tag === "DisconnectReceived"
-          ? reason.alive
-          : true
+    const keepAsPassive = reason._tag === "ConnectionClosed"
+      ? this.aliveDisconnectPeers.delete(peer)
+      : reason._tag === "DisconnectReceived"
+      ? reason.alive
+      : true
     if (keepAsPassive) {
       const data = this.peerData.get(peer)
       this.peerData.delete(peer)

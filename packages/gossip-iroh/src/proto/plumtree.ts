@@ -3,8 +3,8 @@
  * to eager peers (a spanning tree), message ids go to lazy peers in batched IHaves; a missing payload is grafted
  * from a lazy peer after a timeout, and duplicates prune the redundant edge.
  */
-import { blake3 } from "@noble/hashes/blake3.js"
 import type { EndpointId } from "@dtt/core"
+import { blake3 } from "@noble/hashes/blake3.js"
 import type { BroadcastMessage, DeliveryScope, IHave } from "../wire/messages.js"
 import { ihaveChunkLength, type PlumtreeConfig } from "./config.js"
 import type { BroadcastScope, TopicOutEvent, TopicTimer } from "./events.js"
@@ -17,8 +17,7 @@ export const messageIdOf = (content: Uint8Array): Uint8Array => blake3(content)
 
 const key = (id: Uint8Array): string => Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString("hex")
 
-const equalBytes = (a: Uint8Array, b: Uint8Array): boolean =>
-  a.length === b.length && a.every((x, i) => x === b[i])
+const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i])
 
 type Gossip = Extract<BroadcastMessage, { _tag: "Gossip" }>
 
@@ -215,7 +214,11 @@ export class Plumtree {
       else list.push({ peer: sender, round: ihave.round })
       if (!this.graftTimerScheduled.has(k)) {
         this.graftTimerScheduled.add(k)
-        out.push({ _tag: "ScheduleTimer", delay: this.config.graftTimeout1, timer: { _tag: "SendGraft", id: ihave.id } })
+        out.push({
+          _tag: "ScheduleTimer",
+          delay: this.config.graftTimeout1,
+          timer: { _tag: "SendGraft", id: ihave.id }
+        })
       }
     }
   }

@@ -14,7 +14,7 @@ export interface Rng {
   readonly fork: () => Rng
 }
 
-const splitmix32 = (seed: number): (() => number) => {
+const splitmix32 = (seed: number): () => number => {
   let s = seed >>> 0
   return () => {
     s = (s + 0x9e3779b9) >>> 0

@@ -3,9 +3,9 @@
  * process, virtual time in milliseconds, a latency per node pair fixed at first use, events ordered by time then
  * FIFO. Used by the tests to check the protocol's delivery guarantees and efficiency (RMR, LDH) at scale.
  */
-import { Either, Option } from "effect"
 import type { EndpointId } from "@dtt/core"
-import { FrameDecoder, encodeMessageFrame } from "../wire/frame.js"
+import { Either, Option } from "effect"
+import { encodeMessageFrame, FrameDecoder } from "../wire/frame.js"
 import { decodeTopicMessage, type TopicMessage } from "../wire/messages.js"
 import { defaultProtoConfig, type ProtoConfig } from "./config.js"
 import type { Command, Event, InEvent, TopicId } from "./events.js"
@@ -65,7 +65,10 @@ export class Network {
 
   insert(peer: Id, proto: ProtoConfig = this.config.proto, meData?: Uint8Array): void {
     if (this.peers.has(peer)) throw new Error(`duplicate peer ${peer}`)
-    this.peers.set(peer, new ProtoState({ me: peer, rng: this.rng.fork(), config: proto, ...(meData ? { meData } : {}) }))
+    this.peers.set(
+      peer,
+      new ProtoState({ me: peer, rng: this.rng.fork(), config: proto, ...(meData ? { meData } : {}) })
+    )
   }
 
   insertAndJoin(peer: Id, topic: TopicId, bootstrap: ReadonlyArray<Id>): void {
@@ -247,7 +250,12 @@ export interface RoundStats {
 export const meanStats = (rounds: ReadonlyArray<RoundStats>): RoundStats => {
   const n = rounds.length
   const sum = (f: (r: RoundStats) => number) => rounds.reduce((a, r) => a + f(r), 0) / n
-  return { duration: sum((r) => r.duration), rmr: sum((r) => r.rmr), ldh: sum((r) => r.ldh), missed: sum((r) => r.missed) }
+  return {
+    duration: sum((r) => r.duration),
+    rmr: sum((r) => r.rmr),
+    ldh: sum((r) => r.ldh),
+    missed: sum((r) => r.missed)
+  }
 }
 
 export interface SimulatorConfig {
@@ -305,7 +313,7 @@ export class Simulator {
       for (const p of peerIds) {
         if (p === from) continue
         let set = missing.get(p)
-        if (set === undefined) missing.set(p, (set = new Set()))
+        if (set === undefined) missing.set(p, set = new Set())
         set.add(contentKey(content))
       }
       this.network.command(from, SIM_TOPIC, { _tag: "Broadcast", content, scope: "Swarm" })

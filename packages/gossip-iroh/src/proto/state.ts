@@ -5,7 +5,7 @@
  */
 import type { EndpointId } from "@dtt/core"
 import type { PeerData } from "../wire/messages.js"
-import { defaultProtoConfig, assertMaxMessageSize, type ProtoConfig } from "./config.js"
+import { assertMaxMessageSize, defaultProtoConfig, type ProtoConfig } from "./config.js"
 import type { InEvent, OutEvent, TopicId, TopicOutEvent } from "./events.js"
 import type { Rng } from "./rng.js"
 import { type TopicIn, TopicState } from "./topic.js"
@@ -95,7 +95,7 @@ export class ProtoState {
     if (state !== undefined) {
       if (event._tag === "RecvMessage") {
         let set = this.peerTopics.get(event.from)
-        if (set === undefined) this.peerTopics.set(event.from, (set = new Set()))
+        if (set === undefined) this.peerTopics.set(event.from, set = new Set())
         set.add(topic)
       }
       for (const e of state.handle(event, now)) this.mapOut(topic, e, out)

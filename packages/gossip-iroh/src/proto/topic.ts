@@ -40,7 +40,11 @@ export class TopicState {
             for (const peer of event.command.peers) this.swarm.handle({ _tag: "RequestJoin", peer }, out)
             break
           case "Broadcast":
-            this.gossip.handle({ _tag: "Broadcast", content: event.command.content, scope: event.command.scope }, now, out)
+            this.gossip.handle(
+              { _tag: "Broadcast", content: event.command.content, scope: event.command.scope },
+              now,
+              out
+            )
             break
           case "Quit":
             this.swarm.handle({ _tag: "Quit" }, out)

@@ -3,7 +3,7 @@
  * (spec iroh-gossip.md §2.3): an optional relay URL and a set of direct socket addresses.
  */
 import { Either } from "effect"
-import { WireDecodeError } from "./errors.js"
+import { type WireDecodeError } from "./errors.js"
 import { type Reader, runDecode, Writer } from "./postcard.js"
 import { compareSocketAddr, type SocketAddr } from "./socketAddr.js"
 

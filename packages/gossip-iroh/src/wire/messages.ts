@@ -2,9 +2,9 @@
  * The per-topic gossip message, `topic::Message<PublicKey>` of iroh-gossip 0.101 (spec iroh-gossip.md §2.3): one
  * frame on a topic's uni stream. Variant order is the Rust declaration order, which is what postcard encodes.
  */
-import { Either } from "effect"
 import { EndpointId } from "@dtt/core"
-import { WireDecodeError, WireEncodeError } from "./errors.js"
+import { Either } from "effect"
+import { type WireDecodeError, WireEncodeError } from "./errors.js"
 import { type Reader, runDecode, Writer } from "./postcard.js"
 import { isValidEndpointId } from "./publicKey.js"
 

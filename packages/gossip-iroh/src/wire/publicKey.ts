@@ -4,8 +4,8 @@
  * y coordinates and a set sign bit with x = 0, which is noble's ZIP-215 mode. We apply the same rule on decode and
  * before encode, so we accept exactly what Rust accepts and never send what Rust would drop.
  */
-import { ed25519 } from "@noble/curves/ed25519.js"
 import { EndpointId } from "@dtt/core"
+import { ed25519 } from "@noble/curves/ed25519.js"
 
 // Point decompression costs ~0.1 ms; peers repeat a lot, so remember recent answers (bounded: cleared when full).
 const CACHE_LIMIT = 4096

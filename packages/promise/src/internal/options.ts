@@ -47,7 +47,10 @@ export interface ResolvedNodeOptions {
   readonly identity: NodeIdentity.NodeIdentity
   readonly dht: DhtMainline.Options
   readonly gossip: Required<Pick<GossipOptions, "bindAddress" | "preset" | "publishAddresses">> & {
-    readonly relay: { readonly _tag: "Disabled" } | { readonly _tag: "Default" } | { readonly _tag: "Custom"; readonly urls: ReadonlyArray<string> }
+    readonly relay: { readonly _tag: "Disabled" } | { readonly _tag: "Default" } | {
+      readonly _tag: "Custom"
+      readonly urls: ReadonlyArray<string>
+    }
   }
   readonly config: Config.Config
 }
@@ -67,23 +70,32 @@ export const decodeConfig = (input: unknown, what: string): Config.Config => {
 const resolveGossip = (input: unknown): ResolvedNodeOptions["gossip"] => {
   const gossip = checkObject(input, "options.gossip") as GossipOptions
   checkKnownKeys(gossip as Record<string, unknown>, GOSSIP_KEYS, "options.gossip")
-  const bindAddress = checkHostPort(checkString(gossip.bindAddress, "options.gossip.bindAddress") ?? "0.0.0.0:0", "options.gossip.bindAddress")
+  const bindAddress = checkHostPort(
+    checkString(gossip.bindAddress, "options.gossip.bindAddress") ?? "0.0.0.0:0",
+    "options.gossip.bindAddress"
+  )
   const preset = gossip.preset ?? "n0"
   if (preset !== "n0" && preset !== "minimal") {
     throw invalidArgument(`options.gossip.preset must be "n0" or "minimal", got ${JSON.stringify(preset)}`)
   }
   const publishAddresses = gossip.publishAddresses ?? "all"
   if (publishAddresses !== "all" && publishAddresses !== "relay-only") {
-    throw invalidArgument(`options.gossip.publishAddresses must be "all" or "relay-only", got ${JSON.stringify(publishAddresses)}`)
+    throw invalidArgument(
+      `options.gossip.publishAddresses must be "all" or "relay-only", got ${JSON.stringify(publishAddresses)}`
+    )
   }
   const relayInput: unknown = gossip.relay ?? "default"
   let relay: ResolvedNodeOptions["gossip"]["relay"]
   if (relayInput === "default") relay = { _tag: "Default" }
   else if (relayInput === "disabled") relay = { _tag: "Disabled" }
-  else if (Array.isArray(relayInput) && relayInput.length > 0 && relayInput.every((u) => typeof u === "string" && u !== "")) {
+  else if (
+    Array.isArray(relayInput) && relayInput.length > 0 && relayInput.every((u) => typeof u === "string" && u !== "")
+  ) {
     relay = { _tag: "Custom", urls: [...relayInput] }
   } else {
-    throw invalidArgument(`options.gossip.relay must be "default", "disabled" or a non-empty array of relay URLs, got ${kind(relayInput)}`)
+    throw invalidArgument(
+      `options.gossip.relay must be "default", "disabled" or a non-empty array of relay URLs, got ${kind(relayInput)}`
+    )
   }
   return { bindAddress, preset, publishAddresses, relay }
 }
@@ -136,14 +148,23 @@ export interface ResolvedJoin {
 
 const JOIN_KEYS = ["wait", "timeoutMs", "rotation"]
 
-export const resolveJoin = (topic: unknown, secret: unknown, input: unknown, extraKeys: ReadonlyArray<string> = []): ResolvedJoin => {
+export const resolveJoin = (
+  topic: unknown,
+  secret: unknown,
+  input: unknown,
+  extraKeys: ReadonlyArray<string> = []
+): ResolvedJoin => {
   let topicId: TopicId.TopicId
   if (typeof topic === "string") {
     if (topic === "") throw invalidArgument("topic name must not be empty")
     topicId = TopicId.fromName(topic)
   } else if (isBytes(topic)) {
     const id = TopicId.fromHash(topic)
-    if (Either.isLeft(id)) throw invalidArgument(`a topic id must be 32 bytes (a topic hash), got ${topic.length} bytes; pass a string to join by name`)
+    if (Either.isLeft(id)) {
+      throw invalidArgument(
+        `a topic id must be 32 bytes (a topic hash), got ${topic.length} bytes; pass a string to join by name`
+      )
+    }
     topicId = id.right
   } else throw invalidArgument(`topic must be a name (string) or a 32-byte topic id (Uint8Array), got ${kind(topic)}`)
 
@@ -162,7 +183,9 @@ export const resolveJoin = (topic: unknown, secret: unknown, input: unknown, ext
   }
   const rotation = options.rotation
   if (rotation !== undefined && typeof rotation?.derive !== "function") {
-    throw invalidArgument("join options.rotation must be an object with a derive(topicHash, unixMinute, secretHash) function")
+    throw invalidArgument(
+      "join options.rotation must be an object with a derive(topicHash, unixMinute, secretHash) function"
+    )
   }
   return { topicId, secret, wait: options.wait ?? true, timeoutMs, rotation }
 }

@@ -19,7 +19,9 @@ const describe = (error: Tagged): string => {
         : "no peer of the topic was found in time; the topic was closed"
     }
     case "IdentityMismatch":
-      return `the gossip endpoint runs as ${String(error["gossip"])} but the node identity is ${String(error["identity"])}`
+      return `the gossip endpoint runs as ${String(error["gossip"])} but the node identity is ${
+        String(error["identity"])
+      }`
     case "GossipMessageTooLarge":
       return `message of ${String(error["size"])} bytes is larger than the maximum of ${String(error["max"])} bytes`
   }
@@ -30,7 +32,10 @@ const describe = (error: Tagged): string => {
 }
 
 /** The error a Promise caller sees for a failed Exit. `interrupted` names the tag used when we cancelled it. */
-export const toError = (cause: Cause.Cause<unknown>, interrupted: { readonly tag: string; readonly message: string }): TopicTrackerError => {
+export const toError = (
+  cause: Cause.Cause<unknown>,
+  interrupted: { readonly tag: string; readonly message: string }
+): TopicTrackerError => {
   const failure = Cause.failureOption(cause)
   if (Option.isSome(failure)) {
     const error = failure.value
@@ -62,7 +67,10 @@ export const runPromise = async <A, E>(
   effect: Effect.Effect<A, E>,
   options: { readonly signal?: AbortSignal; readonly interrupted?: Interrupted } = {}
 ): Promise<A> =>
-  settle(await Effect.runPromiseExit(effect, options.signal ? { signal: options.signal } : undefined), options.interrupted ?? TOPIC_CLOSED)
+  settle(
+    await Effect.runPromiseExit(effect, options.signal ? { signal: options.signal } : undefined),
+    options.interrupted ?? TOPIC_CLOSED
+  )
 
 /** As `runPromise`, on the node's runtime (for effects that need its DHT, gossip and identity). */
 export const runPromiseIn = async <A, E, R>(
@@ -70,7 +78,10 @@ export const runPromiseIn = async <A, E, R>(
   effect: Effect.Effect<A, E, R>,
   options: { readonly signal?: AbortSignal; readonly interrupted?: Interrupted } = {}
 ): Promise<A> =>
-  settle(await runtime.runPromiseExit(effect, options.signal ? { signal: options.signal } : undefined), options.interrupted ?? NODE_CLOSED)
+  settle(
+    await runtime.runPromiseExit(effect, options.signal ? { signal: options.signal } : undefined),
+    options.interrupted ?? NODE_CLOSED
+  )
 
 /** Run an effect that needs no service and completes synchronously (reads of in-memory state). */
 export const runSync = <A, E>(effect: Effect.Effect<A, E>): A => settle(Effect.runSyncExit(effect), TOPIC_CLOSED)

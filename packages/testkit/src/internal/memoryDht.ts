@@ -8,8 +8,8 @@
 import { Bep44, Dht } from "@dtt/core"
 import { sha1 } from "@noble/hashes/legacy.js"
 import { Duration, Effect, Option, Stream } from "effect"
-import { makePrng, type Prng } from "./prng.js"
 import { verifyStrict } from "./ed25519.js"
+import { makePrng, type Prng } from "./prng.js"
 
 type MutableItem = Dht.MutableItem
 
@@ -204,14 +204,15 @@ export class MemoryDhtNetwork {
       Stream.mapAccumEffect(0, (elapsed, [after, group]) =>
         Effect.zipRight(
           after > elapsed ? Effect.sleep(Duration.millis(after - elapsed)) : Effect.void,
-          Effect.sync(() => [
-            Math.max(after, elapsed),
-            group.map(({ answers, node }) =>
-              answers && this.nodes[node]!.up ? Option.some(handle(node)) : Option.none<A>()
-            )
-          ] as const)
-        )
-      ),
+          Effect.sync(() =>
+            [
+              Math.max(after, elapsed),
+              group.map(({ answers, node }) =>
+                answers && this.nodes[node]!.up ? Option.some(handle(node)) : Option.none<A>()
+              )
+            ] as const
+          )
+        )),
       Stream.mapConcat((answers) => answers)
     )
   }
@@ -238,7 +239,9 @@ export class MemoryDhtNetwork {
       const plan = this.plan(client, this.storingNodes(target))
       const now = this.immediately(plan, handle)
       if (now !== undefined) {
-        const items = now.flatMap((answer) => (Option.isSome(answer) && answer.value !== undefined ? [answer.value] : []))
+        const items = now.flatMap((
+          answer
+        ) => (Option.isSome(answer) && answer.value !== undefined ? [answer.value] : []))
         return answered === 0
           ? Stream.fail(new Dht.DhtUnavailable({ reason: "no storing node answered the lookup" }))
           : Stream.fromIterable(items)
@@ -264,7 +267,11 @@ export class MemoryDhtNetwork {
     return stored.valid
   }
 
-  store(client: string, item: MutableItem, cas: bigint | undefined): Effect.Effect<{ readonly storedAt: number }, Dht.DhtError> {
+  store(
+    client: string,
+    item: MutableItem,
+    cas: bigint | undefined
+  ): Effect.Effect<{ readonly storedAt: number }, Dht.DhtError> {
     return Effect.suspend(() => {
       if (!this.online) return Effect.fail(new Dht.DhtUnavailable({ reason: "memory DHT is offline" }))
       const target = Bep44.target(item.publicKey, item.salt)
@@ -294,10 +301,9 @@ export class MemoryDhtNetwork {
     cas: bigint | undefined,
     checkSignature: () => boolean
   ): PutAnswer {
-    const valueLimitExceeded =
-      node.rule === "first-writer-wins"
-        ? bencodedLength(item.value) > Bep44.MAX_VALUE_BYTES // libtorrent measures the bencoded `v`
-        : item.value.length > Bep44.MAX_VALUE_BYTES
+    const valueLimitExceeded = node.rule === "first-writer-wins"
+      ? bencodedLength(item.value) > Bep44.MAX_VALUE_BYTES // libtorrent measures the bencoded `v`
+      : item.value.length > Bep44.MAX_VALUE_BYTES
     if (valueLimitExceeded) return { ok: false, code: 205, message: "message (v field) too big" }
     if (item.salt.length > Bep44.MAX_SALT_BYTES) return { ok: false, code: 207, message: "salt (salt field) too big" }
     if (item.seq < I64_MIN || item.seq > I64_MAX) return { ok: false, code: 203, message: "seq is not an i64" }
@@ -328,7 +334,10 @@ export class MemoryDhtNetwork {
     }
   }
 
-  heldValues(publicKey: Uint8Array, salt: Uint8Array): ReadonlyArray<{ readonly node: number; readonly item: MutableItem }> {
+  heldValues(
+    publicKey: Uint8Array,
+    salt: Uint8Array
+  ): ReadonlyArray<{ readonly node: number; readonly item: MutableItem }> {
     const target = Bep44.target(publicKey, salt)
     const key = hex(target)
     return this.storingNodes(target).flatMap((node) => {

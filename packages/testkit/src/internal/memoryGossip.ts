@@ -79,11 +79,11 @@ type Wire =
   | { readonly _tag: "Shuffle"; readonly origin: Id; readonly peers: ReadonlyArray<Id>; readonly ttl: number }
   | { readonly _tag: "ShuffleReply"; readonly peers: ReadonlyArray<Id> }
   | {
-      readonly _tag: "Gossip"
-      readonly id: string
-      readonly content: Uint8Array
-      readonly scope: Gossip.DeliveryScope
-    }
+    readonly _tag: "Gossip"
+    readonly id: string
+    readonly content: Uint8Array
+    readonly scope: Gossip.DeliveryScope
+  }
 
 export interface GossipCounters {
   /** Messages handed to a link (control and payload). */
@@ -352,7 +352,9 @@ export class TopicState {
     const id = hex(blake3(content))
     if (scope === "swarm") {
       this.remember(id)
-      for (const peer of this.active) this.send(peer, { _tag: "Gossip", id, content, scope: { _tag: "Swarm", hops: 0 } })
+      for (const peer of this.active) {
+        this.send(peer, { _tag: "Gossip", id, content, scope: { _tag: "Swarm", hops: 0 } })
+      }
     } else {
       for (const peer of this.active) this.send(peer, { _tag: "Gossip", id, content, scope: { _tag: "Neighbors" } })
     }
@@ -492,7 +494,9 @@ export class TopicState {
 
   private addPassive(peer: Id): void {
     if (peer === this.me || this.active.includes(peer) || this.passive.includes(peer)) return
-    if (this.passive.length >= this.config.passiveViewCapacity) this.passive.splice(this.network.rng.int(this.passive.length), 1)
+    if (this.passive.length >= this.config.passiveViewCapacity) {
+      this.passive.splice(this.network.rng.int(this.passive.length), 1)
+    }
     this.passive.push(peer)
   }
 
@@ -516,7 +520,9 @@ export class TopicState {
     if (scope._tag === "Swarm") {
       if (!this.remember(id)) return
       for (const peer of this.active) {
-        if (peer !== from) this.send(peer, { _tag: "Gossip", id, content, scope: { _tag: "Swarm", hops: scope.hops + 1 } })
+        if (peer !== from) {
+          this.send(peer, { _tag: "Gossip", id, content, scope: { _tag: "Swarm", hops: scope.hops + 1 } })
+        }
       }
     } else if (this.received.has(id)) {
       return // iroh treats a neighbour-scoped copy of a message it already has as a duplicate

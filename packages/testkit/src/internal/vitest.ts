@@ -5,8 +5,9 @@
  */
 import type * as EffectVitest from "@effect/vitest"
 
-const loaded: typeof EffectVitest | undefined =
-  process.env["VITEST"] !== undefined ? await import("@effect/vitest") : undefined
+const loaded: typeof EffectVitest | undefined = process.env["VITEST"] !== undefined
+  ? await import("@effect/vitest")
+  : undefined
 
 export const vitest = (): typeof EffectVitest => {
   if (loaded === undefined) throw new Error("the compliance suites can only be declared inside a vitest run")
