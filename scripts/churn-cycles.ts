@@ -4,7 +4,10 @@
  * facade. Records JoinTimeouts, join latency percentiles and how long the long-lived node was without neighbours
  * (it always has "others alive" here: a joiner exists during every cycle). Writes bench/results/churn-cycles.json.
  *
- *   nice -n 10 npx tsx --conditions=source scripts/churn-cycles.ts [cycles=200] [storingNodes=20]
+ * `verdict` applies issue 10's bar: no JoinTimeout, every cycle joined, join p99 <= 3 s, and the long-lived node
+ * never alone for longer than one discovery period (the publisher's 10 s base interval) while a joiner is alive.
+ *
+ *   nice -n 10 npx tsx --conditions=source scripts/churn-cycles.ts [cycles=200] [storingNodes=20] [outName=churn-cycles]
  */
 import { Crypto } from "@dtt/core"
 import { Testbed } from "@dtt/dht-mainline"
@@ -16,6 +19,9 @@ import { fileURLToPath } from "node:url"
 
 const cycles = Number(process.argv[2] ?? 200)
 const storingNodes = Number(process.argv[3] ?? 20)
+const outName = process.argv[4] ?? "churn-cycles"
+const MAX_JOIN_P99_MS = 3_000
+const DISCOVERY_PERIOD_MS = 10_000
 const JOIN_TIMEOUT_MS = 20_000
 const SAMPLE_MS = 100
 const TOPIC = `churn-cycles-${process.pid}-${Date.now()}`
@@ -100,12 +106,18 @@ const main = async () => {
     },
     wallSeconds: Math.round((performance.now() - started) / 1000)
   }
+  const longestAloneMs = result.longLived.longestAloneMs
+  const verdict = {
+    pass: result.joinTimeouts === 0 && result.joined === cycles &&
+      (result.joinMs.p99 ?? Infinity) <= MAX_JOIN_P99_MS && longestAloneMs <= DISCOVERY_PERIOD_MS,
+    bar: { joinTimeouts: 0, joined: cycles, joinP99MaxMs: MAX_JOIN_P99_MS, longestAloneMaxMs: DISCOVERY_PERIOD_MS }
+  }
   await longLived.close()
   await Effect.runPromise(Scope.close(scope, Exit.void))
-  const out = join(dirname(fileURLToPath(import.meta.url)), "..", "bench", "results", "churn-cycles.json")
+  const out = join(dirname(fileURLToPath(import.meta.url)), "..", "bench", "results", `${outName}.json`)
   mkdirSync(dirname(out), { recursive: true })
-  writeFileSync(out, JSON.stringify(result, null, 2) + "\n")
-  console.log(JSON.stringify(result, null, 2))
+  writeFileSync(out, JSON.stringify({ ...result, verdict }, null, 2) + "\n")
+  console.log(JSON.stringify({ ...result, verdict }, null, 2))
 }
 
 const watchdog = setTimeout(() => {
