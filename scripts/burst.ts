@@ -136,7 +136,7 @@ const main = async () => {
     }
   }
 
-  const results: Record<string, { readonly verdict: string }> = {}
+  const results: Record<string, { readonly verdict: string; readonly [figure: string]: unknown }> = {}
   /** The printed table: scenario, headline figure, verdict. */
   const table: Array<readonly [string, string, string]> = []
   const started = performance.now()
