@@ -51,6 +51,32 @@ describe("dtt testbed + dtt chat", () => {
     expect(await testbed.exited(10_000)).toBe(130)
   }, 60_000)
 
+  it(
+    "input piped then closed (printf 'x\\n' | dtt chat): the line reaches a peer already in the topic before exit",
+    async () => {
+      const testbed = start(["testbed", "--nodes", "10", "--port", "0"])
+      started.push(testbed)
+      const [, bootstrap] = await testbed.waitFor(/^bootstrap (127\.0\.0\.1:\d+)$/, 15_000)
+      const args = ["chat", "--topic", "dtt-cli-chat-piped", "--secret", "piped-secret", "--bootstrap", bootstrap!]
+      // Alice stays: her stdin remains open.
+      const alice = start(args)
+      started.push(alice)
+      await alice.waitFor(/^joining topic "dtt-cli-chat-piped"/, 15_000)
+      // Bob's whole input is one line and the end of input, there before he has found anyone.
+      const bob = start([...args, "--name", "bob"])
+      started.push(bob)
+      bob.send("piped and gone")
+      bob.child.stdin.end()
+      expect(await bob.exited(30_000)).toBe(0)
+      expect(bob.stdout()).toContain("* leaving")
+      await alice.waitFor(/^\[[0-9a-f]{8}\] bob: piped and gone$/, 5_000)
+      testbed.child.kill("SIGINT")
+      alice.child.kill("SIGINT")
+      expect(await Promise.all([testbed.exited(10_000), alice.exited(10_000)])).toEqual([130, 130])
+    },
+    60_000
+  )
+
   it("a line typed before anyone else is on the topic goes out once a neighbour is up", async () => {
     const testbed = start(["testbed", "--nodes", "10", "--port", "0"])
     started.push(testbed)

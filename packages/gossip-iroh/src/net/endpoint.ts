@@ -1,6 +1,7 @@
 /**
  * The iroh endpoint as a scoped resource: bound on open, accept loop forked into the scope, closed (with every
- * pending napi promise settled) when the scope closes.
+ * pending napi promise settled) when the scope closes; the end of QUIC's closing period may run on in the
+ * background (`endpointClose.ts`).
  *
  * Why the care: a dial to a peer that never answers only fails after ~30 s inside iroh, so every dial carries our
  * own timeout; a connection that resolves after we gave up is closed at once instead of leaking; and
@@ -9,6 +10,7 @@
 import type { EndpointId as Id } from "@dtt/core"
 import { Duration, Effect, Option, Queue, type Scope } from "effect"
 type EndpointId = Id.EndpointId
+import { closeEndpoint, DEFAULT_CLOSE_WAIT } from "./endpointClose.js"
 import { DialError, EndpointBindError } from "./errors.js"
 import * as Iroh from "./iroh.js"
 import { releaseClosedEndpointsSoon } from "./nativeRelease.js"
@@ -42,6 +44,11 @@ export interface EndpointOptions {
    * forward, a NAT's public side, or an impairment relay in front of us. Default: what iroh reports.
    */
   readonly advertisedAddresses?: ReadonlyArray<string>
+  /**
+   * How long closing waits for the peers to answer our QUIC close before iroh finishes it in the background
+   * (see `endpointClose.ts`). Default 250 ms.
+   */
+  readonly closeWait?: Duration.DurationInput
 }
 
 /** What we know of how to reach a peer. */
@@ -136,14 +143,17 @@ export const make = (options: EndpointOptions): Effect.Effect<NetEndpoint, Endpo
     const dialTimeout = Duration.decode(options.dialTimeout ?? Duration.seconds(10))
     // The napi object is reachable only through `live`, which closing clears: a handle the user keeps after
     // closing (a Node, Topic or reader) then no longer keeps the endpoint's sockets (see nativeRelease.ts).
+    // `close()` alone keeps the sockets until the JS object is collected, hence the collection once it is done.
+    const release = () => {
+      if (options.collectOnClose ?? true) releaseClosedEndpointsSoon()
+    }
     let live: Iroh.Endpoint | undefined = yield* Effect.acquireRelease(
       bind(options),
       (ep) =>
-        Effect.promise(() => ep.close().catch(() => undefined)).pipe(
+        closeEndpoint(ep, options.closeWait ?? DEFAULT_CLOSE_WAIT, release).pipe(
           Effect.zipRight(Effect.sync(() => {
             live = undefined
-            // `close()` alone keeps the sockets until the JS object is collected.
-            if (options.collectOnClose ?? true) releaseClosedEndpointsSoon()
+            release()
           }))
         )
     )
