@@ -43,7 +43,12 @@ const nodeLayer = (options: ResolvedNodeOptions): Layer.Layer<Services, unknown>
         bindAddr: options.gossip.bindAddress,
         preset: options.gossip.preset,
         relay: options.gossip.relay,
-        lookups: [lookup]
+        lookups: [lookup],
+        ...(options.gossip.sendQueueCapacity === undefined
+          ? {}
+          : { sendQueueCapacity: options.gossip.sendQueueCapacity }),
+        ...(options.gossip.sendQueueTimeout === undefined ? {} : { sendQueueTimeout: options.gossip.sendQueueTimeout }),
+        ...(options.gossip.drainTimeout === undefined ? {} : { drainTimeout: options.gossip.drainTimeout })
       }))
   )
   return Layer.provideMerge(gossip, base)

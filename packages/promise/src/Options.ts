@@ -29,6 +29,21 @@ export interface GossipOptions {
    * addresses; needed without relays) or `"relay-only"` (keeps IP addresses off the public DHT). Default `"all"`.
    */
   readonly publishAddresses?: "all" | "relay-only"
+  /**
+   * Frames one neighbour connection may queue (default 1024). When it is full, `broadcast` resolves only once
+   * there is room again (back-pressure) instead of accepting what it would drop.
+   */
+  readonly sendQueueCapacity?: number
+  /**
+   * Milliseconds a send waits for room in a full connection queue (a neighbour that stopped reading) before that
+   * neighbour's copy is dropped and counted. Default 2000.
+   */
+  readonly sendQueueTimeout?: number
+  /**
+   * Milliseconds `close()` may spend handing broadcasts already accepted to the connected neighbours before it
+   * leaves. Default 1000; with nothing queued, close does not wait for it. 0 = leave at once.
+   */
+  readonly drainTimeout?: number
 }
 
 export interface NodeOptions {

@@ -41,6 +41,15 @@ describe("bad input rejects with a readable typed error", () => {
     expect((await rejection(createNode({ gossip: { relay: "sometimes" as never } }))).message).toMatch(
       /^options.gossip.relay must be/
     )
+    expect((await rejection(createNode({ gossip: { sendQueueCapacity: 0 } }))).message).toBe(
+      "options.gossip.sendQueueCapacity must be an integer in 1..1048576, got number 0"
+    )
+    expect((await rejection(createNode({ gossip: { drainTimeout: "1s" as never } }))).message).toBe(
+      "options.gossip.drainTimeout must be an integer in 0..3600000, got string 1s"
+    )
+    expect((await rejection(createNode({ gossip: { sendQueueTimeout: -5 } }))).message).toMatch(
+      /^options.gossip.sendQueueTimeout must be an integer in 0\.\.3600000/
+    )
     expect((await rejection(createNode({ bindadress: "127.0.0.1" } as never))).message).toMatch(
       /^options has no option "bindadress"/
     )

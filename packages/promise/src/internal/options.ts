@@ -46,17 +46,40 @@ const checkHostPort = (s: string, what: string): string => {
 export interface ResolvedNodeOptions {
   readonly identity: NodeIdentity.NodeIdentity
   readonly dht: DhtMainline.Options
-  readonly gossip: Required<Pick<GossipOptions, "bindAddress" | "preset" | "publishAddresses">> & {
-    readonly relay: { readonly _tag: "Disabled" } | { readonly _tag: "Default" } | {
-      readonly _tag: "Custom"
-      readonly urls: ReadonlyArray<string>
+  readonly gossip:
+    & Required<Pick<GossipOptions, "bindAddress" | "preset" | "publishAddresses">>
+    & Pick<GossipOptions, "sendQueueCapacity" | "sendQueueTimeout" | "drainTimeout">
+    & {
+      readonly relay: { readonly _tag: "Disabled" } | { readonly _tag: "Default" } | {
+        readonly _tag: "Custom"
+        readonly urls: ReadonlyArray<string>
+      }
     }
-  }
   readonly config: Config.Config
 }
 
 const NODE_KEYS = ["secretKey", "bootstrap", "bindAddress", "port", "gossip", "config"]
-const GOSSIP_KEYS = ["bindAddress", "relay", "preset", "publishAddresses"]
+const GOSSIP_KEYS = [
+  "bindAddress",
+  "relay",
+  "preset",
+  "publishAddresses",
+  "sendQueueCapacity",
+  "sendQueueTimeout",
+  "drainTimeout"
+]
+
+/** `u` if it is absent or an integer in `min`..`max`; otherwise an InvalidArgument naming `what`. */
+const checkInteger = (u: unknown, what: string, min: number, max: number): number | undefined => {
+  if (u === undefined) return undefined
+  if (typeof u !== "number" || !Number.isInteger(u) || u < min || u > max) {
+    throw invalidArgument(`${what} must be an integer in ${min}..${max}, got ${kind(u)} ${String(u)}`)
+  }
+  return u
+}
+
+/** An hour: longer waits in a send queue or on close are a mistake, not a setting. */
+const MAX_WAIT_MS = 3_600_000
 
 export const decodeConfig = (input: unknown, what: string): Config.Config => {
   const decoded = Config.decodeEither(checkObject(input, what))
@@ -97,7 +120,18 @@ const resolveGossip = (input: unknown): ResolvedNodeOptions["gossip"] => {
       `options.gossip.relay must be "default", "disabled" or a non-empty array of relay URLs, got ${kind(relayInput)}`
     )
   }
-  return { bindAddress, preset, publishAddresses, relay }
+  const sendQueueCapacity = checkInteger(gossip.sendQueueCapacity, "options.gossip.sendQueueCapacity", 1, 1 << 20)
+  const sendQueueTimeout = checkInteger(gossip.sendQueueTimeout, "options.gossip.sendQueueTimeout", 0, MAX_WAIT_MS)
+  const drainTimeout = checkInteger(gossip.drainTimeout, "options.gossip.drainTimeout", 0, MAX_WAIT_MS)
+  return {
+    bindAddress,
+    preset,
+    publishAddresses,
+    relay,
+    ...(sendQueueCapacity === undefined ? {} : { sendQueueCapacity }),
+    ...(sendQueueTimeout === undefined ? {} : { sendQueueTimeout }),
+    ...(drainTimeout === undefined ? {} : { drainTimeout })
+  }
 }
 
 export const resolveNodeOptions = (input: unknown): ResolvedNodeOptions => {
