@@ -9,7 +9,7 @@
  *
  *   npm run soak                      (= npx tsc -b, then this file on the compiled packages)
  * Options (env): NODES (10), MINUTES (15), CHURN_S (10), MESSAGE_S (1), GRACE_MS (5000), JOIN_TIMEOUT_MS (20000),
- * STORING (Testbed size, 12).
+ * STORING (Testbed size, 12), OUT (results file name, soak).
  */
 import { Crypto } from "@dtt/core"
 import { Testbed } from "@dtt/dht-mainline"
@@ -27,6 +27,7 @@ const MESSAGE_MS = Number(process.env.MESSAGE_S ?? 1) * 1000
 const GRACE_MS = Number(process.env.GRACE_MS ?? 5000)
 const JOIN_TIMEOUT_MS = Number(process.env.JOIN_TIMEOUT_MS ?? 20_000)
 const STORING = Number(process.env.STORING ?? 12)
+const OUT = process.env.OUT ?? "soak"
 const SAMPLE_MS = 10_000
 const WARMUP_MS = 2 * 60_000
 const TOPIC = `soak-${process.pid}`
@@ -85,6 +86,7 @@ const percentile = (values: ReadonlyArray<number>, p: number): number | null => 
 
 const main = async () => {
   if (!ProcessSockets.supported) throw new Error("needs Linux /proc to count sockets")
+  const before = ProcessSockets.count()
   const started = Date.now()
   const now = () => Date.now() - started
   const end = MINUTES * 60_000
@@ -239,7 +241,11 @@ const main = async () => {
   await Promise.all(alive().map(leave))
   await Effect.runPromise(Scope.close(scope, Exit.void))
   await GossipIroh.releaseClosedEndpoints()
-  const afterAll = ProcessSockets.count()
+  // A closed endpoint finishes QUIC's closing period (up to ~3 s) in the background before iroh frees its
+  // sockets (packages/gossip-iroh/src/net/endpointClose.ts), so the end count may take that long to settle.
+  const closedAt = Date.now()
+  const afterAll = await ProcessSockets.settle((c) => c.udp <= before.udp && c.fds <= before.fds, 5_000)
+  const settledMs = Date.now() - closedAt
 
   const deliveryPercent = expected === 0 ? 0 : round((100 * delivered) / expected, 3)
   const slopes = {
@@ -269,11 +275,17 @@ const main = async () => {
       maxMs: percentile(joinTimes, 100)
     },
     slopesAfterWarmup: slopes,
-    afterClosingEverything: { udp: afterAll.udp, fds: afterAll.fds },
+    afterClosingEverything: {
+      before: { udp: before.udp, fds: before.fds },
+      udp: afterAll.udp,
+      fds: afterAll.fds,
+      settledMs
+    },
     checks: {
       deliveryAtLeast99_9: deliveryPercent >= 99.9,
       udpFlat: slopes.udpPer10Min <= 1,
       fdsFlat: slopes.fdsPer10Min <= 1,
+      socketsBackAtStart: afterAll.udp <= before.udp && afterAll.fds <= before.fds,
       rssSlopeAtMost2MB: slopes.rssMBPer10Min <= 2
     },
     samples,
@@ -282,7 +294,7 @@ const main = async () => {
   }
   mkdirSync(fileURLToPath(new URL("../bench/results/", import.meta.url)), { recursive: true })
   writeFileSync(
-    fileURLToPath(new URL("../bench/results/soak.json", import.meta.url)),
+    fileURLToPath(new URL(`../bench/results/${OUT}.json`, import.meta.url)),
     JSON.stringify(result, null, 2) + "\n"
   )
   console.log(JSON.stringify({ ...result, samples: undefined }, null, 2))
