@@ -12,7 +12,6 @@ type Id = EndpointId.EndpointId
 export type TopicId = string
 
 export const topicIdFromBytes = (bytes: Uint8Array): TopicId => Buffer.from(bytes).toString("hex")
-export const topicIdToBytes = (topic: TopicId): Uint8Array => new Uint8Array(Buffer.from(topic, "hex"))
 
 /** How a broadcast should travel: flooded through the swarm, or to direct (eager) neighbours only. */
 export type BroadcastScope = "Swarm" | "Neighbors"
