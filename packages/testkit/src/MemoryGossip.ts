@@ -13,15 +13,10 @@
  */
 import { type EndpointId, Gossip, NodeIdentity } from "@dtt/core"
 import { Deferred, Duration, Effect, FiberSet, Layer, type Scope, Stream } from "effect"
-import {
-  defaultMemoryGossipConfig,
-  type GossipCounters,
-  GossipNode,
-  type MemoryGossipConfig,
-  MemoryGossipNetwork,
-  type Subscription,
-  TopicState
-} from "./internal/memoryGossip.js"
+import { defaultMemoryGossipConfig, type MemoryGossipConfig } from "./internal/gossipConfig.js"
+import { type GossipCounters, GossipNode, MemoryGossipNetwork } from "./internal/gossipNetwork.js"
+import type { Subscription } from "./internal/gossipSubscription.js"
+import { TopicState } from "./internal/gossipTopic.js"
 
 export { defaultMemoryGossipConfig, MemoryGossipNetwork }
 export type { GossipCounters, MemoryGossipConfig }
