@@ -1,6 +1,6 @@
 // pkarr endpoint records: z-base-32, the DNS packet, the signed BEP44 item (known answers derived by hand from
 // iroh-dns 1.x / simple-dns 0.11 sources), decoder totality, and `AddressLookup.dht` on a loopback mainline DHT.
-import { Bep44, Crypto, Dht, NodeIdentity } from "@dtt/core"
+import { Bep44, Bytes, Crypto, Dht, NodeIdentity } from "@dtt/core"
 import { Testbed } from "@dtt/dht-mainline"
 import { describe, expect, it } from "@effect/vitest"
 import {
@@ -24,7 +24,7 @@ import * as Pkarr from "../src/internal/pkarr.js"
 import * as ZBase32 from "../src/internal/zbase32.js"
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ""), "hex"))
-const toHex = (b: Uint8Array) => Buffer.from(b).toString("hex")
+const toHex = Bytes.toHex
 const ascii = (s: string) => new TextEncoder().encode(s)
 
 // pkarr's own key test vector (pubky/pkarr `types/keys.rs`, test `from_string`).

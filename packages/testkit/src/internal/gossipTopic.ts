@@ -8,7 +8,7 @@
  * synchronous; time only passes in link delivery and timers on the network's scheduler, so the model runs under
  * `TestClock`; choices come from the network's seeded generator, so runs repeat.
  */
-import type { EndpointId, Gossip } from "@dtt/core"
+import { Bytes, type EndpointId, type Gossip } from "@dtt/core"
 import { blake3 } from "@noble/hashes/blake3.js"
 import { Deferred, Duration, Exit } from "effect"
 import type { MemoryGossipConfig } from "./gossipConfig.js"
@@ -17,8 +17,6 @@ import { Subscription } from "./gossipSubscription.js"
 import type { Wire } from "./gossipWire.js"
 
 type Id = EndpointId.EndpointId
-
-const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")
 
 type RemovalReason = "evicted" | "disconnected" | "connection-closed"
 
@@ -139,7 +137,7 @@ export class TopicState {
   }
 
   broadcast(content: Uint8Array, scope: "swarm" | "neighbors"): void {
-    const id = hex(blake3(content))
+    const id = Bytes.toHex(blake3(content))
     if (scope === "swarm") {
       this.remember(id)
       for (const peer of this.active) {
