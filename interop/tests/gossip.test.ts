@@ -2,7 +2,7 @@
 // (interop/gossip, iroh 1 from crates.io) on one topic over real QUIC on 127.0.0.1. Relays and DNS are off on both
 // sides; addresses are exchanged explicitly (JSON lines to the Rust node, `addAddress` on ours), or learned from
 // gossip PeerData.
-import { type EndpointId, type Gossip, NodeIdentity } from "@dtt/core"
+import { Bytes, type EndpointId, type Gossip, NodeIdentity } from "@dtt/core"
 import { GossipIroh } from "@dtt/gossip-iroh"
 import { Duration, Effect, Exit, Schedule, Scope, Stream } from "effect"
 import { spawn } from "node:child_process"
@@ -68,7 +68,7 @@ const startTs = async (): Promise<TsNode> => {
 
 const tsAddr = (node: TsNode) => Effect.runPromise(node.service.addr)
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString("hex")
+const hex = Bytes.toHex
 const text = (s: string) => new TextEncoder().encode(s)
 const TOPIC = new Uint8Array(32).fill(0x42)
 const TOPIC_HEX = hex(TOPIC)

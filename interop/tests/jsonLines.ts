@@ -1,4 +1,5 @@
 // Talks to a Rust harness that answers one JSON line per JSON request line (interop/records, mainline client).
+import { Bytes } from "@dtt/core"
 import { spawn, spawnSync } from "node:child_process"
 
 export type Json = { readonly [key: string]: unknown }
@@ -20,7 +21,7 @@ export const runBatch = (binary: string, args: ReadonlyArray<string>, requests: 
   return lines.map((l) => JSON.parse(l) as Json)
 }
 
-export const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex")
+export const toHex = Bytes.toHex
 export const fromHex = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, "hex"))
 
 /**

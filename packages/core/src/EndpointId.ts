@@ -3,15 +3,13 @@
  * key a `Map`/`Set` and be printed as is. Records carry the raw bytes; use `toBytes`/`fromBytes` at the edges.
  */
 import { type Brand, Data, type Effect, Either } from "effect"
+import { toHex } from "./internal/bytes.js"
 
 export type EndpointId = string & Brand.Brand<"EndpointId">
 
 export class InvalidEndpointId extends Data.TaggedError("InvalidEndpointId")<{ readonly reason: string }> {}
 
 const HEX64 = /^[0-9a-f]{64}$/
-
-const toHex = (bytes: Uint8Array): string =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")
 
 /** From 32 raw bytes. Fails on any other length. */
 export const fromBytes = (bytes: Uint8Array): Either.Either<EndpointId, InvalidEndpointId> =>

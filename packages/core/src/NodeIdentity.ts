@@ -4,7 +4,7 @@
  * peers, so the two must be the same key (spec wire.md §8.13).
  */
 import { ed25519 } from "@noble/curves/ed25519.js"
-import { Context, Effect, Layer } from "effect"
+import { Context, Layer } from "effect"
 import * as EndpointId from "./EndpointId.js"
 
 export interface NodeIdentity {
@@ -27,5 +27,3 @@ export const generate = (): NodeIdentity => fromSecretKey(ed25519.utils.randomSe
 
 export const layer = (secretKey: Uint8Array): Layer.Layer<NodeIdentity> =>
   Layer.sync(NodeIdentity, () => fromSecretKey(secretKey))
-
-export const layerRandom: Layer.Layer<NodeIdentity> = Layer.effect(NodeIdentity, Effect.sync(generate))

@@ -1,6 +1,7 @@
 export * as Bep44 from "./Bep44.js"
 export * as Bootstrap from "./Bootstrap.js"
 export * as BubbleMerge from "./BubbleMerge.js"
+export * as Bytes from "./Bytes.js"
 export * as Config from "./Config.js"
 export * as ConfigProfiles from "./ConfigProfiles.js"
 export * as Crypto from "./Crypto.js"

@@ -25,12 +25,11 @@ import { Clock, Effect, Either, Layer } from "effect"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
 import { describe, expect, it } from "vitest"
-import { concat, u32le, u64le } from "../src/internal/bytes.js"
+import { concat, toHex as hex, u32le, u64le, utf8 } from "../src/internal/bytes.js"
 import { SECRET, TOPIC } from "./support/sim.js"
 import * as VT from "./support/virtualTime.js"
 
 const crypto = Crypto.make("node")
-const utf8 = (s: string) => new TextEncoder().encode(s)
 const SECRET_HASH = Keys.initialSecretHash(SECRET)
 const OTHER_TOPIC = TopicId.fromName("some-other-topic")
 
@@ -121,8 +120,6 @@ const storingNodes = (sim: SimNetwork.SimNetwork, minute: bigint) => {
   const slot = slotOf(minute)
   return Effect.runSync(MemoryDht.storingNodes(sim.dht, slot.publicKey, slot.salt))
 }
-
-const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex")
 
 interface Node {
   readonly topic: Topic.Topic

@@ -18,6 +18,7 @@ import { Bep44, Config, Keys, PrivateSlot, type Topic } from "@dtt/core"
 import { MemoryDht, SimNetwork } from "@dtt/testkit"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
+import { toHex as hex } from "../src/internal/bytes.js"
 import { SECRET, startNode, TOPIC } from "./support/sim.js"
 import * as VT from "./support/virtualTime.js"
 
@@ -37,7 +38,6 @@ const MAX_GETS_PER_NODE_MINUTE = SLOT_KINDS * (60 / 10 + 2 * (2 * 60 / 60))
 /** One extra tick of each actor can fall into a window by its edges (1 + 2 + 2 gets). */
 const EDGE_GETS = 5 * SLOT_KINDS
 
-const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex")
 const slotTarget = (minute: bigint) => {
   const slot = Keys.slot(TOPIC.hash, minute)
   return hex(Bep44.target(slot.publicKey, slot.salt))

@@ -22,6 +22,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { ed25519 } from "@noble/curves/ed25519.js"
 import { Duration, Effect, Either, Layer, Metric } from "effect"
 import { createHash } from "node:crypto"
+import { toHex as hex } from "../src/internal/bytes.js"
 
 const sha512 = (...parts: ReadonlyArray<Uint8Array>) => {
   const h = createHash("sha512")
@@ -40,7 +41,6 @@ const be8 = (m: bigint) => {
   b.writeBigUInt64BE(m)
   return new Uint8Array(b)
 }
-const hex = (b: Uint8Array) => Buffer.from(b).toString("hex")
 
 /** The derivation written out from PROTOCOL.md, with the default rotation. */
 const independent = (name: string, secret: string, minute: bigint) => {

@@ -1,4 +1,4 @@
-import { Bep44, type Dht } from "@dtt/core"
+import { Bep44, Bytes, type Dht } from "@dtt/core"
 import { ed25519 } from "@noble/curves/ed25519.js"
 import { readFileSync } from "node:fs"
 
@@ -21,7 +21,7 @@ export const signItem = (
   signature: ed25519.sign(Bep44.signable(salt, seq, value), seed)
 })
 
-export const bytesOf = (s: string): Uint8Array => new TextEncoder().encode(s)
-export const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex")
+export const bytesOf = Bytes.utf8
+export const hex = Bytes.toHex
 export const fromHex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, "hex"))
 export const seedOf = (n: number): Uint8Array => new Uint8Array(32).fill(n)

@@ -1,4 +1,4 @@
-import { type EndpointId } from "@dtt/core"
+import { Bytes, type EndpointId } from "@dtt/core"
 import { blake3 } from "@noble/hashes/blake3.js"
 import { Either, Option } from "effect"
 import * as FastCheck from "effect/FastCheck"
@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest"
 import * as Wire from "../src/wire/index.js"
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ""), "hex"))
-const toHex = (b: Uint8Array): string => Buffer.from(b).toString("hex")
+const toHex = Bytes.toHex
 
 // Spec iroh-gossip.md §2.4 keys: public keys of secret keys [1;32] and [2;32].
 const K1hex = "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c"

@@ -21,7 +21,7 @@
  *
  * The suite runs on the real clock (`it.scopedLive`), never on `TestClock`, so it works over real sockets.
  */
-import { Bep44, Dht } from "@dtt/core"
+import { Bep44, Bytes, Dht } from "@dtt/core"
 import { Context, Duration, Effect, Layer, type Scope } from "effect"
 import { vitest } from "./internal/vitest.js"
 import { seedOf, signedItem } from "./TestItems.js"
@@ -52,7 +52,6 @@ export const complianceDhtConfig: Dht.DhtConfig = {
 }
 
 const text = (s: string) => new TextEncoder().encode(s)
-const hex = (b: Uint8Array) => Buffer.from(b).toString("hex")
 
 /**
  * Every test writes under its own key (suite name + label + counter), so a harness that shares one network
@@ -74,11 +73,11 @@ const setup = (makeHarness: MakeDhtHarness, clients: number, dhtConfig: Dht.DhtC
   })
 
 const sameItem = (a: Dht.MutableItem, b: Dht.MutableItem) =>
-  hex(a.publicKey) === hex(b.publicKey) &&
-  hex(a.salt) === hex(b.salt) &&
+  Bytes.equal(a.publicKey, b.publicKey) &&
+  Bytes.equal(a.salt, b.salt) &&
   a.seq === b.seq &&
-  hex(a.value) === hex(b.value) &&
-  hex(a.signature) === hex(b.signature)
+  Bytes.equal(a.value, b.value) &&
+  Bytes.equal(a.signature, b.signature)
 
 export const dhtCompliance = (name: string, makeHarness: MakeDhtHarness, options: DhtComplianceOptions = {}): void => {
   const { describe, expect, it } = vitest()
@@ -137,7 +136,7 @@ export const dhtCompliance = (name: string, makeHarness: MakeDhtHarness, options
           if (harness.storeOnDistinctNodes !== undefined) {
             yield* harness.storeOnDistinctNodes(items)
             const got = yield* dhts[3]!.getMutable(items[0]!.publicKey, salt)
-            expect(got.map((i) => hex(i.value)).sort()).toEqual(items.map((i) => hex(i.value)).sort())
+            expect(got.map((i) => Bytes.toHex(i.value)).sort()).toEqual(items.map((i) => Bytes.toHex(i.value)).sort())
           } else {
             // Storing nodes keep one value each; which one depends on their rule and on timing.
             yield* Effect.forEach(items, (item, i) => dhts[i]!.putMutable(item, { cas: Bep44.SEQ_I64_MAX }), {
@@ -145,7 +144,7 @@ export const dhtCompliance = (name: string, makeHarness: MakeDhtHarness, options
             })
             const got = yield* dhts[3]!.getMutable(items[0]!.publicKey, salt)
             expect(got.length).toBeGreaterThanOrEqual(1)
-            expect(new Set(got.map((i) => hex(i.value))).size).toBe(got.length)
+            expect(new Set(got.map((i) => Bytes.toHex(i.value))).size).toBe(got.length)
             for (const g of got) expect(items.some((i) => sameItem(i, g))).toBe(true)
           }
         }),

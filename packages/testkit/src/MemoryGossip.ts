@@ -11,24 +11,17 @@
  * Time passes only through `Effect.sleep` (message latency, failure detection, neighbour-request timeouts),
  * so tests run under `TestClock`; choices come from the network's seed.
  */
-import { type EndpointId, Gossip, NodeIdentity } from "@dtt/core"
+import { Bytes, type EndpointId, Gossip, NodeIdentity } from "@dtt/core"
 import { Deferred, Duration, Effect, FiberSet, Layer, type Scope, Stream } from "effect"
-import {
-  defaultMemoryGossipConfig,
-  type GossipCounters,
-  GossipNode,
-  type MemoryGossipConfig,
-  MemoryGossipNetwork,
-  type Subscription,
-  TopicState
-} from "./internal/memoryGossip.js"
+import { defaultMemoryGossipConfig, type MemoryGossipConfig } from "./internal/gossipConfig.js"
+import { type GossipCounters, GossipNode, MemoryGossipNetwork } from "./internal/gossipNetwork.js"
+import type { Subscription } from "./internal/gossipSubscription.js"
+import { TopicState } from "./internal/gossipTopic.js"
 
 export { defaultMemoryGossipConfig, MemoryGossipNetwork }
 export type { GossipCounters, MemoryGossipConfig }
 
 type Id = EndpointId.EndpointId
-
-const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")
 
 /**
  * A new network, alive for the enclosing scope (message delivery and timers are fibers of that scope).
@@ -89,7 +82,7 @@ const makeService = (network: MemoryGossipNetwork, id: Id): Effect.Effect<Gossip
       subscribe: (topic, bootstrap) =>
         Effect.gen(function*() {
           if (!node.up || network.nodes.get(id) !== node) return yield* Effect.fail(closed("node is down"))
-          const key = hex(topic)
+          const key = Bytes.toHex(topic)
           let state = node.topics.get(key)
           if (state === undefined) {
             state = new TopicState(node, key)
@@ -168,7 +161,7 @@ export interface Views {
 /** A node's views for a topic (empty when it is not subscribed). */
 export const views = (network: MemoryGossipNetwork, id: Id, topic: Uint8Array): Effect.Effect<Views> =>
   Effect.sync(() => {
-    const state = network.nodes.get(id)?.topics.get(hex(topic))
+    const state = network.nodes.get(id)?.topics.get(Bytes.toHex(topic))
     return { active: [...(state?.active ?? [])], passive: [...(state?.passive ?? [])] }
   })
 

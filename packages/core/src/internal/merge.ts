@@ -2,6 +2,7 @@ import { Effect } from "effect"
 import type { EndpointId } from "../EndpointId.js"
 import { currentMinute } from "../MinuteClock.js"
 import type { DiscoveredRecord } from "../RecordPublisher.js"
+import { toHex } from "./bytes.js"
 import type { Core } from "./core.js"
 import * as Ticker from "./ticker.js"
 
@@ -13,8 +14,6 @@ const recentRecords = (core: Core) =>
     const curr = yield* core.records.getRecords(m)
     return [...prev, ...curr]
   })
-
-const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex")
 
 /** Bubble merge tick: while we have fewer than `minNeighbors` neighbours, join peers the records advertise. */
 export const bubbleTick = (core: Core): Effect.Effect<void> =>
@@ -43,8 +42,8 @@ export const disjointRecords = (
   local: ReadonlyArray<Uint8Array>,
   records: ReadonlyArray<DiscoveredRecord>
 ): Array<DiscoveredRecord> => {
-  const ours = new Set(local.map(hex))
-  return records.filter((r) => r.messageHashes.length > 0 && r.messageHashes.every((h) => !ours.has(hex(h))))
+  const ours = new Set(local.map(toHex))
+  return records.filter((r) => r.messageHashes.length > 0 && r.messageHashes.every((h) => !ours.has(toHex(h))))
 }
 
 /** Message-overlap merge tick: join the authors (and their neighbours) of records disjoint from our traffic. */

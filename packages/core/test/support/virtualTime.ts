@@ -204,9 +204,6 @@ export const run = <A, E>(
   })
 }
 
-/** Let `duration` of simulated time pass. */
-export const sleep = (duration: Duration.DurationInput) => Effect.sleep(duration)
-
 /** Let time pass in `step`s until `condition` holds; the simulated ms it took, or -1 if `limit` passed first. */
 export const until = (
   condition: Effect.Effect<boolean>,

@@ -63,11 +63,3 @@ export const compareDistance = (target: Uint8Array, a: Uint8Array, b: Uint8Array
   }
   return 0
 }
-
-export const bytesEqual = (a: Uint8Array, b: Uint8Array): boolean => {
-  if (a.length !== b.length) return false
-  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false
-  return true
-}
-
-export const toHex = (b: Uint8Array): string => Buffer.from(b).toString("hex")

@@ -2,11 +2,10 @@
  * Checking a BEP44 mutable item that came off the wire: the key must hash (with the salt) to the target we
  * asked for, and the Ed25519 signature must cover the exact signable rebuilt from the bigint `seq`.
  */
-import { Bep44, type Dht } from "@dtt/core"
+import { Bep44, Bytes, type Dht } from "@dtt/core"
 import { ed25519 } from "@noble/curves/ed25519.js"
 import type * as Bencode from "../Bencode.js"
 import * as Krpc from "../Krpc.js"
-import { bytesEqual } from "./address.js"
 
 /** Ed25519 strict verification, `false` for malformed input (never throws). Same shape as `Crypto.verifyStrict`. */
 export type VerifyStrict = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean
@@ -35,7 +34,7 @@ export const check = (
   if (item.seq < Krpc.I64_MIN || item.seq > Krpc.I64_MAX) return "bad-fields"
   if (item.value.length > Bep44.MAX_VALUE_BYTES) return "value-too-big"
   if (item.salt.length > Bep44.MAX_SALT_BYTES) return "salt-too-big"
-  if (!bytesEqual(Bep44.target(item.publicKey, item.salt), target)) return "wrong-target"
+  if (!Bytes.equal(Bep44.target(item.publicKey, item.salt), target)) return "wrong-target"
   if (!verify(item.publicKey, Bep44.signable(item.salt, item.seq, item.value), item.signature)) return "bad-signature"
   return undefined
 }

@@ -8,18 +8,11 @@
  * about one soft timeout instead of the full request timeout. Every reply body is handed to `onReply` as it arrives (that is how `get` sees the value
  * of every storing node, not just one); the result is the K closest responders with the tokens they gave.
  */
+import { Bytes } from "@dtt/core"
 import { Duration, Effect, Exit, Queue } from "effect"
 import * as Bencode from "../Bencode.js"
 import * as Krpc from "../Krpc.js"
-import {
-  type Address,
-  addressKey,
-  bytesEqual,
-  compareDistance,
-  decodeNodes,
-  ID_BYTES,
-  type NodeInfo
-} from "./address.js"
+import { type Address, addressKey, compareDistance, decodeNodes, ID_BYTES, type NodeInfo } from "./address.js"
 import type { RoutingTable } from "./routingTable.js"
 import type { Rpc, RpcFailure } from "./rpc.js"
 
@@ -67,7 +60,7 @@ export const lookup = (
     const offer = (node: { readonly host: string; readonly port: number; readonly id?: Uint8Array | undefined }) => {
       const key = addressKey(node)
       if (key === self || candidates.has(key)) return
-      if (node.id !== undefined && bytesEqual(node.id, ctx.localId)) return
+      if (node.id !== undefined && Bytes.equal(node.id, ctx.localId)) return
       candidates.set(key, { host: node.host, port: node.port, id: node.id, state: "new", token: undefined })
       if (candidates.size > ctx.maxCandidates) {
         // Forget the farthest candidate not yet asked, so the list stays bounded while closer nodes still get in.

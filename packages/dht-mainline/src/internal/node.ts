@@ -9,7 +9,7 @@ import { lookup as dnsLookup } from "node:dns/promises"
 import { isIPv4 } from "node:net"
 import * as Bencode from "../Bencode.js"
 import type { Impairment } from "../Impairment.js"
-import { type Address, addressKey, ID_BYTES, parseAddress } from "./address.js"
+import { type Address, ID_BYTES, parseAddress } from "./address.js"
 import * as Item from "./item.js"
 import { lookup, type LookupContext } from "./lookup.js"
 import { settleWithPatience } from "./patience.js"
@@ -240,8 +240,6 @@ export const make = (options: NodeOptions): Effect.Effect<Node, Dht.DhtUnavailab
       stats
     }
   })
-
-export const addressString = (a: Address): string => addressKey(a)
 
 /** Keep the routing table fresh on a long-running node (Kademlia's bucket refresh, simplified to a self-lookup). */
 export const refreshForever = (node: Node, every: Duration.Duration) =>

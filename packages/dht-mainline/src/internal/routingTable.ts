@@ -3,8 +3,9 @@
  * answered us or queried us without the read-only flag. A full bucket that cannot split ignores newcomers; nodes
  * that stop answering are removed by the lookups that notice.
  */
+import { Bytes } from "@dtt/core"
 import KBucket from "k-bucket"
-import { type Address, addressKey, compareDistance, ID_BYTES, type NodeInfo, toHex } from "./address.js"
+import { type Address, addressKey, compareDistance, ID_BYTES, type NodeInfo } from "./address.js"
 
 export const K = 20
 
@@ -31,7 +32,7 @@ export const make = (localId: Uint8Array, self: Address): RoutingTable => {
       if (node.id.length !== ID_BYTES || (node.host === self.host && node.port === self.port)) return
       if (compareDistance(localId, node.id, localId) === 0) return
       const key = addressKey(node)
-      const idHex = toHex(node.id)
+      const idHex = Bytes.toHex(node.id)
       const known = idByAddress.get(key)
       if (known !== undefined && known !== idHex) return
       bucket.add({ id: node.id, host: node.host, port: node.port })

@@ -9,11 +9,11 @@
  * valid, so a token lives between one and two rotation periods (BEP5). Storage is bounded: beyond `maxItems`
  * the least recently written item is evicted.
  */
-import { Bep44, type Dht } from "@dtt/core"
+import { Bep44, Bytes, type Dht } from "@dtt/core"
 import { sha1 } from "@noble/hashes/legacy.js"
 import * as Bencode from "../Bencode.js"
 import * as Krpc from "../Krpc.js"
-import { type Address, bytesEqual, encodeNodes, ID_BYTES, toHex } from "./address.js"
+import { type Address, encodeNodes, ID_BYTES } from "./address.js"
 import * as Item from "./item.js"
 import type { RoutingTable } from "./routingTable.js"
 import type { Reply } from "./rpc.js"
@@ -51,7 +51,7 @@ export const make = (options: ServerOptions): Server => {
   const tokenFor = (s: Uint8Array, host: string) =>
     sha1(new Uint8Array([...s, ...new TextEncoder().encode(host)])).slice(0, TOKEN_BYTES)
   const validToken = (token: Uint8Array, host: string) =>
-    bytesEqual(token, tokenFor(secret, host)) || bytesEqual(token, tokenFor(previousSecret, host))
+    Bytes.equal(token, tokenFor(secret, host)) || Bytes.equal(token, tokenFor(previousSecret, host))
 
   const nodesNear = (target: Uint8Array) => encodeNodes(options.table.closest(target, options.k))
   const ok = (body: Record<string, Bencode.Value | undefined>): Reply => ({
@@ -63,7 +63,7 @@ export const make = (options: ServerOptions): Server => {
     const target = Krpc.fixedBytes(args, "target", ID_BYTES)
     if (target === undefined) return protocolError("target must be 20 bytes")
     const common = { token: tokenFor(secret, from.host), nodes: nodesNear(target) }
-    const item = items.get(toHex(target))
+    const item = items.get(Bytes.toHex(target))
     if (item === undefined) return ok(common)
     const newerThan = Krpc.i64(args, "seq")
     if (newerThan !== undefined && item.seq <= newerThan) return ok({ ...common, seq: item.seq })
@@ -93,7 +93,7 @@ export const make = (options: ServerOptions): Server => {
     if (Item.check(item, target, options.verify) !== undefined) {
       return error(Krpc.ErrorCode.InvalidSignature, "Invalid signature")
     }
-    const key = toHex(target)
+    const key = Bytes.toHex(target)
     const previous = items.get(key)
     if (previous !== undefined) {
       const cas = Krpc.i64(args, "cas")
@@ -138,7 +138,7 @@ export const make = (options: ServerOptions): Server => {
       previousSecret = secret
       secret = next
     },
-    stored: (target) => items.get(toHex(target)),
+    stored: (target) => items.get(Bytes.toHex(target)),
     size: () => items.size
   }
 }

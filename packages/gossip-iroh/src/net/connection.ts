@@ -12,7 +12,7 @@
  * header ends the receive side, as in Rust); every stream then has its own reader fiber. A bad frame drops only
  * that stream. Everything the peer sends is bounded by the frame decoder's maximum size.
  */
-import type { EndpointId as Id } from "@dtt/core"
+import { Bytes, type EndpointId as Id } from "@dtt/core"
 import { Deferred, Duration, Effect, Either, Fiber, Option, Queue, type Scope } from "effect"
 import {
   decodeStreamHeader,
@@ -29,7 +29,7 @@ type EndpointId = Id.EndpointId
 /** Topics are keyed by their 64-hex form inside the driver. */
 export type TopicKey = string
 
-export const topicKey = (topic: Uint8Array): TopicKey => Buffer.from(topic).toString("hex")
+export const topicKey: (topic: Uint8Array) => TopicKey = Bytes.toHex
 export const topicBytes = (key: TopicKey): Uint8Array => new Uint8Array(Buffer.from(key, "hex"))
 
 export interface OutgoingFrame {

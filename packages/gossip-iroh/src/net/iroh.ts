@@ -23,17 +23,14 @@ export const {
   EndpointTicket,
   RelayMode,
   presetMinimal,
-  presetN0,
-  presetN0DisableRelay
+  presetN0
 } = iroh
 
 export type Endpoint = Iroh.Endpoint
 export type EndpointAddr = Iroh.EndpointAddr
-export type EndpointBuilder = Iroh.EndpointBuilder
 export type Connection = Iroh.Connection
 export type SendStream = Iroh.SendStream
 export type RecvStream = Iroh.RecvStream
-export type WatchHandle = Iroh.WatchHandle
 
 /**
  * napi wants `number[]` for every byte argument (a Buffer or Uint8Array throws "Failed to get Array length").

@@ -3,7 +3,7 @@
  * the returned `OutEvent`s in order: send a message, emit an event to subscribers, schedule a timer (hand it back
  * as `TimerExpired` after `delay` ms), drop a peer connection, record a peer's data (its addresses).
  */
-import type { EndpointId } from "@dtt/core"
+import { Bytes, type EndpointId } from "@dtt/core"
 import type { DeliveryScope, PeerData, TopicMessage } from "../wire/messages.js"
 
 type Id = EndpointId.EndpointId
@@ -11,8 +11,7 @@ type Id = EndpointId.EndpointId
 /** A topic id as 64 lowercase hex characters (the wire carries the 32 raw bytes in the stream header). */
 export type TopicId = string
 
-export const topicIdFromBytes = (bytes: Uint8Array): TopicId => Buffer.from(bytes).toString("hex")
-export const topicIdToBytes = (topic: TopicId): Uint8Array => new Uint8Array(Buffer.from(topic, "hex"))
+export const topicIdFromBytes: (bytes: Uint8Array) => TopicId = Bytes.toHex
 
 /** How a broadcast should travel: flooded through the swarm, or to direct (eager) neighbours only. */
 export type BroadcastScope = "Swarm" | "Neighbors"

@@ -3,7 +3,7 @@
  * to eager peers (a spanning tree), message ids go to lazy peers in batched IHaves; a missing payload is grafted
  * from a lazy peer after a timeout, and duplicates prune the redundant edge.
  */
-import type { EndpointId } from "@dtt/core"
+import { Bytes, type EndpointId } from "@dtt/core"
 import { blake3 } from "@noble/hashes/blake3.js"
 import type { BroadcastMessage, DeliveryScope, IHave } from "../wire/messages.js"
 import { ihaveChunkLength, type PlumtreeConfig } from "./config.js"
@@ -14,10 +14,6 @@ type Id = EndpointId.EndpointId
 
 /** A message id: BLAKE3 of the content, nothing else. */
 export const messageIdOf = (content: Uint8Array): Uint8Array => blake3(content)
-
-const key = (id: Uint8Array): string => Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString("hex")
-
-const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i])
 
 type Gossip = Extract<BroadcastMessage, { _tag: "Gossip" }>
 
@@ -143,7 +139,7 @@ export class Plumtree {
     const deliveryScope: DeliveryScope = scope === "Swarm" ? { _tag: "Swarm", round: 0 } : { _tag: "Neighbors" }
     const message: Gossip = { _tag: "Gossip", id, content, scope: deliveryScope }
     if (deliveryScope._tag === "Swarm") {
-      const k = key(id)
+      const k = Bytes.toHex(id)
       this.receivedMessages.insert(k, true, now + this.config.messageIdRetention)
       this.cache.insert(k, message, now + this.config.messageCacheRetention)
       this.lazyPush(message, this.me, out)
@@ -153,8 +149,8 @@ export class Plumtree {
 
   private onGossip(sender: Id, message: Gossip, now: number, out: Array<TopicOutEvent>): void {
     // A payload whose id is not its hash is dropped without a word.
-    if (!equalBytes(messageIdOf(message.content), message.id)) return
-    const k = key(message.id)
+    if (!Bytes.equal(messageIdOf(message.content), message.id)) return
+    const k = Bytes.toHex(message.id)
     if (this.receivedMessages.has(k)) {
       this.addLazy(sender)
       this.send(out, sender, { _tag: "Prune" })
@@ -207,7 +203,7 @@ export class Plumtree {
 
   private onIHave(sender: Id, entries: ReadonlyArray<IHave>, out: Array<TopicOutEvent>): void {
     for (const ihave of entries) {
-      const k = key(ihave.id)
+      const k = Bytes.toHex(ihave.id)
       if (this.receivedMessages.has(k)) continue
       const list = this.missingMessages.get(k)
       if (list === undefined) this.missingMessages.set(k, [{ peer: sender, round: ihave.round }])
@@ -224,7 +220,7 @@ export class Plumtree {
   }
 
   private onSendGraftTimer(id: Uint8Array, out: Array<TopicOutEvent>): void {
-    const k = key(id)
+    const k = Bytes.toHex(id)
     this.graftTimerScheduled.delete(k)
     if (this.receivedMessages.has(k)) return
     const list = this.missingMessages.get(k)
@@ -241,7 +237,7 @@ export class Plumtree {
   private onGraft(sender: Id, id: Uint8Array | undefined, out: Array<TopicOutEvent>): void {
     this.addEager(sender)
     if (id === undefined) return
-    const cached = this.cache.get(key(id))
+    const cached = this.cache.get(Bytes.toHex(id))
     if (cached !== undefined) this.send(out, sender, cached)
   }
 

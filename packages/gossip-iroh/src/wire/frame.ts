@@ -8,7 +8,7 @@
  */
 import { Either, Option } from "effect"
 import { FrameTooLarge, TruncatedFrame, type WireDecodeError, WireEncodeError } from "./errors.js"
-import { decodeTopicMessage, encodeTopicMessage, type TopicMessage } from "./messages.js"
+import { encodeTopicMessage, type TopicMessage } from "./messages.js"
 import { runDecode } from "./postcard.js"
 import { varintSize } from "./postcard.js"
 
@@ -142,6 +142,3 @@ export class FrameDecoder {
     return Either.left(new TruncatedFrame({ expected: size, received: this.buffered - 4 }))
   }
 }
-
-/** Decodes a frame payload as a `TopicMessage` (convenience re-export next to the framing). */
-export const decodeMessageFrame = decodeTopicMessage

@@ -243,7 +243,3 @@ export const encodeTopicMessage = (message: TopicMessage): Either.Either<Uint8Ar
   }
   return Either.right(w.finish())
 }
-
-/** Decodes a PeerData payload on its own (e.g. for tests); same rules as inside messages. */
-export const decodePeerInfo = (bytes: Uint8Array): Either.Either<PeerInfo, WireDecodeError> =>
-  runDecode(bytes, readPeerInfo)

@@ -2,7 +2,7 @@
  * Running Effects for Promise callers: every failure, defect or interruption becomes a `TopicTrackerError`
  * whose message reads on its own (some tagged errors of the lower layers carry fields but no message).
  */
-import { Cause, Duration, Effect, Exit, type ManagedRuntime, Option } from "effect"
+import { Cause, Duration, Effect, Exit, Option } from "effect"
 import { TopicTrackerError } from "../Errors.js"
 
 type Tagged = { readonly _tag: string; readonly message?: string } & Record<string, unknown>
@@ -70,17 +70,6 @@ export const runPromise = async <A, E>(
   settle(
     await Effect.runPromiseExit(effect, options.signal ? { signal: options.signal } : undefined),
     options.interrupted ?? TOPIC_CLOSED
-  )
-
-/** As `runPromise`, on the node's runtime (for effects that need its DHT, gossip and identity). */
-export const runPromiseIn = async <A, E, R>(
-  runtime: ManagedRuntime.ManagedRuntime<R, unknown>,
-  effect: Effect.Effect<A, E, R>,
-  options: { readonly signal?: AbortSignal; readonly interrupted?: Interrupted } = {}
-): Promise<A> =>
-  settle(
-    await runtime.runPromiseExit(effect, options.signal ? { signal: options.signal } : undefined),
-    options.interrupted ?? NODE_CLOSED
   )
 
 /** Run an effect that needs no service and completes synchronously (reads of in-memory state). */

@@ -5,7 +5,7 @@
  * Everything here is synchronous state plus `Effect.sleep` for latency, so a whole network of clients runs
  * under `TestClock` without real waiting.
  */
-import { Bep44, Dht } from "@dtt/core"
+import { Bep44, Bytes, Dht } from "@dtt/core"
 import { sha1 } from "@noble/hashes/legacy.js"
 import { Duration, Effect, Option, Stream } from "effect"
 import { verifyStrict } from "./ed25519.js"
@@ -76,8 +76,6 @@ interface StoringNode {
   readonly store: Map<string, Stored>
 }
 
-const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")
-
 const xorLess = (a: Uint8Array, b: Uint8Array, target: Uint8Array): number => {
   for (let i = 0; i < target.length; i++) {
     const da = a[i]! ^ target[i]!
@@ -141,7 +139,7 @@ export class MemoryDhtNetwork {
 
   /** The K storing nodes of a target: the pool nodes closest to it by XOR distance, nearest first. */
   storingNodes(target: Uint8Array): ReadonlyArray<number> {
-    const key = hex(target)
+    const key = Bytes.toHex(target)
     const cached = this.closest.get(key)
     if (cached !== undefined) return cached
     const picked = [...this.nodes]
@@ -227,7 +225,7 @@ export class MemoryDhtNetwork {
     return Stream.suspend(() => {
       if (!this.online) return Stream.fail(new Dht.DhtUnavailable({ reason: "memory DHT is offline" }))
       const target = Bep44.target(publicKey, salt)
-      const key = hex(target)
+      const key = Bytes.toHex(target)
       this.count(client, key, "gets")
       let answered = 0
       const handle = (node: number) => {
@@ -262,7 +260,7 @@ export class MemoryDhtNetwork {
   /** Target and signature must verify before a lookup may return an item (the `DhtTransport` contract). */
   private isValid(stored: Stored, publicKey: Uint8Array, salt: Uint8Array): boolean {
     const item = stored.item
-    if (hex(item.publicKey) !== hex(publicKey) || hex(item.salt) !== hex(salt)) return false
+    if (!Bytes.equal(item.publicKey, publicKey) || !Bytes.equal(item.salt, salt)) return false
     if (stored.valid === undefined) stored.valid = signatureValid(item)
     return stored.valid
   }
@@ -275,7 +273,7 @@ export class MemoryDhtNetwork {
     return Effect.suspend(() => {
       if (!this.online) return Effect.fail(new Dht.DhtUnavailable({ reason: "memory DHT is offline" }))
       const target = Bep44.target(item.publicKey, item.salt)
-      const key = hex(target)
+      const key = Bytes.toHex(target)
       this.count(client, key, "puts")
       // The signature is the same for every node: check it once per put, not K times.
       let signatureOk: boolean | undefined
@@ -326,7 +324,7 @@ export class MemoryDhtNetwork {
   /** Store an item on storing nodes without any check: hostile or malformed content for tests. */
   inject(item: MutableItem, nodes: ReadonlyArray<number> | undefined): void {
     const target = Bep44.target(item.publicKey, item.salt)
-    const key = hex(target)
+    const key = Bytes.toHex(target)
     for (const node of nodes ?? this.storingNodes(target)) {
       const storing = this.nodes[node]
       if (storing === undefined) throw new RangeError(`no storing node ${node}`)
@@ -339,7 +337,7 @@ export class MemoryDhtNetwork {
     salt: Uint8Array
   ): ReadonlyArray<{ readonly node: number; readonly item: MutableItem }> {
     const target = Bep44.target(publicKey, salt)
-    const key = hex(target)
+    const key = Bytes.toHex(target)
     return this.storingNodes(target).flatMap((node) => {
       const stored = this.nodes[node]!.store.get(key)
       return stored === undefined ? [] : [{ node, item: stored.item }]

@@ -1,234 +1,22 @@
 /**
- * The model behind `MemoryGossip`: nodes, directed FIFO links with latency and loss, and per (node, topic) a
- * small HyParView (active view with eviction, passive view, join / forward-join / neighbor / disconnect,
- * refill from the passive view) with flooding broadcast on the active-view graph (spec iroh-gossip.md §3.3).
+ * One topic on one simulated node of the `MemoryGossip` model: a small HyParView (active view with eviction,
+ * passive view, join / forward-join / neighbor / disconnect, refill from the passive view, periodic shuffle) with
+ * flooding broadcast on the active-view graph (spec iroh-gossip.md §3.3).
  *
- * Simplifications, on purpose: no Plumtree lazy push (every neighbour gets the payload, duplicates are
- * dropped by message id), no periodic shuffle, disconnects carry a few peers for the passive view instead of
- * a ShuffleReply. All handlers are synchronous; time only passes in link delivery and timers (`Effect.sleep`),
- * so the network runs under `TestClock`; choices come from a seeded generator, so runs repeat.
+ * Simplifications, on purpose: no Plumtree lazy push (every neighbour gets the payload, duplicates are dropped
+ * by message id), disconnects carry a few peers for the passive view instead of a ShuffleReply. All handlers are
+ * synchronous; time only passes in link delivery and timers on the network's scheduler, so the model runs under
+ * `TestClock`; choices come from the network's seeded generator, so runs repeat.
  */
-import { type EndpointId, Gossip } from "@dtt/core"
+import { Bytes, type EndpointId, type Gossip } from "@dtt/core"
 import { blake3 } from "@noble/hashes/blake3.js"
-import { type Clock, Deferred, Duration, type Effect, Exit, type Fiber } from "effect"
-import { EventBuffer } from "./eventBuffer.js"
-import { makePrng, type Prng } from "./prng.js"
-import { Scheduler } from "./scheduler.js"
+import { Deferred, Duration, Exit } from "effect"
+import type { MemoryGossipConfig } from "./gossipConfig.js"
+import type { GossipNode, MemoryGossipNetwork } from "./gossipNetwork.js"
+import { Subscription } from "./gossipSubscription.js"
+import type { Wire } from "./gossipWire.js"
 
 type Id = EndpointId.EndpointId
-
-export interface MemoryGossipConfig {
-  /** HyParView active view: at most this many neighbours per topic (iroh: 5). */
-  readonly activeViewCapacity: number
-  readonly passiveViewCapacity: number
-  /**
-   * Every this often a node sends a Shuffle (a few of its active and passive peers) on a random walk and adds
-   * what comes back to its passive view (iroh: 60 s). `Duration.infinity` turns shuffling off.
-   */
-  readonly shuffleInterval: Duration.DurationInput
-  /** Random-walk length of a ForwardJoin (iroh ARWL: 6). */
-  readonly activeRandomWalkLength: number
-  /** At this remaining ttl a ForwardJoin also lands in the passive view (iroh PRWL: 3). */
-  readonly passiveRandomWalkLength: number
-  /** A neighbour request from the passive view that got no answer is given up after this. */
-  readonly neighborRequestTimeout: Duration.DurationInput
-  /** One-way delay of every message. */
-  readonly latency: Duration.DurationInput
-  /** Uniform extra delay in [0, jitter); links stay FIFO. */
-  readonly latencyJitter: Duration.DurationInput
-  /** Probability that one message is lost. */
-  readonly loss: number
-  /** How long a broken connection (cut link, crashed peer) takes to be noticed (iroh: QUIC idle timeout). */
-  readonly failureDetection: Duration.DurationInput
-  readonly maxMessageSize: number
-  /** Per-subscriber event buffer; beyond it the oldest events are dropped and `Lagged` is signalled. */
-  readonly eventBufferCapacity: number
-  /** How long a message id is remembered for de-duplication (iroh: 90 s). */
-  readonly messageIdRetention: Duration.DurationInput
-  /**
-   * Delivery times are rounded up to a multiple of this (ms). Under `TestClock` every distinct instant costs a
-   * few milliseconds of real time, so a coarser quantum (5-10 ms) makes large simulations much faster.
-   */
-  readonly timeQuantum: number
-  readonly seed: number
-}
-
-export const defaultMemoryGossipConfig: MemoryGossipConfig = {
-  activeViewCapacity: 5,
-  passiveViewCapacity: 30,
-  shuffleInterval: Duration.seconds(60),
-  activeRandomWalkLength: 6,
-  passiveRandomWalkLength: 3,
-  neighborRequestTimeout: Duration.millis(500),
-  latency: Duration.zero,
-  latencyJitter: Duration.zero,
-  loss: 0,
-  failureDetection: Duration.zero,
-  maxMessageSize: 4096,
-  eventBufferCapacity: 256,
-  messageIdRetention: Duration.seconds(90),
-  timeQuantum: 1,
-  seed: 1
-}
-
-type Wire =
-  | { readonly _tag: "Join" }
-  | { readonly _tag: "ForwardJoin"; readonly peer: Id; readonly ttl: number }
-  | { readonly _tag: "Neighbor"; readonly high: boolean }
-  | { readonly _tag: "Disconnect"; readonly alive: boolean; readonly peers: ReadonlyArray<Id> }
-  | { readonly _tag: "Shuffle"; readonly origin: Id; readonly peers: ReadonlyArray<Id>; readonly ttl: number }
-  | { readonly _tag: "ShuffleReply"; readonly peers: ReadonlyArray<Id> }
-  | {
-    readonly _tag: "Gossip"
-    readonly id: string
-    readonly content: Uint8Array
-    readonly scope: Gossip.DeliveryScope
-  }
-
-export interface GossipCounters {
-  /** Messages handed to a link (control and payload). */
-  sent: number
-  /** Messages that reached a live node's topic. */
-  delivered: number
-  /** Messages lost, sent over a cut link, or addressed to a node/topic that is not there. */
-  dropped: number
-  /** Payload (broadcast) messages handed to a link, duplicates included. */
-  payloadSent: number
-  /** `Received` events emitted. */
-  received: number
-}
-
-const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")
-
-const pairKey = (a: Id, b: Id): string => (a < b ? `${a}|${b}` : `${b}|${a}`)
-
-export class MemoryGossipNetwork {
-  readonly nodes = new Map<Id, GossipNode>()
-  readonly cuts = new Set<string>()
-  /** Per directed link, the last delivery deadline: links are FIFO, like a QUIC stream. */
-  private readonly lastDelivery = new Map<string, number>()
-  private readonly scheduler: Scheduler
-  readonly rng: Prng
-  latencyMillis: number
-  jitterMillis: number
-  loss: number
-  readonly counters: GossipCounters = { sent: 0, delivered: 0, dropped: 0, payloadSent: 0, received: 0 }
-
-  constructor(
-    readonly config: MemoryGossipConfig,
-    clock: Clock.Clock,
-    fork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.RuntimeFiber<A, E>
-  ) {
-    this.scheduler = new Scheduler(clock, fork, config.timeQuantum)
-    this.rng = makePrng(config.seed)
-    this.latencyMillis = Duration.toMillis(config.latency)
-    this.jitterMillis = Duration.toMillis(config.latencyJitter)
-    this.loss = config.loss
-  }
-
-  now(): number {
-    return this.scheduler.now()
-  }
-
-  /** Run `f` after `delay` on the network's timeline (it stops with the network's scope). */
-  schedule(delay: Duration.DurationInput, f: () => void): void {
-    this.scheduler.runAfter(delay, f)
-  }
-
-  linkUp(a: Id, b: Id): boolean {
-    return this.nodes.get(a)?.up === true && this.nodes.get(b)?.up === true && !this.cuts.has(pairKey(a, b))
-  }
-
-  send(from: Id, to: Id, topic: string, wire: Wire): void {
-    this.counters.sent++
-    if (wire._tag === "Gossip") this.counters.payloadSent++
-    if (from === to || !this.linkUp(from, to) || (this.loss > 0 && this.rng.next() < this.loss)) {
-      this.counters.dropped++
-      return
-    }
-    const key = `${from}>${to}`
-    const delay = this.latencyMillis + (this.jitterMillis > 0 ? this.rng.next() * this.jitterMillis : 0)
-    const at = Math.max(this.now() + delay, this.lastDelivery.get(key) ?? 0)
-    this.lastDelivery.set(key, this.scheduler.runAt(at, () => this.deliver(from, to, topic, wire)))
-  }
-
-  private deliver(from: Id, to: Id, topic: string, wire: Wire): void {
-    const up = this.linkUp(from, to)
-    const state = up ? this.nodes.get(to)?.topics.get(topic) : undefined
-    if (state === undefined) {
-      this.counters.dropped++
-      // Someone takes us for a neighbour on a topic we have left (its Neighbor crossed our Quit): a node
-      // without the topic drops the connection, which the sender sees as a disconnect.
-      if (up && wire._tag === "Neighbor") this.send(to, from, topic, { _tag: "Disconnect", alive: false, peers: [] })
-      return
-    }
-    this.counters.delivered++
-    state.handle(from, wire)
-  }
-
-  /** After `failureDetection`, both ends of a connection that is still broken drop each other. */
-  watchConnection(a: Id, b: Id, stillBroken: () => boolean): void {
-    this.schedule(this.config.failureDetection, () => {
-      if (!stillBroken()) return
-      for (const [x, y] of [[a, b], [b, a]] as const) {
-        const node = this.nodes.get(x)
-        if (node?.up !== true) continue
-        for (const state of [...node.topics.values()]) state.connectionClosed(y)
-      }
-    })
-  }
-
-  cut(a: Id, b: Id): void {
-    const key = pairKey(a, b)
-    if (this.cuts.has(key)) return
-    this.cuts.add(key)
-    this.watchConnection(a, b, () => this.cuts.has(key))
-  }
-
-  heal(a: Id, b: Id): void {
-    this.cuts.delete(pairKey(a, b))
-  }
-
-  crash(id: Id): void {
-    const node = this.nodes.get(id)
-    if (node === undefined || !node.up) return
-    node.up = false
-    for (const state of [...node.topics.values()]) state.close("node crashed")
-    node.topics.clear()
-    for (const other of this.nodes.keys()) if (other !== id) this.watchConnection(id, other, () => true)
-  }
-
-  restart(id: Id): void {
-    const node = this.nodes.get(id)
-    if (node !== undefined) node.up = true
-  }
-}
-
-export class GossipNode {
-  up = true
-  readonly topics = new Map<string, TopicState>()
-  constructor(
-    readonly network: MemoryGossipNetwork,
-    readonly id: Id
-  ) {}
-}
-
-export class Subscription {
-  readonly buffer: EventBuffer<Gossip.GossipEvent>
-  readonly joinWaiters = new Set<Deferred.Deferred<void, Gossip.GossipClosed>>()
-  closed = false
-  constructor(capacity: number) {
-    this.buffer = new EventBuffer(capacity)
-  }
-
-  close(reason: string): void {
-    if (this.closed) return
-    this.closed = true
-    this.buffer.close()
-    for (const waiter of this.joinWaiters) Deferred.unsafeDone(waiter, Exit.fail(new Gossip.GossipClosed({ reason })))
-    this.joinWaiters.clear()
-  }
-}
 
 type RemovalReason = "evicted" | "disconnected" | "connection-closed"
 
@@ -349,7 +137,7 @@ export class TopicState {
   }
 
   broadcast(content: Uint8Array, scope: "swarm" | "neighbors"): void {
-    const id = hex(blake3(content))
+    const id = Bytes.toHex(blake3(content))
     if (scope === "swarm") {
       this.remember(id)
       for (const peer of this.active) {
