@@ -65,6 +65,28 @@ describe("PeerCache", () => {
       if (Exit.isSuccess(exit)) expect(yield* exit.value.neighbors).toContain(a.endpointId)
     }))
 
+  it.scoped("a cache holding only a dead peer does not stop the DHT bootstrap", () =>
+    Effect.gen(function*() {
+      const sim = yield* SimNetwork.make()
+      const a = yield* startNode(sim, 0)
+      const dead = "ab".repeat(32) as EndpointId.EndpointId
+      const store = yield* storeWith([[PeerCache.keyOf(TOPIC.hash), encoded([{ id: dead }])]])
+      const context = yield* Layer.build(
+        Layer.mergeAll(
+          sim.node(1),
+          Crypto.layerNode,
+          PeerCache.layer().pipe(Layer.provide(Layer.succeed(KeyValueStore.KeyValueStore, store)))
+        )
+      )
+      const joining = yield* Effect.fork(
+        Effect.provide(Topic.join(TOPIC, { secret: SECRET, timeout: "20 seconds" }), context)
+      )
+      yield* advanceUntil(Effect.sync(() => joining.unsafePoll() !== null), "30 seconds")
+      const exit = yield* Fiber.await(joining)
+      expect(Exit.isSuccess(exit)).toBe(true)
+      if (Exit.isSuccess(exit)) expect(yield* exit.value.neighbors).toEqual([a.endpointId])
+    }))
+
   it.scoped("without the cache the same node times out", () =>
     Effect.gen(function*() {
       const sim = yield* SimNetwork.make()

@@ -6,11 +6,15 @@ import { Effect, Option } from "effect"
 import type { EndpointId } from "../EndpointId.js"
 import type { PeerAddressesService } from "../PeerAddresses.js"
 import type { CachedPeer, PeerCacheService } from "../PeerCache.js"
-import type { Core } from "./core.js"
+import { type Core, waitOrJoined } from "./core.js"
 
 export interface TopicPeerCache {
-  /** Teach the gossip layer the recalled addresses, then ask it to join through the recalled peers. */
-  readonly dialRecalled: (core: Core) => Effect.Effect<void>
+  /**
+   * Teach the gossip layer the recalled addresses, ask it to join through the recalled peers, and give them
+   * `perPeerJoinSettleTime` to answer before returning (the DHT bootstrap starts after that). True when a
+   * recalled peer is already a neighbour then.
+   */
+  readonly dialRecalled: (core: Core) => Effect.Effect<boolean>
   /** Record a neighbour that just came up (with its address, when the gossip layer knows one). */
   readonly neighborUp: (peer: EndpointId) => Effect.Effect<void>
 }
@@ -23,7 +27,7 @@ export const make = (
   dialRecalled: (core) =>
     Effect.gen(function*() {
       const recalled = (yield* cache.recall(topicHash)).filter((peer) => peer.id !== core.endpointId)
-      if (recalled.length === 0) return
+      if (recalled.length === 0) return false
       if (Option.isSome(addresses)) {
         for (const peer of recalled) {
           if (peer.address !== undefined) yield* addresses.value.learn(peer.address)
@@ -33,6 +37,10 @@ export const make = (
       yield* core.sender.joinPeers(recalled.map((peer) => peer.id)).pipe(
         Effect.catchAll((error) => Effect.logDebug("topic: join through cached peers failed", { error: error._tag }))
       )
+      // A head start: the bootstrap's DHT reads and record decryption share this thread with the dials, and
+      // delayed a live cached peer's handshake several-fold when they ran from the first instant.
+      yield* waitOrJoined(core, core.config.bootstrap.perPeerJoinSettleTime)
+      return yield* core.isJoined
     }),
   neighborUp: (peer) =>
     Effect.gen(function*() {

@@ -139,12 +139,16 @@ const open = (topicId: TopicId, options: JoinOptions) =>
     const timeout = options.timeout !== undefined
       ? Option.some(Duration.decode(options.timeout))
       : config.bootstrap.timeout
-    // With a peer cache, the remembered peers are dialled beside the DHT bootstrap, and whichever gets us a
-    // neighbour first ends the join (a DHT lookup still in flight is abandoned then).
+    // With a peer cache, the remembered peers are dialled first, with a short head start; then the DHT bootstrap
+    // runs beside those dials, and whichever gets us a neighbour first ends the join (a DHT lookup still in
+    // flight is abandoned then).
     const discover = Option.match(peerCache, {
       onNone: () => Bootstrap.run(core),
       onSome: (cache) =>
-        Effect.raceFirst(Bootstrap.run(core), Effect.zipRight(cache.dialRecalled(core), core.awaitJoined))
+        Effect.flatMap(
+          cache.dialRecalled(core),
+          (joinedAlready) => joinedAlready ? Effect.void : Effect.raceFirst(Bootstrap.run(core), core.awaitJoined)
+        )
     })
     const bootstrap = Effect.gen(function*() {
       const outcome = yield* Option.match(timeout, {
