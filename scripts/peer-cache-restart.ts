@@ -9,6 +9,10 @@
  * Writes bench/results/peer-cache.json.
  *
  *   nice -n 10 npx tsx --conditions=source scripts/peer-cache-restart.ts [trials=20] [storingNodes=20]
+ *
+ * `PEER_CACHE_BOOTSTRAP=host:port` uses that DHT (e.g. `dtt testbed` in another process) instead of an
+ * in-process testbed, so the storing nodes no longer share the measured node's thread; results then go to
+ * bench/results/peer-cache-external-dht.json.
  */
 import { Crypto } from "@dtt/core"
 import { Testbed } from "@dtt/dht-mainline"
@@ -26,6 +30,7 @@ const JOIN_TIMEOUT_MS = 20_000
 const TOPIC = `peer-cache-${process.pid}-${Date.now()}`
 const SECRET = "peer-cache-secret"
 const STARTUP_SETTLE_MS = 1500
+const externalBootstrap = process.env["PEER_CACHE_BOOTSTRAP"]
 
 const percentile = (sorted: ReadonlyArray<number>, p: number) =>
   sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
@@ -42,11 +47,13 @@ type Mode = "noCache" | "cache" | "cacheDhtUnreachable" | "cacheAfterStartup"
 
 const main = async () => {
   const scope = Effect.runSync(Scope.make())
-  const bed = await Effect.runPromise(
-    Testbed.make({ size: storingNodes }).pipe(Scope.extend(scope), Effect.provide(Crypto.layerNode))
-  )
+  const bootstrap = externalBootstrap !== undefined
+    ? [externalBootstrap]
+    : (await Effect.runPromise(
+      Testbed.make({ size: storingNodes }).pipe(Scope.extend(scope), Effect.provide(Crypto.layerNode))
+    )).bootstrap
   const options: NodeOptions = {
-    bootstrap: bed.bootstrap,
+    bootstrap,
     bindAddress: "127.0.0.1",
     gossip: { bindAddress: "127.0.0.1:0", relay: "disabled", preset: "minimal" }
   }
@@ -116,6 +123,7 @@ const main = async () => {
     date: new Date().toISOString(),
     trials,
     storingNodes,
+    dht: externalBootstrap === undefined ? "in-process testbed" : `external ${externalBootstrap}`,
     joinTimeoutMs: JOIN_TIMEOUT_MS,
     measured: "joinTopic(wait: true) until the first neighbour, node already created; loopback, relays off",
     firstNeighbourMs: {
@@ -131,7 +139,13 @@ const main = async () => {
   await anchor.close()
   await Effect.runPromise(Scope.close(scope, Exit.void))
   rmSync(dir, { recursive: true, force: true })
-  const out = join(dirname(fileURLToPath(import.meta.url)), "..", "bench", "results", "peer-cache.json")
+  const out = join(
+    dirname(fileURLToPath(import.meta.url)),
+    "..",
+    "bench",
+    "results",
+    externalBootstrap === undefined ? "peer-cache.json" : "peer-cache-external-dht.json"
+  )
   mkdirSync(dirname(out), { recursive: true })
   writeFileSync(out, JSON.stringify(result, null, 2) + "\n")
   console.log(JSON.stringify(result, null, 2))
