@@ -6,8 +6,8 @@
  * implementation has: our dialable address (and ticket), feeding peers' addresses into the address book, and
  * driver statistics.
  */
-import { type EndpointId, Gossip, NodeIdentity } from "@dtt/core"
-import { Context, Duration, Effect, Layer, Random, type Scope } from "effect"
+import { type EndpointId, Gossip, NodeIdentity, PeerAddresses } from "@dtt/core"
+import { Clock, Context, Duration, Effect, Layer, Option, Random, type Scope } from "effect"
 import type { AddressLookup } from "./AddressLookup.js"
 import * as Driver from "./net/driver.js"
 import * as NetEndpoint from "./net/endpoint.js"
@@ -95,6 +95,8 @@ export interface GossipIrohService extends Gossip.GossipService {
   readonly ticket: Effect.Effect<string>
   /** Teach the address book how to reach a peer (from an application, a ticket, a record...). */
   readonly addAddress: (addr: DialAddr | string) => Effect.Effect<void, InvalidTicket>
+  /** What the address book knows of `peer` now (what a dial would use first), if anything. */
+  readonly addressOf: (peer: EndpointId.EndpointId) => Effect.Effect<Option.Option<DialAddr>>
   readonly stats: Driver.DriverStats
   readonly activePeers: Effect.Effect<ReadonlyArray<EndpointId.EndpointId>>
   readonly openConnections: Effect.Effect<number>
@@ -218,16 +220,44 @@ export const make = (
       addr: endpoint.addr,
       ticket: Effect.map(endpoint.addr, toTicket),
       addAddress,
+      addressOf: (peer) =>
+        Effect.map(Clock.currentTimeMillis, (now) => Option.fromNullable(driver.book.get(peer, now))),
       stats: driver.stats,
       activePeers: Effect.sync(driver.activePeers),
       openConnections: Effect.sync(driver.openConnections)
     } satisfies GossipIrohService
   })
 
-/** Provides both `Gossip` (the core contract) and `GossipIroh` (its extras), needing the node's `NodeIdentity`. */
+/** The address book as core's `PeerAddresses`: addresses travel as endpoint tickets. */
+export const peerAddresses = (service: GossipIrohService): PeerAddresses.PeerAddressesService => ({
+  // The book holds what peers told us; an entry the ticket encoder rejects is simply not offered.
+  addressOf: (peer) =>
+    Effect.flatMap(
+      service.addressOf(peer),
+      (addr) => Option.isNone(addr) ? Effect.succeedNone : Effect.option(Effect.try(() => toTicket(addr.value)))
+    ),
+  learn: (ticket) =>
+    service.addAddress(ticket).pipe(
+      Effect.as(true),
+      Effect.catchAll(() => Effect.succeed(false))
+    )
+})
+
+/**
+ * Provides `Gossip` (the core contract), `GossipIroh` (its extras) and `PeerAddresses` (for a peer cache),
+ * needing the node's `NodeIdentity`.
+ */
 export const layer = (
   options: GossipIrohOptions = {}
-): Layer.Layer<Gossip.Gossip | GossipIroh, EndpointBindError, NodeIdentity.NodeIdentity> =>
+): Layer.Layer<
+  Gossip.Gossip | GossipIroh | PeerAddresses.PeerAddresses,
+  EndpointBindError,
+  NodeIdentity.NodeIdentity
+> =>
   Layer.scopedContext(
-    Effect.map(make(options), (service) => Context.make(Gossip.Gossip, service).pipe(Context.add(GossipIroh, service)))
+    Effect.map(make(options), (service) =>
+      Context.make(Gossip.Gossip, service).pipe(
+        Context.add(GossipIroh, service),
+        Context.add(PeerAddresses.PeerAddresses, peerAddresses(service))
+      ))
   )

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Scope } from "effect"
+import { Effect, Exit, Option, Scope } from "effect"
+import * as GossipIroh from "../src/GossipIroh.js"
 import { collect, eventually, eventuallyEffect, introduce, spawnNode, text, topicOf } from "./netHelpers.js"
 
 describe("GossipIroh on real loopback endpoints", () => {
@@ -80,5 +81,28 @@ describe("leaving a topic while a join is in flight", () => {
       expect(yield* ta.neighbors).toEqual([])
       yield* Scope.close(subs, Exit.void)
       yield* Effect.all([a.kill, b.kill], { concurrency: "unbounded" })
+    }))
+})
+
+describe("PeerAddresses (what a peer cache stores)", () => {
+  it.live("a neighbour's address comes back as a ticket another node can learn and dial; junk is refused", () =>
+    Effect.gen(function*() {
+      const [a, b, c] = yield* Effect.all([spawnNode(), spawnNode(), spawnNode()])
+      const addressesOf = (node: typeof a) => GossipIroh.peerAddresses(node.service)
+      expect(yield* addressesOf(b).addressOf(a.id)).toEqual(Option.none())
+      yield* introduce(b, a)
+      const ticket = yield* addressesOf(b).addressOf(a.id)
+      expect(Option.isSome(ticket)).toBe(true)
+      // c learns a's address only from b's ticket, then joins through a.
+      expect(yield* addressesOf(c).learn(Option.getOrThrow(ticket))).toBe(true)
+      expect(yield* addressesOf(c).learn("not a ticket")).toBe(false)
+      const topic = topicOf("peer-addresses")
+      const subs = yield* Scope.make()
+      yield* a.service.subscribe(topic, []).pipe(Scope.extend(subs))
+      const tc = yield* c.service.subscribe(topic, [a.id]).pipe(Scope.extend(subs))
+      yield* tc.joined
+      expect(yield* tc.neighbors).toContain(a.id)
+      yield* Scope.close(subs, Exit.void)
+      yield* Effect.all([a.kill, b.kill, c.kill], { concurrency: "unbounded" })
     }))
 })

@@ -26,6 +26,8 @@ export type ErrorTag =
   /** The gossip endpoint could not be bound (bad bind address, port in use). */
   | "EndpointBindError"
   | "DhtUnavailable"
+  /** `createNode` with `peerCache`: its path is not, and cannot be made, a readable and writable directory. */
+  | "PeerCacheUnavailable"
   /** A bug: an exception where none was expected. */
   | "Defect"
   | (string & {})

@@ -9,6 +9,7 @@ import { AddressLookup, GossipIroh } from "@dtt/gossip-iroh"
 import { Duration, Effect, Exit, Layer, ManagedRuntime, Scope } from "effect"
 import { TopicTrackerError } from "./Errors.js"
 import { type ResolvedNodeOptions, resolveJoin, resolveNodeOptions } from "./internal/options.js"
+import * as PeerCacheDirectory from "./internal/peerCache.js"
 import { NODE_CLOSED, toError } from "./internal/run.js"
 import type { JoinOptions, NodeOptions } from "./Options.js"
 import { type Topic, TopicHandle } from "./Topic.js"
@@ -51,7 +52,8 @@ const nodeLayer = (options: ResolvedNodeOptions): Layer.Layer<Services, unknown>
         ...(options.gossip.drainTimeout === undefined ? {} : { drainTimeout: options.gossip.drainTimeout })
       }))
   )
-  return Layer.provideMerge(gossip, base)
+  const peerCache = options.peerCachePath === undefined ? Layer.empty : PeerCacheDirectory.layer(options.peerCachePath)
+  return Layer.merge(Layer.provideMerge(gossip, base), peerCache)
 }
 
 class NodeHandle implements Node {

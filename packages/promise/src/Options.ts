@@ -58,6 +58,19 @@ export interface NodeOptions {
   readonly gossip?: GossipOptions
   /** Applies to every topic this node joins. */
   readonly config?: ConfigInput
+  /**
+   * Remember each topic's recent neighbours (at most 16, with their addresses) in files under `path` (a
+   * directory, created if missing; file names are hashes that do not reveal the topic). A node created again
+   * with the same path dials them at once, beside the DHT lookup, so a restart rejoins without waiting for the
+   * DHT. A path that cannot be a writable directory rejects `createNode` with `PeerCacheUnavailable`.
+   * Default: no cache.
+   */
+  readonly peerCache?: PeerCacheOptions
+}
+
+export interface PeerCacheOptions {
+  /** Directory holding the cache. Keep it private to this node (one directory per secret key). */
+  readonly path: string
 }
 
 /** How each minute's encryption key is derived from the secret; all members of a topic must use the same. */

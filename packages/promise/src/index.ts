@@ -5,6 +5,13 @@
  */
 export { type ErrorTag, isTopicTrackerError, TopicTrackerError } from "./Errors.js"
 export { createNode, joinTopic, type Node } from "./Node.js"
-export type { ConfigInput, GossipOptions, JoinOptions, NodeOptions, SecretRotation } from "./Options.js"
+export type {
+  ConfigInput,
+  GossipOptions,
+  JoinOptions,
+  NodeOptions,
+  PeerCacheOptions,
+  SecretRotation
+} from "./Options.js"
 export { configProfiles } from "./profiles.js"
 export type { Message, Topic, TopicEvent } from "./Topic.js"

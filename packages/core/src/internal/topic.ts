@@ -3,6 +3,8 @@ import * as Config from "../Config.js"
 import { Crypto } from "../Crypto.js"
 import { Gossip, type GossipClosed, type GossipEvent } from "../Gossip.js"
 import { NodeIdentity } from "../NodeIdentity.js"
+import { PeerAddresses } from "../PeerAddresses.js"
+import { PeerCache } from "../PeerCache.js"
 import * as RecordPublisher from "../RecordPublisher.js"
 import type { RotationFailed } from "../SecretRotation.js"
 import type { JoinOptions, Receiver, Sender, Topic, TopicEvent } from "../Topic.js"
@@ -11,6 +13,7 @@ import * as Bootstrap from "./bootstrap.js"
 import { type Core, IdentityMismatch, JoinTimeout, makeSender, TopicClosed } from "./core.js"
 import * as Fanout from "./fanout.js"
 import * as Merge from "./merge.js"
+import * as TopicPeerCache from "./peerCache.js"
 import * as Publisher from "./publisher.js"
 import * as Rediscover from "./rediscover.js"
 
@@ -39,6 +42,11 @@ const open = (topicId: TopicId, options: JoinOptions) =>
     const identity = yield* NodeIdentity
     const gossipService = yield* Gossip
     const crypto = yield* Crypto
+    const addresses = yield* Effect.serviceOption(PeerAddresses)
+    const peerCache = Option.map(
+      yield* Effect.serviceOption(PeerCache),
+      (cache) => TopicPeerCache.make(topicId.hash, cache, addresses)
+    )
     if (gossipService.endpointId !== identity.endpointId) {
       return yield* new IdentityMismatch({ gossip: gossipService.endpointId, identity: identity.endpointId })
     }
@@ -105,7 +113,13 @@ const open = (topicId: TopicId, options: JoinOptions) =>
             if (hashes.length > MAX_MESSAGE_HASHES) hashes.shift()
           }
           fanout.publish(toTopicEvent(event))
-        })
+        }).pipe(
+          Effect.zipRight(
+            event._tag === "NeighborUp" && Option.isSome(peerCache)
+              ? peerCache.value.neighborUp(event.peer)
+              : Effect.void
+          )
+        )
       ),
       Effect.catchAll((error: GossipClosed) =>
         Effect.logDebug("topic: gossip events failed", { reason: error.reason })
@@ -125,10 +139,21 @@ const open = (topicId: TopicId, options: JoinOptions) =>
     const timeout = options.timeout !== undefined
       ? Option.some(Duration.decode(options.timeout))
       : config.bootstrap.timeout
+    // With a peer cache, the remembered peers are dialled first, with a short head start; then the DHT bootstrap
+    // runs beside those dials, and whichever gets us a neighbour first ends the join (a DHT lookup still in
+    // flight is abandoned then).
+    const discover = Option.match(peerCache, {
+      onNone: () => Bootstrap.run(core),
+      onSome: (cache) =>
+        Effect.flatMap(
+          cache.dialRecalled(core),
+          (joinedAlready) => joinedAlready ? Effect.void : Effect.raceFirst(Bootstrap.run(core), core.awaitJoined)
+        )
+    })
     const bootstrap = Effect.gen(function*() {
       const outcome = yield* Option.match(timeout, {
-        onNone: () => Effect.asSome(Bootstrap.run(core)),
-        onSome: (after) => Effect.timeoutOption(Bootstrap.run(core), after)
+        onNone: () => Effect.asSome(discover),
+        onSome: (after) => Effect.timeoutOption(discover, after)
       })
       if (Option.isNone(outcome)) {
         yield* Deferred.fail(joined, new JoinTimeout({ after: Option.getOrThrow(timeout) }))

@@ -56,9 +56,11 @@ export interface ResolvedNodeOptions {
       }
     }
   readonly config: Config.Config
+  /** The peer cache's directory, if any. */
+  readonly peerCachePath: string | undefined
 }
 
-const NODE_KEYS = ["secretKey", "bootstrap", "bindAddress", "port", "gossip", "config"]
+const NODE_KEYS = ["secretKey", "bootstrap", "bindAddress", "port", "gossip", "config", "peerCache"]
 const GOSSIP_KEYS = [
   "bindAddress",
   "relay",
@@ -159,6 +161,13 @@ export const resolveNodeOptions = (input: unknown): ResolvedNodeOptions => {
     throw invalidArgument(`options.port must be an integer in 0..65535, got ${kind(port)} ${String(port)}`)
   }
   const config = decodeConfig(options.config, "options.config")
+  let peerCachePath: string | undefined
+  if (options.peerCache !== undefined) {
+    const peerCache = checkObject(options.peerCache, "options.peerCache")
+    checkKnownKeys(peerCache, ["path"], "options.peerCache")
+    peerCachePath = checkString(peerCache["path"], "options.peerCache.path")
+    if (peerCachePath === undefined) throw invalidArgument("options.peerCache.path is required")
+  }
   return {
     identity,
     dht: {
@@ -168,7 +177,8 @@ export const resolveNodeOptions = (input: unknown): ResolvedNodeOptions => {
       dht: config.dht
     },
     gossip: resolveGossip(options.gossip),
-    config
+    config,
+    peerCachePath
   }
 }
 
