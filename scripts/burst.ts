@@ -19,6 +19,7 @@ import { createNode, type Node, type NodeOptions, type Topic, type TopicEvent } 
 import { Effect, Exit, Scope } from "effect"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
+import { percentile } from "./measure.js"
 
 const A_COUNT = Number(process.env.A_COUNT ?? 2000)
 const B_COUNT = Number(process.env.B_COUNT ?? 3000)
@@ -34,8 +35,6 @@ const TRIAL_DELIVERY_MS = 5_000
 const SCENARIO_TIMEOUT_MS = { a: 120_000, b: 120_000, c: 15 * 60_000, d: 15 * 60_000 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const percentile = (sorted: ReadonlyArray<number>, p: number) =>
-  sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 const round = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10)
 const tagOf = (error: unknown) => (error as { _tag?: string })._tag ?? String(error)
 

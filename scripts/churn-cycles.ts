@@ -16,6 +16,7 @@ import { Effect, Exit, Scope } from "effect"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { percentile } from "./measure.js"
 
 const cycles = Number(process.argv[2] ?? 200)
 const storingNodes = Number(process.argv[3] ?? 20)
@@ -26,9 +27,6 @@ const JOIN_TIMEOUT_MS = 20_000
 const SAMPLE_MS = 100
 const TOPIC = `churn-cycles-${process.pid}-${Date.now()}`
 const SECRET = "churn-cycles-secret"
-
-const percentile = (sorted: ReadonlyArray<number>, p: number) =>
-  sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 
 const main = async () => {
   const scope = Effect.runSync(Scope.make())

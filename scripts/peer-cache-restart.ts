@@ -18,11 +18,11 @@ import { Crypto } from "@dtt/core"
 import { Testbed } from "@dtt/dht-mainline"
 import { createNode, type NodeOptions } from "distributed-topic-tracker"
 import { Effect, Exit, Scope } from "effect"
-import { createSocket } from "node:dgram"
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { closedPort, percentile } from "./measure.js"
 
 const trials = Number(process.argv[2] ?? 20)
 const storingNodes = Number(process.argv[3] ?? 20)
@@ -31,17 +31,6 @@ const TOPIC = `peer-cache-${process.pid}-${Date.now()}`
 const SECRET = "peer-cache-secret"
 const STARTUP_SETTLE_MS = 1500
 const externalBootstrap = process.env["PEER_CACHE_BOOTSTRAP"]
-
-const percentile = (sorted: ReadonlyArray<number>, p: number) =>
-  sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
-
-const closedPort = async (): Promise<number> => {
-  const socket = createSocket("udp4")
-  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve))
-  const port = socket.address().port
-  await new Promise<void>((resolve) => socket.close(() => resolve()))
-  return port
-}
 
 type Mode = "noCache" | "cache" | "cacheDhtUnreachable" | "cacheAfterStartup"
 

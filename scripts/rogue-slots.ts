@@ -24,6 +24,7 @@ import { Context, Effect, Exit, Fiber, Layer, Metric, Scope } from "effect"
 import { randomBytes } from "node:crypto"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
+import { percentile } from "./measure.js"
 
 const TRIALS = Number(process.env.TRIALS ?? 6)
 const OFF_TRIALS = Number(process.env.OFF_TRIALS ?? 2)
@@ -36,9 +37,6 @@ const DEADLINE = Date.now() + 25 * 60_000
 type Scenario = "baseline" | "rewrite" | "hold"
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const crypto = Crypto.make("node")
-
-const percentile = (sorted: ReadonlyArray<number>, p: number): number | null =>
-  sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 
 // -------------------------------------------------------------------------------------------------------------
 // The rogue: signed junk in the compatible slots of one topic
