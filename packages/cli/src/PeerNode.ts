@@ -1,12 +1,12 @@
 /**
- * One real node, as every command runs it: its identity, node:crypto, a mainline DHT client (public routers or a
- * private testbed), and iroh-gossip whose peers are dialled by bare endpoint id, their addresses found as pkarr
- * records on that same DHT. The DHT client is wrapped to count requests, so the commands can show what the node
- * costs the DHT.
+ * One real node, as every command runs it: the facade's `NodeLayer` (identity, node:crypto, a mainline DHT client
+ * on public routers or a private testbed, iroh-gossip dialling peers by id through pkarr records on that DHT),
+ * with the DHT client wrapped to count requests, so the commands can show what the node costs the DHT.
  */
-import { Crypto, Dht, type Gossip, NodeIdentity } from "@dtt/core"
-import { DhtMainline } from "@dtt/dht-mainline"
-import { AddressLookup, GossipIroh } from "@dtt/gossip-iroh"
+import { Dht, type NodeIdentity } from "@dtt/core"
+import type { DhtMainline } from "@dtt/dht-mainline"
+import type { GossipIroh } from "@dtt/gossip-iroh"
+import { NodeLayer } from "distributed-topic-tracker"
 import { Data, Effect, Layer } from "effect"
 
 /** DHT requests of one node. Topic records live under a salt (the minute slot); pkarr address records have none. */
@@ -46,7 +46,7 @@ export interface PeerNodeOptions {
   readonly gossip: Omit<GossipIroh.GossipIrohOptions, "lookups">
 }
 
-export type Services = Gossip.Gossip | GossipIroh.GossipIroh | Dht.Dht | Crypto.Crypto | NodeIdentity.NodeIdentity
+export type Services = NodeLayer.Services
 
 const tally = <A, E>(request: Effect.Effect<A, E>, counters: DhtCounters): Effect.Effect<A, E> =>
   request.pipe(
@@ -77,17 +77,11 @@ const counted = (service: Dht.DhtService, counters: DhtCounters): Dht.DhtService
     })
 })
 
-/** Everything `Topic.join` needs, built in the layer's scope (sockets and fibers close with it). */
-export const layer = (options: PeerNodeOptions, counters: DhtCounters): Layer.Layer<Services, NodeStartError> => {
-  const base = Layer.mergeAll(Crypto.layerNode, Layer.succeed(NodeIdentity.NodeIdentity, options.identity))
-  const dht = Layer.effect(
-    Dht.Dht,
-    Effect.map(Dht.Dht, (service) => counted(service, counters))
-  ).pipe(Layer.provide(DhtMainline.layer(options.dht)))
-  const gossip = Layer.unwrapScoped(
-    Effect.map(AddressLookup.dht(), (lookup) => GossipIroh.layer({ ...options.gossip, lookups: [lookup] }))
-  )
-  return Layer.provideMerge(gossip, Layer.provideMerge(dht, base)).pipe(
+/**
+ * The facade's node stack (`NodeLayer.make`, the same as `createNode` runs), its DHT client counted; built in
+ * the layer's scope (sockets and fibers close with it).
+ */
+export const layer = (options: PeerNodeOptions, counters: DhtCounters): Layer.Layer<Services, NodeStartError> =>
+  NodeLayer.make({ ...options, instrumentDht: (service) => counted(service, counters) }).pipe(
     Layer.mapError((e) => new NodeStartError({ reason: `${e._tag}: ${"reason" in e ? e.reason : String(e)}` }))
   )
-}

@@ -3,14 +3,13 @@
  * runtime whose scope holds all of that; `close()` leaves its topics and then releases sockets, timers and
  * fibers, so nothing keeps the process alive afterwards.
  */
-import { Crypto, NodeIdentity, Topic as CoreTopic } from "@dtt/core"
-import { DhtMainline } from "@dtt/dht-mainline"
-import { AddressLookup, GossipIroh } from "@dtt/gossip-iroh"
-import { Duration, Effect, Exit, Layer, ManagedRuntime, Scope } from "effect"
+import { Topic as CoreTopic } from "@dtt/core"
+import { GossipIroh } from "@dtt/gossip-iroh"
+import { Duration, Effect, Exit, ManagedRuntime, Scope } from "effect"
 import { TopicTrackerError } from "./Errors.js"
 import { type ResolvedNodeOptions, resolveJoin, resolveNodeOptions } from "./internal/options.js"
-import * as PeerCacheDirectory from "./internal/peerCache.js"
 import { NODE_CLOSED, toError } from "./internal/run.js"
+import * as NodeLayer from "./NodeLayer.js"
 import type { JoinOptions, NodeOptions } from "./Options.js"
 import { type Topic, TopicHandle } from "./Topic.js"
 
@@ -29,37 +28,10 @@ export interface Node extends AsyncDisposable {
   close(): Promise<void>
 }
 
-type Services = NodeIdentity.NodeIdentity | Crypto.Crypto | CoreTopic.Requirements
-
-/** Identity, crypto, a DHT client, and gossip whose peers are dialled by id through their records on the DHT. */
-const nodeLayer = (options: ResolvedNodeOptions): Layer.Layer<Services, unknown> => {
-  const base = Layer.mergeAll(
-    Crypto.layerNode,
-    Layer.succeed(NodeIdentity.NodeIdentity, options.identity),
-    DhtMainline.layer(options.dht).pipe(Layer.provide(Crypto.layerNode))
-  )
-  const gossip = Layer.unwrapScoped(
-    Effect.map(AddressLookup.dht({ addresses: options.gossip.publishAddresses }), (lookup) =>
-      GossipIroh.layer({
-        bindAddr: options.gossip.bindAddress,
-        preset: options.gossip.preset,
-        relay: options.gossip.relay,
-        lookups: [lookup],
-        ...(options.gossip.sendQueueCapacity === undefined
-          ? {}
-          : { sendQueueCapacity: options.gossip.sendQueueCapacity }),
-        ...(options.gossip.sendQueueTimeout === undefined ? {} : { sendQueueTimeout: options.gossip.sendQueueTimeout }),
-        ...(options.gossip.drainTimeout === undefined ? {} : { drainTimeout: options.gossip.drainTimeout })
-      }))
-  )
-  const peerCache = options.peerCachePath === undefined ? Layer.empty : PeerCacheDirectory.layer(options.peerCachePath)
-  return Layer.merge(Layer.provideMerge(gossip, base), peerCache)
-}
-
 class NodeHandle implements Node {
   readonly endpointId: string
   /** Dropped once disposed: the runtime keeps its services (the iroh endpoint with them) reachable. */
-  #runtime: ManagedRuntime.ManagedRuntime<Services, unknown> | undefined
+  #runtime: ManagedRuntime.ManagedRuntime<NodeLayer.Services, NodeLayer.StartError> | undefined
   readonly #options: ResolvedNodeOptions
   readonly #topics = new Set<TopicHandle>()
   /** Aborted on close: interrupts joins still in flight. */
@@ -67,7 +39,10 @@ class NodeHandle implements Node {
   readonly #pending = new Set<Promise<unknown>>()
   #closing: Promise<void> | undefined
 
-  constructor(runtime: ManagedRuntime.ManagedRuntime<Services, unknown>, options: ResolvedNodeOptions) {
+  constructor(
+    runtime: ManagedRuntime.ManagedRuntime<NodeLayer.Services, NodeLayer.StartError>,
+    options: ResolvedNodeOptions
+  ) {
     this.#runtime = runtime
     this.#options = options
     this.endpointId = options.identity.endpointId
@@ -159,7 +134,7 @@ class NodeHandle implements Node {
  */
 export const createNode = async (options?: NodeOptions): Promise<Node> => {
   const resolved = resolveNodeOptions(options)
-  const runtime = ManagedRuntime.make(nodeLayer(resolved))
+  const runtime = ManagedRuntime.make(NodeLayer.make(NodeLayer.partsOfResolved(resolved)))
   const built = await runtime.runPromiseExit(Effect.void)
   if (Exit.isFailure(built)) {
     await runtime.dispose()

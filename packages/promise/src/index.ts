@@ -5,6 +5,7 @@
  */
 export { type ErrorTag, isTopicTrackerError, TopicTrackerError } from "./Errors.js"
 export { createNode, joinTopic, type Node } from "./Node.js"
+export * as NodeLayer from "./NodeLayer.js"
 export type {
   ConfigInput,
   GossipOptions,
