@@ -33,13 +33,14 @@ const versionOf = (name: string) =>
 const sh = (command: string, args: ReadonlyArray<string>, cwd: string, timeout = 180_000) =>
   execFileSync(command, [...args], { cwd, timeout, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
 
-/** The first TypeScript block of the README's "Quick start" section, verbatim. */
-const readmeQuickStart = (): string => {
+/** The TypeScript blocks of the README's "Quick start" section (Promise API, then Effect), verbatim. */
+const readmeQuickStart = (): ReadonlyArray<string> => {
   const readme = fs.readFileSync(path.join(root, "README.md"), "utf8")
-  const section = readme.slice(readme.indexOf("## Quick start"))
-  const block = /```ts\n([\s\S]*?)```/.exec(section)
-  if (block === null) throw new Error("README has no ts block under Quick start")
-  return block[1]!
+  const start = readme.indexOf("## Quick start")
+  const section = readme.slice(start, readme.indexOf("\n## ", start + 1))
+  const blocks = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!)
+  if (blocks.length < 2) throw new Error("README's Quick start lacks its Promise and Effect ts blocks")
+  return blocks
 }
 
 /** A stranger's program: a private DHT from the installed dht-mainline, two facade nodes, one message. */
@@ -145,7 +146,10 @@ describe("packaging", () => {
     // Installed as packages, not linked back into the workspace.
     expect(fs.lstatSync(path.join(app, "node_modules", "distributed-topic-tracker")).isSymbolicLink()).toBe(false)
 
-    fs.writeFileSync(path.join(app, "quickstart.ts"), readmeQuickStart())
+    const quickStarts = readmeQuickStart().map((block, i) => {
+      fs.writeFileSync(path.join(app, `quickstart${i}.ts`), block)
+      return `quickstart${i}.ts`
+    })
     fs.writeFileSync(path.join(app, "program.ts"), STRANGER_PROGRAM)
     const compilerOptions = {
       strict: true,
@@ -158,7 +162,7 @@ describe("packaging", () => {
     }
     fs.writeFileSync(
       path.join(app, "tsconfig.json"),
-      JSON.stringify({ compilerOptions, files: ["quickstart.ts", "program.ts"] })
+      JSON.stringify({ compilerOptions, files: [...quickStarts, "program.ts"] })
     )
     let typecheck = ""
     try {
