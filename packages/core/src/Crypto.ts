@@ -139,7 +139,7 @@ export const deterministicRandom = (seed: number | string | Uint8Array): (n: num
 
 export const layerNoble: Layer.Layer<Crypto> = Layer.sync(Crypto, () => make("noble"))
 export const layerNode: Layer.Layer<Crypto> = Layer.sync(Crypto, () => make("node"))
-/** The default implementation (`layerNode`). */
+/** The default implementation (`layerNode`). @alias */
 export const layer: Layer.Layer<Crypto> = layerNode
 
 /** node:crypto arithmetic, deterministic randomness from `seed`; each layer build restarts the stream. */

@@ -45,7 +45,7 @@ export const isTopicId = (u: unknown): u is TopicId => typeof u === "object" && 
 export const fromName = (name: string | Uint8Array): TopicId =>
   new TopicId(sha512(typeof name === "string" ? utf8(name) : name).slice(0, LENGTH))
 
-/** Alias of `fromName`, matching the Rust `TopicId::new`. */
+/** Alias of `fromName`, matching the Rust `TopicId::new`. @alias */
 export const make = fromName
 
 /** A precomputed 32-byte hash, stored unchanged. */
