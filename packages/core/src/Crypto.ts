@@ -105,8 +105,9 @@ const fromPrimitives = (name: string, p: CryptoPrimitives, random: (n: number) =
 
 export type Implementation = "noble" | "node"
 
+// node:crypto's primitives are made per service (each owns its key caches); noble's are stateless and shared.
 const primitivesOf = (implementation: Implementation): CryptoPrimitives =>
-  implementation === "noble" ? noble.primitives : node.primitives
+  implementation === "noble" ? noble.primitives : node.makePrimitives()
 
 /** The service on the given implementation with its own OS randomness. */
 export const make = (implementation: Implementation): CryptoService => {

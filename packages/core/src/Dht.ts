@@ -8,6 +8,7 @@
  * and the timeout plus retry schedule of a put.
  */
 import { Context, Data, Duration, Effect, Option, Random, Schedule, Stream } from "effect"
+import { toLatin1 } from "./internal/bytes.js"
 
 /** A signed BEP44 mutable item. `seq` is exact (bigint): it is part of the signed bytes. */
 export interface MutableItem {
@@ -108,11 +109,8 @@ export const defaultDhtConfig: DhtConfig = {
   maxGetValues: 64
 }
 
-const latin1 = (bytes: Uint8Array): string =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1")
-
 const valueKey = (item: MutableItem): string =>
-  `${item.seq}:${item.signature.length}:${latin1(item.signature)}${latin1(item.value)}`
+  `${item.seq}:${item.signature.length}:${toLatin1(item.signature)}${toLatin1(item.value)}`
 
 /** The pause between put attempts: base + U[0, maxJitter), drawn from `Random` so tests can drive it. */
 export const retrySchedule = (config: Pick<DhtConfig, "retries" | "baseRetryInterval" | "maxRetryJitter">) => {

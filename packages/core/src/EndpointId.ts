@@ -3,7 +3,7 @@
  * key a `Map`/`Set` and be printed as is. Records carry the raw bytes; use `toBytes`/`fromBytes` at the edges.
  */
 import { type Brand, Data, type Effect, Either } from "effect"
-import { toHex } from "./internal/bytes.js"
+import { fromHex as bytesFromHex, toHex } from "./internal/bytes.js"
 
 export type EndpointId = string & Brand.Brand<"EndpointId">
 
@@ -33,7 +33,12 @@ export const fromHex = (hex: string): Either.Either<EndpointId, InvalidEndpointI
 
 export const parse = (hex: string): Effect.Effect<EndpointId, InvalidEndpointId> => fromHex(hex)
 
-export const toBytes = (id: EndpointId): Uint8Array => new Uint8Array(Buffer.from(id, "hex"))
+/** The 32 raw bytes (an `EndpointId` is 64 hex characters by construction). */
+export const toBytes = (id: EndpointId): Uint8Array => {
+  const bytes = bytesFromHex(id)
+  if (bytes === undefined || bytes.length !== 32) throw new RangeError(`not an EndpointId: ${id.slice(0, 80)}`)
+  return bytes
+}
 
 /** The first 10 hex characters, as iroh prints ids in logs. */
 export const short = (id: EndpointId): string => id.slice(0, 10)

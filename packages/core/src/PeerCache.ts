@@ -13,6 +13,7 @@ import * as KeyValueStore from "@effect/platform/KeyValueStore"
 import { sha256 } from "@noble/hashes/sha2.js"
 import { Context, Data, Duration, Effect, Either, Layer, ParseResult, Schema } from "effect"
 import type { EndpointId } from "./EndpointId.js"
+import { toHex } from "./internal/bytes.js"
 
 export interface CachedPeer {
   readonly id: EndpointId
@@ -74,7 +75,7 @@ export const keyOf = (topicHash: Uint8Array): string => {
   const input = new Uint8Array(KEY_LABEL.length + topicHash.length)
   input.set(KEY_LABEL)
   input.set(topicHash, KEY_LABEL.length)
-  return `topic-${Buffer.from(sha256(input)).toString("hex")}`
+  return `topic-${toHex(sha256(input))}`
 }
 
 /** `fresh` first, then the older entries; one entry per id, an id's known address kept when `fresh` has none. */

@@ -105,9 +105,9 @@ for (const implementation of ["noble", "node"] as const) {
 
     it.effect("S2 RFC 9180 A.2.1", () =>
       Effect.gen(function*() {
-        const hpke = (implementation === "noble"
-          ? yield* Effect.promise(() => import("../src/internal/cryptoNoble.js"))
-          : yield* Effect.promise(() => import("../src/internal/cryptoNode.js"))).primitives.hpke
+        const hpke = implementation === "noble"
+          ? (yield* Effect.promise(() => import("../src/internal/cryptoNoble.js"))).primitives.hpke
+          : (yield* Effect.promise(() => import("../src/internal/cryptoNode.js"))).makePrimitives().hpke
         const ikmE = h("909a9b35d3dc4713a5e72a4da274b55d3d3821a37e5d099e74a647db583a904b")
         expect(toHex(hpke.deriveKeyPair(ikmE).secretKey)).toBe(
           "f4ec9b33b792c372c1d2c2063507b684ef925b8c75a42dbcbf57d63ccd381600"
@@ -183,9 +183,9 @@ for (const implementation of ["noble", "node"] as const) {
 
     it.effect("D6/D7 HPKE key schedules from explicit ikm", () =>
       Effect.gen(function*() {
-        const hpke = (implementation === "noble"
-          ? yield* Effect.promise(() => import("../src/internal/cryptoNoble.js"))
-          : yield* Effect.promise(() => import("../src/internal/cryptoNode.js"))).primitives.hpke
+        const hpke = implementation === "noble"
+          ? (yield* Effect.promise(() => import("../src/internal/cryptoNoble.js"))).primitives.hpke
+          : (yield* Effect.promise(() => import("../src/internal/cryptoNode.js"))).makePrimitives().hpke
         const oneTimePub = service.ed25519PublicKey(h(V.encryption.one_time_seed))
         expect(toHex(oneTimePub)).toBe(V.encryption.one_time_ed25519_pub)
         const oneTimeX = Keys.x25519PublicFromEd25519(oneTimePub)!

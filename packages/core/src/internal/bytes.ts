@@ -26,9 +26,28 @@ export const isAllZero = (a: Uint8Array): boolean => {
 
 export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
 
-/** Lowercase hex. A view on the same memory (no copy): it keys maps on hot paths (message ids, DHT targets). */
-export const toHex = (bytes: Uint8Array): string =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")
+// Node's Buffer converts in native code, and these keys serve as map keys on hot paths (message ids, DHT targets). It is looked
+// up, not assumed: core also loads where there is no Buffer (a browser bundle), and converts with plain loops there.
+const NodeBuffer = (globalThis as { readonly Buffer?: typeof Buffer }).Buffer
+const HEX_DIGITS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"))
+
+/** Lowercase hex (with Node's Buffer, through a view on the same memory: no copy). */
+export const toHex = (bytes: Uint8Array): string => {
+  if (NodeBuffer !== undefined) return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")
+  let out = ""
+  for (let i = 0; i < bytes.length; i++) out += HEX_DIGITS[bytes[i]!]!
+  return out
+}
+
+/** One character per byte (latin1): a compact `Map` key for arbitrary bytes, not for display. */
+export const toLatin1 = (bytes: Uint8Array): string => {
+  if (NodeBuffer !== undefined) {
+    return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1")
+  }
+  let out = ""
+  for (let i = 0; i < bytes.length; i += 4096) out += String.fromCharCode(...bytes.subarray(i, i + 4096))
+  return out
+}
 
 const HEX = /^(?:[0-9a-fA-F]{2})*$/
 

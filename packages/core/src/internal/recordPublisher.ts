@@ -9,6 +9,7 @@ import * as Keys from "../Keys.js"
 import * as Record from "../Record.js"
 import type { DiscoveredRecord, Options, PublishOutcome, RecordPublisher, Stats } from "../RecordPublisher.js"
 import { defaultRotation, guard, recoverRotationFailure, type RotationFailed } from "../SecretRotation.js"
+import { toLatin1 } from "./bytes.js"
 import { compatibleSlotKeys, type SlotKeys } from "./slotKeys.js"
 
 /** Slots (keys, salt) are derived once per minute; only the few live minutes are kept. */
@@ -26,8 +27,7 @@ const remember = (key: string, result: Record.Record | null) => {
   opened.set(key, result)
 }
 
-const valueKey = (value: Uint8Array): string =>
-  Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("latin1")
+const valueKey = toLatin1
 
 const toDiscovered = (record: Record.Record, minute: bigint): DiscoveredRecord | undefined => {
   const publisher = Either.getOrUndefined(EndpointId.fromBytes(record.publicKey))
