@@ -4,8 +4,10 @@
  * a writable directory fails node creation with `PeerCacheUnavailable` instead of failing silently on each write.
  */
 import { PeerCache } from "@dtt/core"
-import { FileSystem } from "@effect/platform"
-import { NodeFileSystem, NodeKeyValueStore } from "@effect/platform-node"
+// Deep imports: the packages' barrels load every module (HTTP, sockets, workers), about 75 MB of RSS for nothing.
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodeKeyValueStore from "@effect/platform-node/NodeKeyValueStore"
 import { Data, Effect, Layer } from "effect"
 
 export class PeerCacheUnavailable extends Data.TaggedError("PeerCacheUnavailable")<{
