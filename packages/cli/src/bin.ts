@@ -8,7 +8,8 @@
  * only warnings and worse by default, `--log-level debug` (@effect/cli's built-in option) shows more.
  */
 import { ValidationError } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit, Layer, Logger, LogLevel } from "effect"
 import * as Cli from "./Cli.js"
 
