@@ -5,9 +5,9 @@
  */
 import { PeerCache } from "@dtt/core"
 // Deep imports: the packages' barrels load every module (HTTP, sockets, workers), about 75 MB of RSS for nothing.
-import * as FileSystem from "@effect/platform/FileSystem"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeKeyValueStore from "@effect/platform-node/NodeKeyValueStore"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { Data, Effect, Layer } from "effect"
 
 export class PeerCacheUnavailable extends Data.TaggedError("PeerCacheUnavailable")<{
