@@ -10,6 +10,7 @@
 import type { Effect } from "effect"
 import type { Crypto } from "./Crypto.js"
 import type { Dht, DhtError } from "./Dht.js"
+import type { RejectReason, SlotKind } from "./DiscoveryEvent.js"
 import type { EndpointId } from "./EndpointId.js"
 import type { GossipRecordContent } from "./GossipRecordContent.js"
 import * as slotKinds from "./internal/slotKinds.js"
@@ -45,6 +46,26 @@ export interface Stats {
   readonly failedGets: number
   readonly failedPuts: number
 }
+
+/**
+ * What one slot read came to, for observers (`Options.onRead`; the topic turns it into discovery events and
+ * judges from it whether the DHT answers). With `privateSlots`, each minute's read reports each slot on its own.
+ */
+export type SlotRead =
+  | {
+    readonly _tag: "Answered"
+    readonly minute: bigint
+    readonly slot: SlotKind
+    /** Distinct values the get returned. */
+    readonly found: number
+    /** Values that decrypted and verified (our own record included). */
+    readonly opened: number
+    /** The other values, by why they were refused. */
+    readonly rejected: { readonly [reason: RejectReason]: number }
+    /** Records of other nodes returned (one per publisher). */
+    readonly records: number
+  }
+  | { readonly _tag: "Failed"; readonly minute: bigint; readonly slot: SlotKind; readonly error: DhtError }
 
 export interface RecordPublisher {
   readonly topicId: TopicId
@@ -89,6 +110,8 @@ export interface Options {
    * layer alone stays the Rust crate's); topics pass `Config.bootstrap.privateSlots`, which defaults to true.
    */
   readonly privateSlots?: boolean
+  /** Told the outcome of every slot read (not of reads that failed on the secret rotation). */
+  readonly onRead?: (read: SlotRead) => Effect.Effect<void>
 }
 
 export const make: (options: Options) => Effect.Effect<RecordPublisher, never, Dht | Crypto> = slotKinds.make

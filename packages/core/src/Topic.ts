@@ -21,6 +21,7 @@ import { type Duration, type Effect, type Scope, type Stream } from "effect"
 import type * as Config from "./Config.js"
 import type { Crypto } from "./Crypto.js"
 import type { Dht } from "./Dht.js"
+import type { DiscoveryEvent } from "./DiscoveryEvent.js"
 import type { EndpointId } from "./EndpointId.js"
 import type { DeliveryScope, Gossip, GossipClosed } from "./Gossip.js"
 import { IdentityMismatch, JoinTimeout, type SendError, SendTimeout, TopicClosed } from "./internal/core.js"
@@ -94,6 +95,12 @@ export interface Topic {
   readonly isJoined: Effect.Effect<boolean>
   readonly joined: Effect.Effect<void, TopicClosed>
   readonly lastMessageHashes: Effect.Effect<ReadonlyArray<Uint8Array>>
+  /**
+   * What discovery is doing (`DiscoveryEvent`): the last `DISCOVERY_CAPACITY` events first, then live ones, until
+   * the topic closes. Each run of the stream is its own reader; one that falls behind loses the oldest events
+   * (a `Lagged` says how many), the actors never wait for it.
+   */
+  readonly discovery: Stream.Stream<DiscoveryEvent>
   readonly isClosed: Effect.Effect<boolean>
   /** Resolves when the topic has closed, for whatever reason. */
   readonly awaitClosed: Effect.Effect<void>

@@ -6,8 +6,9 @@
  * ends every reader (after what they had already buffered); closing the node closes its topics.
  */
 import type { Topic as CoreTopic } from "@dtt/core"
-import { Effect, Exit, Scope } from "effect"
+import { Effect, Exit, Scope, Stream } from "effect"
 import { invalidArgument } from "./Errors.js"
+import { toPlain } from "./internal/discoveryEvents.js"
 import { ReceiverIterator } from "./internal/receiverIterator.js"
 import { runPromise, runSync } from "./internal/run.js"
 
@@ -26,6 +27,49 @@ export type TopicEvent =
   | { readonly type: "neighborDown"; readonly peer: string }
   /** This reader fell behind and lost `missed` events (`undefined`: an unknown number); it keeps receiving. */
   | { readonly type: "lagged"; readonly missed: number | undefined }
+
+/**
+ * What discovery is doing (core `DiscoveryEvent`, as plain objects; durations in milliseconds). See the README
+ * for what each means.
+ */
+export type DiscoveryEvent =
+  /** A DHT get answered, for the first time or again after `dht-unreachable`. */
+  | { readonly type: "dht-bootstrapped"; readonly afterMs: number }
+  /** The last `failedGets` (≥ 2) gets all failed: offline, UDP blocked, or wrong bootstrap nodes. Said once. */
+  | { readonly type: "dht-unreachable"; readonly afterMs: number; readonly failedGets: number; readonly reason: string }
+  /** One slot read: distinct values, how many opened, the rest by reason, records of other nodes. */
+  | {
+    readonly type: "records-found"
+    readonly minute: number
+    readonly slot: "compatible" | "private"
+    readonly found: number
+    readonly opened: number
+    readonly rejected: Readonly<Record<string, number>>
+    readonly records: number
+  }
+  | { readonly type: "dialing"; readonly peers: ReadonlyArray<string> }
+  | { readonly type: "dial-failed"; readonly peer: string; readonly reason: string }
+  /** First neighbour (after the topic opened, or after `alone-again`). */
+  | { readonly type: "joined"; readonly afterMs: number; readonly neighbor: string }
+  | { readonly type: "alone-again"; readonly peer: string }
+  | { readonly type: "rediscovering"; readonly aloneForMs: number }
+  | {
+    readonly type: "published"
+    readonly minute: number
+    readonly record: "bootstrap" | "publisher"
+    readonly storedAt: number
+  }
+  | {
+    readonly type: "publish-skipped"
+    readonly minute: number
+    readonly record: "bootstrap" | "publisher"
+    readonly reason: "slotFull" | "failed"
+    readonly seen?: number
+    readonly error?: string
+  }
+  | { readonly type: "merged"; readonly kind: "bubble" | "messageOverlap"; readonly peers: ReadonlyArray<string> }
+  /** This reader fell behind and lost the `missed` oldest events. */
+  | { readonly type: "lagged"; readonly missed: number }
 
 export interface Topic extends AsyncDisposable {
   /** The 32-byte topic id (the hash of the name) as 64 hex characters. */
@@ -48,6 +92,11 @@ export interface Topic extends AsyncDisposable {
   messages(): AsyncIterableIterator<Message>
   /** A new reader of every event from now on: messages, neighbours coming and going, lag. */
   events(): AsyncIterableIterator<TopicEvent>
+  /**
+   * A new reader of the discovery events: the topic's last 64 first (so it also shows how the join went), then
+   * live ones; it ends when the topic closes. A reader 64 events behind loses the oldest (a `lagged` event).
+   */
+  discoveryEvents(): AsyncIterableIterator<DiscoveryEvent>
   isClosed(): boolean
   /** Leave the topic: background work stops, readers end. Idempotent. */
   close(): Promise<void>
@@ -146,6 +195,17 @@ export class TopicHandle implements Topic {
 
   events(): AsyncIterableIterator<TopicEvent> {
     return new ReceiverIterator(this.#topic, this.#scope, toTopicEvent)
+  }
+
+  discoveryEvents(): AsyncIterableIterator<DiscoveryEvent> {
+    const iterator = Stream.toAsyncIterable(Stream.map(this.#topic.discovery, toPlain))[Symbol.asyncIterator]()
+    return {
+      next: () => iterator.next(),
+      return: async () => (await iterator.return?.()) ?? { done: true, value: undefined },
+      [Symbol.asyncIterator]() {
+        return this
+      }
+    }
   }
 
   isClosed(): boolean {

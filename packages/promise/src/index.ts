@@ -15,4 +15,4 @@ export type {
   SecretRotation
 } from "./Options.js"
 export { configProfiles } from "./profiles.js"
-export type { Message, Topic, TopicEvent } from "./Topic.js"
+export type { DiscoveryEvent, Message, Topic, TopicEvent } from "./Topic.js"

@@ -1,26 +1,50 @@
-import { Effect } from "effect"
+import { Duration, Effect } from "effect"
+import { DiscoveryEvent } from "../DiscoveryEvent.js"
 import type { EndpointId } from "../EndpointId.js"
 import * as GossipRecordContent from "../GossipRecordContent.js"
 import { currentMinute } from "../MinuteClock.js"
-import type { DiscoveredRecord } from "../RecordPublisher.js"
+import type { DiscoveredRecord, PublishOutcome } from "../RecordPublisher.js"
 import type { RotationFailed } from "../SecretRotation.js"
 import { type Core, shuffle, waitOrJoined } from "./core.js"
 
 /**
- * Records of both minutes, a DHT error counting as "nothing there" (bootstrap only; behaviour.md §3.3 step 3).
- * A failing secret rotation is not retried: it fails the join at once.
+ * While every get of a round fails (no DHT node answers), the pause before the next round doubles from
+ * `noPeersRetryInterval` up to this: an offline node keeps trying, but not every 1.5 s for hours.
  */
-const getOrEmpty = (core: Core, minute: bigint) =>
+const MAX_UNREACHABLE_RETRY = Duration.seconds(30)
+
+interface SlotResult {
+  readonly records: ReadonlyArray<DiscoveredRecord>
+  readonly failed: boolean
+}
+
+/**
+ * Records of a minute, a DHT error counting as "nothing there" (bootstrap only; behaviour.md §3.3 step 3), but
+ * flagged so the loop can back off while nothing answers. A failing secret rotation is not retried: it fails
+ * the join at once.
+ */
+const getOrEmpty = (core: Core, minute: bigint): Effect.Effect<SlotResult, RotationFailed> =>
   core.records.getRecords(minute).pipe(
+    Effect.map((records): SlotResult => ({ records, failed: false })),
     Effect.catchIf(
       (error): error is Exclude<typeof error, RotationFailed> => error._tag !== "RotationFailed",
       (error) =>
         Effect.as(
           Effect.logDebug("bootstrap: get failed, treated as empty", { minute: String(minute), error: error._tag }),
-          []
+          { records: [], failed: true }
         )
     )
   )
+
+/** The discovery event for a publish outcome of our record (`record` says which kind of record it was). */
+export const publishEvent = (
+  minute: bigint,
+  record: "bootstrap" | "publisher",
+  outcome: PublishOutcome
+): DiscoveryEvent =>
+  outcome._tag === "Published"
+    ? DiscoveryEvent.Published({ minute, record, storedAt: outcome.storedAt })
+    : DiscoveryEvent.PublishSkipped({ minute, record, reason: "slotFull", seen: outcome.seen })
 
 /** Publishers plus the peers they advertise, minus ourselves, de-duplicated, in random order (step 5). */
 export const candidatesOf = (
@@ -44,8 +68,12 @@ const publishEmpty = (core: Core, minute: bigint, cached?: ReadonlyArray<Discove
   core.records.newRecord(minute, GossipRecordContent.empty).pipe(
     Effect.flatMap((record) => core.records.publishRecord(record, cached)),
     Effect.tap((outcome) => Effect.logDebug("bootstrap: publish", { minute: String(minute), outcome: outcome._tag })),
+    Effect.tap((outcome) => core.emit(publishEvent(minute, "bootstrap", outcome))),
     Effect.catchAll((error) =>
-      Effect.logDebug("bootstrap: publish failed", { minute: String(minute), error: error._tag })
+      Effect.zipRight(
+        Effect.logDebug("bootstrap: publish failed", { minute: String(minute), error: error._tag }),
+        core.emit(DiscoveryEvent.PublishSkipped({ minute, record: "bootstrap", reason: "failed", error: error._tag }))
+      )
     ),
     Effect.forkIn(core.scope),
     Effect.asVoid
@@ -64,6 +92,8 @@ export const run = (core: Core): Effect.Effect<void, RotationFailed> =>
       if (yield* core.isJoined) return
     }
     let lastPublished = 0n
+    /** Rounds in a row in which every get failed. */
+    let unansweredRounds = 0
     if (cfg.publishRecordOnStartup) {
       const m = yield* currentMinute()
       lastPublished = cfg.checkOlderRecordsFirstOnStartup ? 0n : m
@@ -79,24 +109,38 @@ export const run = (core: Core): Effect.Effect<void, RotationFailed> =>
       const [prev, curr] = yield* Effect.all([getOrEmpty(core, cur - offset - 1n), getOrEmpty(core, cur - offset)], {
         concurrency: 2
       })
-      const records = [...prev, ...curr]
+      const records = [...prev.records, ...curr.records]
+      unansweredRounds = prev.failed && curr.failed ? unansweredRounds + 1 : 0
 
       if (records.length === 0) {
         if (cur !== lastPublished) {
           lastPublished = cur
-          yield* publishEmpty(core, cur, useCache ? curr : undefined)
+          yield* publishEmpty(core, cur, useCache ? curr.records : undefined)
         }
-        yield* waitOrJoined(core, cfg.noPeersRetryInterval)
+        const pause = unansweredRounds === 0
+          ? cfg.noPeersRetryInterval
+          : Duration.min(
+            Duration.times(cfg.noPeersRetryInterval, 2 ** Math.min(unansweredRounds - 1, 16)),
+            MAX_UNREACHABLE_RETRY
+          )
+        yield* waitOrJoined(core, pause)
         continue
       }
 
       const candidates = yield* candidatesOf(core, records)
       if (yield* core.isJoined) return
+      if (candidates.length > 0) yield* core.emit(DiscoveryEvent.Dialing({ peers: candidates }))
       for (const peer of candidates) {
         const asked = yield* core.sender.joinPeers([peer]).pipe(
           Effect.as(true),
           Effect.catchAll((error) =>
-            Effect.as(Effect.logDebug("bootstrap: join_peers failed", { error: error._tag }), false)
+            Effect.as(
+              Effect.zipRight(
+                Effect.logDebug("bootstrap: join_peers failed", { error: error._tag }),
+                core.emit(DiscoveryEvent.DialFailed({ peer, reason: error._tag }))
+              ),
+              false
+            )
           )
         )
         if (!asked) continue
@@ -107,7 +151,7 @@ export const run = (core: Core): Effect.Effect<void, RotationFailed> =>
       if (yield* core.isJoined) return
       if (cur !== lastPublished) {
         lastPublished = cur
-        yield* publishEmpty(core, cur, useCache ? curr : undefined)
+        yield* publishEmpty(core, cur, useCache ? curr.records : undefined)
       }
       yield* waitOrJoined(core, cfg.discoveryPollInterval)
     }

@@ -4,6 +4,7 @@
  */
 import { Data, Duration, Effect, Random, type Scope } from "effect"
 import type { Config } from "../Config.js"
+import type { DiscoveryEvent } from "../DiscoveryEvent.js"
 import type { EndpointId } from "../EndpointId.js"
 import type { GossipError, GossipTopic } from "../Gossip.js"
 import type { RecordPublisher } from "../RecordPublisher.js"
@@ -25,8 +26,33 @@ export class SendTimeout extends Data.TaggedError("SendTimeout")<{
   }
 }
 
-/** Joining did not succeed within the configured or given timeout; the topic was closed. */
-export class JoinTimeout extends Data.TaggedError("JoinTimeout")<{ readonly after: Duration.Duration }> {}
+/**
+ * Joining did not succeed within the configured or given timeout; the topic was closed. The other fields say
+ * how far discovery got: whether the DHT answered at all (`dhtReachable`: some get answered), the gets that
+ * answered and failed, and the records of other nodes the answers held.
+ */
+export class JoinTimeout extends Data.TaggedError("JoinTimeout")<{
+  readonly after: Duration.Duration
+  readonly dhtReachable: boolean
+  readonly answeredGets: number
+  readonly failedGets: number
+  readonly recordsSeen: number
+}> {
+  override get message() {
+    const after = Duration.format(this.after)
+    if (!this.dhtReachable) {
+      return this.failedGets > 0
+        ? `no peer found within ${after}: no DHT node answered (${this.failedGets} gets failed); this machine may be ` +
+          "offline, a firewall may drop UDP, or the bootstrap nodes are wrong"
+        : `no peer found within ${after}: the DHT has not answered yet`
+    }
+    return this.recordsSeen > 0
+      ? `no peer found within ${after}: the DHT answered and showed ${this.recordsSeen} records of other nodes, ` +
+        "but none of them could be joined"
+      : `no peer found within ${after}: the DHT answered (${this.answeredGets} gets) but no other node has ` +
+        "announced this topic with this secret"
+  }
+}
 
 /** The gossip layer runs under another key than `NodeIdentity`: records would advertise an id nobody can dial. */
 export class IdentityMismatch extends Data.TaggedError("IdentityMismatch")<{
@@ -57,6 +83,8 @@ export interface Core {
   readonly awaitJoined: Effect.Effect<void>
   /** The topic's scope: every actor is forked into it, so closing it stops them all. */
   readonly scope: Scope.Scope
+  /** Tell the topic's discovery readers (`Topic.discovery`); never waits for them. */
+  readonly emit: (event: DiscoveryEvent) => Effect.Effect<void>
 }
 
 /** Fisher-Yates with `Random`, so tests are reproducible. */

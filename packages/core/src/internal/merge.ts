@@ -1,9 +1,10 @@
 import { Effect } from "effect"
+import { DiscoveryEvent } from "../DiscoveryEvent.js"
 import type { EndpointId } from "../EndpointId.js"
 import { currentMinute } from "../MinuteClock.js"
 import type { DiscoveredRecord } from "../RecordPublisher.js"
 import { toHex } from "./bytes.js"
-import type { Core } from "./core.js"
+import { type Core, shuffle } from "./core.js"
 import * as Ticker from "./ticker.js"
 
 /** Both minutes' records; unlike bootstrap, a failed get aborts the tick (behaviour.md §3.5, §3.8). */
@@ -13,6 +14,23 @@ const recentRecords = (core: Core) =>
     const prev = yield* core.records.getRecords(m - 1n)
     const curr = yield* core.records.getRecords(m)
     return [...prev, ...curr]
+  })
+
+/**
+ * Join a random subset of at most `maxPeers` candidates and say whom (the subset is drawn here rather than by
+ * `joinPeers(peers, maxPeers)`, with the same draws from `Random`, so the event can name the peers asked).
+ */
+const joinAndTell = (
+  core: Core,
+  kind: "bubble" | "messageOverlap",
+  candidates: ReadonlyArray<EndpointId>,
+  maxPeers: number
+) =>
+  Effect.gen(function*() {
+    const peers = (yield* shuffle(candidates)).slice(0, Math.max(0, maxPeers))
+    if (peers.length === 0) return
+    yield* core.sender.joinPeers(peers)
+    yield* core.emit(DiscoveryEvent.Merged({ kind, peers }))
   })
 
 /** Bubble merge tick: while we have fewer than `minNeighbors` neighbours, join peers the records advertise. */
@@ -31,7 +49,7 @@ export const bubbleTick = (core: Core): Effect.Effect<void> =>
     }
     if (candidates.size === 0) return
     yield* Effect.logDebug("bubble merge: joining", { candidates: candidates.size, neighbors: neighbors.size })
-    yield* core.sender.joinPeers(Array.from(candidates), cfg.maxJoinPeers)
+    yield* joinAndTell(core, "bubble", Array.from(candidates), cfg.maxJoinPeers)
   }).pipe(Effect.catchAll((error) => Effect.logDebug("bubble merge: tick failed", { error: error._tag })))
 
 /**
@@ -62,7 +80,7 @@ export const overlapTick = (core: Core): Effect.Effect<void> =>
     for (const n of neighbors) candidates.delete(n)
     if (candidates.size === 0) return
     yield* Effect.logDebug("message-overlap merge: joining", { candidates: candidates.size })
-    yield* core.sender.joinPeers(Array.from(candidates), cfg.maxJoinPeers)
+    yield* joinAndTell(core, "messageOverlap", Array.from(candidates), cfg.maxJoinPeers)
   }).pipe(Effect.catchAll((error) => Effect.logDebug("message-overlap merge: tick failed", { error: error._tag })))
 
 export const runBubble = (core: Core): Effect.Effect<never> => {

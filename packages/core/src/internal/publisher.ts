@@ -1,7 +1,9 @@
 import { Effect, Either } from "effect"
+import { DiscoveryEvent } from "../DiscoveryEvent.js"
 import { toBytes } from "../EndpointId.js"
 import * as GossipRecordContent from "../GossipRecordContent.js"
 import { currentMinute } from "../MinuteClock.js"
+import { publishEvent } from "./bootstrap.js"
 import type { Core } from "./core.js"
 import * as Ticker from "./ticker.js"
 
@@ -14,8 +16,13 @@ export const tick = (core: Core): Effect.Effect<void> =>
     const content = GossipRecordContent.make({ activePeers: neighbors.map(toBytes), lastMessageHashes: hashes })
     if (Either.isLeft(content)) return yield* Effect.logWarning("publisher: bad content", content.left)
     const record = yield* core.records.newRecord(minute, content.right)
-    const outcome = yield* core.records.publishRecord(record)
+    const outcome = yield* core.records.publishRecord(record).pipe(
+      Effect.tapError((error) =>
+        core.emit(DiscoveryEvent.PublishSkipped({ minute, record: "publisher", reason: "failed", error: error._tag }))
+      )
+    )
     yield* Effect.logDebug("publisher: tick", { minute: String(minute), outcome: outcome._tag })
+    yield* core.emit(publishEvent(minute, "publisher", outcome))
   }).pipe(Effect.catchAll((error) => Effect.logDebug("publisher: tick failed", { error: error._tag })))
 
 export const run = (core: Core): Effect.Effect<never> => {

@@ -10,7 +10,7 @@ import * as Record from "../Record.js"
 import type { DiscoveredRecord, Options, PublishOutcome, RecordPublisher, Stats } from "../RecordPublisher.js"
 import { defaultRotation, guard, recoverRotationFailure, type RotationFailed } from "../SecretRotation.js"
 import { toLatin1 } from "./bytes.js"
-import { compatibleSlotKeys, type SlotKeys } from "./slotKeys.js"
+import { compatibleSlotKeys, type SlotKeys, type SlotKind } from "./slotKeys.js"
 
 /** Slots (keys, salt) are derived once per minute; only the few live minutes are kept. */
 const SLOT_CACHE_MINUTES = 4
@@ -21,8 +21,12 @@ const SLOT_CACHE_MINUTES = 4
  * evicted first, so hostile slots cannot grow it.
  */
 const OPENED_CACHE_SIZE = 2048
-const opened = new Map<string, Record.Record | null>()
-const remember = (key: string, result: Record.Record | null) => {
+const opened = new Map<string, Record.Record | Refused>()
+/** Why a value did not open (the record error's tag, or `Defect`), kept so observers can count rejections. */
+interface Refused {
+  readonly refused: string
+}
+const remember = (key: string, result: Record.Record | Refused) => {
   if (opened.size >= OPENED_CACHE_SIZE) opened.delete(opened.keys().next().value!)
   opened.set(key, result)
 }
@@ -50,7 +54,8 @@ interface SlotState extends Keys.Slot {
 
 export const make = (
   options: Options,
-  keys: SlotKeys = compatibleSlotKeys
+  keys: SlotKeys = compatibleSlotKeys,
+  kind: SlotKind = "compatible"
 ): Effect.Effect<RecordPublisher, never, Dht | Crypto> =>
   Effect.gen(function*() {
     const dht = yield* Dht
@@ -87,15 +92,15 @@ export const make = (
       }
       return slot
     }
-    /** The verified record inside a DHT value, or null: every failure is the same silent skip. */
-    const openValue = (value: Uint8Array, minute: bigint): Effect.Effect<Record.Record | null> => {
+    /** The verified record inside a DHT value, or why not: every failure is the same skip (only counted). */
+    const openValue = (value: Uint8Array, minute: bigint): Effect.Effect<Record.Record | Refused> => {
       const key = slotOf(minute).cachePrefix + valueKey(value)
       const known = opened.get(key)
       if (known !== undefined) return Effect.succeed(known)
       return EncryptedRecord.openRecord(value, topicHash, minute, initialSecretHash, rotation).pipe(
-        Effect.orElseSucceed(() => null),
+        Effect.catchAll((error): Effect.Effect<Refused> => Effect.succeed({ refused: error._tag })),
         // Defects from malformed input must not escape either: hostile bytes only ever mean "skip".
-        Effect.catchAllDefect(() => Effect.succeed(null)),
+        Effect.catchAllDefect((): Effect.Effect<Refused> => Effect.succeed({ refused: "Defect" })),
         Effect.tap((result) => Effect.sync(() => remember(key, result))),
         Effect.provide(context)
       )
@@ -106,23 +111,49 @@ export const make = (
         const slot = slotOf(minute)
         stats.gets++
         const items = yield* dht.getMutable(slot.publicKey, slot.salt).pipe(
-          Effect.tapError(() => Effect.sync(() => stats.failedGets++))
+          Effect.tapError((error) =>
+            Effect.zipRight(
+              Effect.sync(() => stats.failedGets++),
+              options.onRead?.({ _tag: "Failed", minute, slot: kind, error }) ?? Effect.void
+            )
+          )
         )
         const byPublisher = new Map<string, DiscoveredRecord>()
+        const rejected: { [reason: string]: number } = {}
+        const reject = (reason: string) => void (rejected[reason] = (rejected[reason] ?? 0) + 1)
         // Any valid record naming a peer, ours included and before de-duplication (a publisher may show up with
         // its bootstrap record on some storing nodes and a later one on others).
         let joinedRecordSeen = false
         for (const item of items) {
           const record = yield* openValue(item.value, minute)
-          if (record === null) continue
+          if ("refused" in record) {
+            reject(record.refused)
+            continue
+          }
           const found = toDiscovered(record, minute)
-          if (found === undefined) continue
+          if (found === undefined) {
+            reject("BadPublisher")
+            continue
+          }
           if (found.activePeers.length > 0) joinedRecordSeen = true
           if (found.publisher === endpointId || byPublisher.has(found.publisher)) continue
           byPublisher.set(found.publisher, found)
         }
         slot.holdsJoinedRecord = joinedRecordSeen
-        return Array.from(byPublisher.values())
+        const records = Array.from(byPublisher.values())
+        if (options.onRead !== undefined) {
+          const refusedCount = Object.values(rejected).reduce((a, b) => a + b, 0)
+          yield* options.onRead({
+            _tag: "Answered",
+            minute,
+            slot: kind,
+            found: items.length,
+            opened: items.length - refusedCount,
+            rejected,
+            records: records.length
+          })
+        }
+        return records
       }))
 
     /**

@@ -1,4 +1,5 @@
 import { Clock, Duration, Effect } from "effect"
+import { DiscoveryEvent } from "../DiscoveryEvent.js"
 import * as Bootstrap from "./bootstrap.js"
 import type { Core } from "./core.js"
 
@@ -37,6 +38,7 @@ export const run = (core: Core): Effect.Effect<void> => {
       aloneSince ??= now
       if (now - aloneSince < after) continue
       yield* Effect.logDebug("rediscover: alone, running bootstrap again", { aloneMs: now - aloneSince })
+      yield* core.emit(DiscoveryEvent.Rediscovering({ aloneFor: Duration.millis(now - aloneSince) }))
       yield* Bootstrap.run(core).pipe(
         Effect.timeout(RUN_LIMIT),
         Effect.catchAll((error) =>

@@ -116,7 +116,7 @@ export const make = (options: Options): Effect.Effect<RecordPublisher, never, Dh
   Effect.gen(function*() {
     const compatible = metered(yield* Single.make(options, compatibleSlotKeys), "compatible")
     if (options.privateSlots !== true) return compatible
-    const hidden = metered(yield* Single.make(options, privateSlotKeys), "private")
+    const hidden = metered(yield* Single.make(options, privateSlotKeys, "private"), "private")
     const lastReads = new Map<bigint, LastRead>()
 
     const getRecords = (minute: bigint): Effect.Effect<ReadonlyArray<DiscoveredRecord>, DhtError | RotationFailed> =>

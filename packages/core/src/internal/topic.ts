@@ -1,6 +1,7 @@
-import { Deferred, Duration, Effect, Exit, FiberId, Option, Scope, Stream } from "effect"
+import { Clock, Deferred, Duration, Effect, Exit, FiberId, Option, Scope, Stream } from "effect"
 import * as Config from "../Config.js"
 import { Crypto } from "../Crypto.js"
+import { DiscoveryEvent } from "../DiscoveryEvent.js"
 import { Gossip, type GossipClosed, type GossipEvent } from "../Gossip.js"
 import { NodeIdentity } from "../NodeIdentity.js"
 import { PeerAddresses } from "../PeerAddresses.js"
@@ -11,6 +12,7 @@ import type { JoinOptions, Receiver, Sender, Topic, TopicEvent } from "../Topic.
 import type { TopicId } from "../TopicId.js"
 import * as Bootstrap from "./bootstrap.js"
 import { type Core, IdentityMismatch, JoinTimeout, makeSender, TopicClosed } from "./core.js"
+import * as Discovery from "./discovery.js"
 import * as Fanout from "./fanout.js"
 import * as Merge from "./merge.js"
 import * as TopicPeerCache from "./peerCache.js"
@@ -50,12 +52,14 @@ const open = (topicId: TopicId, options: JoinOptions) =>
     if (gossipService.endpointId !== identity.endpointId) {
       return yield* new IdentityMismatch({ gossip: gossipService.endpointId, identity: identity.endpointId })
     }
+    const discovery = yield* Discovery.make
     const records = yield* RecordPublisher.make({
       topicId,
       secretKey: identity.secretKey,
       initialSecret: options.secret,
       maxBootstrapRecords: config.bootstrap.maxBootstrapRecords,
       privateSlots: config.bootstrap.privateSlots,
+      onRead: discovery.onRead,
       ...(options.rotation ? { rotation: options.rotation } : {})
     })
 
@@ -82,6 +86,7 @@ const open = (topicId: TopicId, options: JoinOptions) =>
         if (closed) return Effect.void
         closed = true
         fanout.close()
+        discovery.close()
         return Scope.close(scope, Exit.void).pipe(
           Effect.zipRight(Deferred.fail(joined, new TopicClosed())),
           Effect.zipRight(Deferred.succeed(closedSignal, undefined)),
@@ -101,8 +106,28 @@ const open = (topicId: TopicId, options: JoinOptions) =>
       neighbors: gossip.neighbors,
       lastMessageHashes: () => [...hashes],
       awaitJoined: Effect.catchAll(gossip.joined, () => Effect.never),
-      scope
+      scope,
+      emit: discovery.emit
     }
+
+    // `Joined` on the first neighbour, `AloneAgain` when the last one leaves (told from the gossip events, so
+    // they come in the order the gossip layer saw them).
+    let hasNeighbor = false
+    let aloneSince = yield* Clock.currentTimeMillis
+    const tellNeighbors = (event: GossipEvent): Effect.Effect<void> =>
+      Effect.gen(function*() {
+        if (event._tag === "NeighborUp" && !hasNeighbor) {
+          hasNeighbor = true
+          const now = yield* Clock.currentTimeMillis
+          yield* discovery.emit(
+            DiscoveryEvent.Joined({ after: Duration.millis(now - aloneSince), neighbor: event.peer })
+          )
+        } else if (event._tag === "NeighborDown" && hasNeighbor && (yield* core.neighbors).length === 0) {
+          hasNeighbor = false
+          aloneSince = yield* Clock.currentTimeMillis
+          yield* discovery.emit(DiscoveryEvent.AloneAgain({ peer: event.peer }))
+        }
+      })
 
     // Receiver actor (behaviour.md §3.7): remember payload hashes, fan every event out; the topic dies with the stream.
     const receiverActor = gossip.events.pipe(
@@ -114,6 +139,7 @@ const open = (topicId: TopicId, options: JoinOptions) =>
           }
           fanout.publish(toTopicEvent(event))
         }).pipe(
+          Effect.zipRight(tellNeighbors(event)),
           Effect.zipRight(
             event._tag === "NeighborUp" && Option.isSome(peerCache)
               ? peerCache.value.neighborUp(event.peer)
@@ -156,7 +182,17 @@ const open = (topicId: TopicId, options: JoinOptions) =>
         onSome: (after) => Effect.timeoutOption(discover, after)
       })
       if (Option.isNone(outcome)) {
-        yield* Deferred.fail(joined, new JoinTimeout({ after: Option.getOrThrow(timeout) }))
+        const seen = discovery.summary()
+        yield* Deferred.fail(
+          joined,
+          new JoinTimeout({
+            after: Option.getOrThrow(timeout),
+            dhtReachable: seen.dhtReachable,
+            answeredGets: seen.answeredGets,
+            failedGets: seen.failedGets,
+            recordsSeen: seen.recordsSeen
+          })
+        )
         yield* Effect.logDebug("topic: bootstrap timed out, closing")
         return yield* close
       }
@@ -243,6 +279,7 @@ const open = (topicId: TopicId, options: JoinOptions) =>
       isJoined: core.isJoined,
       joined: joinedOrClosed,
       lastMessageHashes,
+      discovery: discovery.events,
       isClosed: Effect.sync(() => closed),
       awaitClosed: Deferred.await(closedSignal),
       release: acquireRef(),

@@ -14,6 +14,8 @@ const describe = (error: Tagged): string => {
   switch (error._tag) {
     case "JoinTimeout": {
       const after = error["after"]
+      // The core error's message says how far discovery got (did the DHT answer, were records seen).
+      if (typeof error.message === "string" && error.message !== "") return `${error.message}; the topic was closed`
       return Duration.isDuration(after)
         ? `no peer of the topic was found within ${Duration.format(after)}; the topic was closed`
         : "no peer of the topic was found in time; the topic was closed"
