@@ -1,19 +1,9 @@
-import { createSocket } from "node:dgram"
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createNode } from "../src/index.js"
-import { type LoopbackDht, loopbackOptions, startTestbed } from "./testbed.js"
-
-/** A loopback UDP port nobody listens on any more: a DHT bootstrap that never answers. */
-const closedPort = async (): Promise<number> => {
-  const socket = createSocket("udp4")
-  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve))
-  const port = socket.address().port
-  await new Promise<void>((resolve) => socket.close(() => resolve()))
-  return port
-}
+import { closedPort, type LoopbackDht, loopbackOptions, startTestbed } from "./testbed.js"
 
 const TOPIC = "promise-peer-cache"
 const SECRET = "peer-cache-secret"

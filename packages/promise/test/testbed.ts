@@ -5,6 +5,7 @@
 import { Crypto } from "@dtt/core"
 import { Testbed } from "@dtt/dht-mainline"
 import { Effect, Exit, Scope } from "effect"
+import { createSocket } from "node:dgram"
 import type { NodeOptions } from "../src/index.js"
 
 export interface LoopbackDht {
@@ -18,6 +19,15 @@ export const startTestbed = async (size = 8): Promise<LoopbackDht> => {
     Testbed.make({ size }).pipe(Scope.extend(scope), Effect.provide(Crypto.layerNode))
   )
   return { bootstrap: bed.bootstrap, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
+}
+
+/** A loopback UDP port nobody listens on any more: a DHT bootstrap that never answers. */
+export const closedPort = async (): Promise<number> => {
+  const socket = createSocket("udp4")
+  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve))
+  const port = socket.address().port
+  await new Promise<void>((resolve) => socket.close(() => resolve()))
+  return port
 }
 
 export const loopbackOptions = (dht: LoopbackDht, extra: NodeOptions = {}): NodeOptions => ({
