@@ -14,6 +14,7 @@ import * as Node from "./internal/node.js"
 import * as Rtt from "./internal/rtt.js"
 import type { StoreRule } from "./internal/server.js"
 
+export type { Address } from "./internal/address.js"
 export type { VerifyStrict } from "./internal/item.js"
 export type { Node as MainlineNode, NodeStats } from "./internal/node.js"
 export type { StoreRule } from "./internal/server.js"

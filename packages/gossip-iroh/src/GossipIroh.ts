@@ -106,6 +106,7 @@ export interface GossipIrohService extends Gossip.GossipService {
  * Frees the sockets and native memory of every iroh endpoint that was closed and is no longer referenced (a full
  * V8 collection, then the napi finalizers). Call after the scope or runtime that owned the layer has closed.
  */
+export { DialError, EndpointBindError } from "./net/errors.js"
 export { releaseClosedEndpoints } from "./net/nativeRelease.js"
 
 export class InvalidTicket extends Error {

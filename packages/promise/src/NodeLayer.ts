@@ -27,6 +27,8 @@ import type { NodeOptions } from "./Options.js"
  * What a node provides: everything `Topic.join` needs, the iroh endpoint's own service, and its address book
  * (with a peer cache path, also `PeerCache`, which `Topic.join` uses when present).
  */
+export type { PeerCacheUnavailable } from "./internal/peerCache.js"
+
 export type Services = Topic.Requirements | GossipIroh.GossipIroh | PeerAddresses.PeerAddresses
 
 /**

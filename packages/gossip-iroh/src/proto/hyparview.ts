@@ -13,13 +13,11 @@ import type { TopicOutEvent, TopicTimer } from "./events.js"
 import type { Rng } from "./rng.js"
 import { IndexSet } from "./util.js"
 
-type Id = EndpointId.EndpointId
-
 export type HyParViewIn =
-  | { readonly _tag: "RecvMessage"; readonly from: Id; readonly message: SwarmMessage }
+  | { readonly _tag: "RecvMessage"; readonly from: EndpointId.EndpointId; readonly message: SwarmMessage }
   | { readonly _tag: "TimerExpired"; readonly timer: TopicTimer }
-  | { readonly _tag: "PeerDisconnected"; readonly peer: Id }
-  | { readonly _tag: "RequestJoin"; readonly peer: Id }
+  | { readonly _tag: "PeerDisconnected"; readonly peer: EndpointId.EndpointId }
+  | { readonly _tag: "RequestJoin"; readonly peer: EndpointId.EndpointId }
   | { readonly _tag: "UpdatePeerData"; readonly data: PeerData }
   | { readonly _tag: "Quit" }
 
@@ -32,17 +30,17 @@ const samePeerData = (a: PeerData | undefined, b: PeerData): boolean =>
   a !== undefined && a.length === b.length && a.every((x, i) => x === b[i])
 
 export class HyParView {
-  readonly activeView = new IndexSet<Id>()
-  readonly passiveView = new IndexSet<Id>()
+  readonly activeView = new IndexSet<EndpointId.EndpointId>()
+  readonly passiveView = new IndexSet<EndpointId.EndpointId>()
   private shuffleScheduled = false
   /** Neighbor requests we sent and have not seen answered (iroh never clears the entry of an accepted reply). */
-  readonly pendingNeighborRequests = new Set<Id>()
-  private readonly peerData = new Map<Id, PeerData>()
+  readonly pendingNeighborRequests = new Set<EndpointId.EndpointId>()
+  private readonly peerData = new Map<EndpointId.EndpointId, PeerData>()
   /** Peers that told us they stay alive; kept in the passive view when their connection closes. */
-  private readonly aliveDisconnectPeers = new Set<Id>()
+  private readonly aliveDisconnectPeers = new Set<EndpointId.EndpointId>()
 
   constructor(
-    readonly me: Id,
+    readonly me: EndpointId.EndpointId,
     private meData: PeerData | undefined,
     private readonly config: HyParViewConfig,
     private readonly rng: Rng
@@ -78,15 +76,15 @@ export class HyParView {
   }
 
   /** The data last seen for a peer. */
-  dataOf(peer: Id): PeerData | undefined {
+  dataOf(peer: EndpointId.EndpointId): PeerData | undefined {
     return this.peerData.get(peer)
   }
 
-  private send(out: Array<TopicOutEvent>, to: Id, message: SwarmMessage): void {
+  private send(out: Array<TopicOutEvent>, to: EndpointId.EndpointId, message: SwarmMessage): void {
     out.push({ _tag: "SendMessage", to, message: { _tag: "Swarm", message } })
   }
 
-  private handleMessage(from: Id, message: SwarmMessage, out: Array<TopicOutEvent>): void {
+  private handleMessage(from: EndpointId.EndpointId, message: SwarmMessage, out: Array<TopicOutEvent>): void {
     switch (message._tag) {
       case "Join":
         this.onJoin(from, message.data, out)
@@ -112,13 +110,13 @@ export class HyParView {
     if (!this.activeView.has(from)) out.push({ _tag: "DisconnectPeer", peer: from })
   }
 
-  private onDisconnect(peer: Id, alive: boolean, out: Array<TopicOutEvent>): void {
+  private onDisconnect(peer: EndpointId.EndpointId, alive: boolean, out: Array<TopicOutEvent>): void {
     this.pendingNeighborRequests.delete(peer)
     if (this.activeView.has(peer)) this.removeActive(peer, { _tag: "DisconnectReceived", alive }, out)
     else if (alive && this.passiveView.has(peer)) this.aliveDisconnectPeers.add(peer)
   }
 
-  private onConnectionClosed(peer: Id, out: Array<TopicOutEvent>): void {
+  private onConnectionClosed(peer: EndpointId.EndpointId, out: Array<TopicOutEvent>): void {
     this.pendingNeighborRequests.delete(peer)
     if (this.activeView.has(peer)) this.removeActive(peer, { _tag: "ConnectionClosed" }, out)
     else if (!this.aliveDisconnectPeers.delete(peer)) {
@@ -134,14 +132,14 @@ export class HyParView {
     }
   }
 
-  private sendDisconnect(peer: Id, alive: boolean, out: Array<TopicOutEvent>): void {
+  private sendDisconnect(peer: EndpointId.EndpointId, alive: boolean, out: Array<TopicOutEvent>): void {
     // Hand over some contacts first so a peer that just joined through us does not starve.
     this.sendShuffleReply(peer, this.config.shuffleActiveViewCount + this.config.shufflePassiveViewCount, out)
     this.send(out, peer, { _tag: "Disconnect", alive, respond: false })
     out.push({ _tag: "DisconnectPeer", peer })
   }
 
-  private onJoin(peer: Id, data: PeerData | undefined, out: Array<TopicOutEvent>): void {
+  private onJoin(peer: EndpointId.EndpointId, data: PeerData | undefined, out: Array<TopicOutEvent>): void {
     this.addActive(peer, data, "High", true, out)
     const info: PeerInfo = { id: peer, data }
     for (const node of this.activeView.values()) {
@@ -150,7 +148,7 @@ export class HyParView {
     }
   }
 
-  private onForwardJoin(sender: Id, peer: PeerInfo, ttl: number, out: Array<TopicOutEvent>): void {
+  private onForwardJoin(sender: EndpointId.EndpointId, peer: PeerInfo, ttl: number, out: Array<TopicOutEvent>): void {
     if (this.activeView.has(peer.id)) {
       this.insertPeerInfo(peer.id, peer.data, out)
       this.sendNeighbor(peer.id, "High", out)
@@ -170,16 +168,21 @@ export class HyParView {
     }
   }
 
-  private onNeighbor(from: Id, priority: Priority, data: PeerData | undefined, out: Array<TopicOutEvent>): void {
+  private onNeighbor(
+    from: EndpointId.EndpointId,
+    priority: Priority,
+    data: PeerData | undefined,
+    out: Array<TopicOutEvent>
+  ): void {
     const isReply = this.pendingNeighborRequests.delete(from)
     if (!this.addActive(from, data, priority, !isReply, out)) this.sendDisconnect(from, true, out)
   }
 
-  private peerInfo(id: Id): PeerInfo {
+  private peerInfo(id: EndpointId.EndpointId): PeerInfo {
     return { id, data: this.peerData.get(id) }
   }
 
-  private insertPeerInfo(id: Id, data: PeerData | undefined, out: Array<TopicOutEvent>): void {
+  private insertPeerInfo(id: EndpointId.EndpointId, data: PeerData | undefined, out: Array<TopicOutEvent>): void {
     if (data === undefined) return
     const old = this.peerData.get(id)
     if (!samePeerData(old, data) && data.length > 0) out.push({ _tag: "PeerData", peer: id, data })
@@ -187,8 +190,8 @@ export class HyParView {
   }
 
   private onShuffle(
-    from: Id,
-    origin: Id,
+    from: EndpointId.EndpointId,
+    origin: EndpointId.EndpointId,
     nodes: ReadonlyArray<PeerInfo>,
     ttl: number,
     out: Array<TopicOutEvent>
@@ -202,7 +205,7 @@ export class HyParView {
     }
   }
 
-  private sendShuffleReply(to: Id, len: number, out: Array<TopicOutEvent>): void {
+  private sendShuffleReply(to: EndpointId.EndpointId, len: number, out: Array<TopicOutEvent>): void {
     const ids = this.passiveView.shuffledAndCapped(len, this.rng)
     if (ids.length < len) ids.push(...this.activeView.shuffledAndCapped(len - ids.length, this.rng))
     this.send(out, to, { _tag: "ShuffleReply", nodes: ids.map((id) => this.peerInfo(id)) })
@@ -220,21 +223,21 @@ export class HyParView {
     out.push({ _tag: "ScheduleTimer", delay: this.config.shuffleInterval, timer: { _tag: "DoShuffle" } })
   }
 
-  private addPassive(peer: Id, data: PeerData | undefined, out: Array<TopicOutEvent>): void {
+  private addPassive(peer: EndpointId.EndpointId, data: PeerData | undefined, out: Array<TopicOutEvent>): void {
     this.insertPeerInfo(peer, data, out)
     if (this.activeView.has(peer) || this.passiveView.has(peer) || peer === this.me) return
     if (this.passiveView.size >= this.config.passiveViewCapacity) this.passiveView.removeRandom(this.rng)
     this.passiveView.insert(peer)
   }
 
-  private removeActive(peer: Id, reason: RemovalReason, out: Array<TopicOutEvent>): void {
+  private removeActive(peer: EndpointId.EndpointId, reason: RemovalReason, out: Array<TopicOutEvent>): void {
     const index = this.activeView.indexOf(peer)
     if (index === undefined) return
     const removed = this.removeActiveByIndex(index, reason, out)
     if (removed !== undefined) this.refillActiveFromPassive([removed], out)
   }
 
-  private refillActiveFromPassive(skip: ReadonlyArray<Id>, out: Array<TopicOutEvent>): void {
+  private refillActiveFromPassive(skip: ReadonlyArray<EndpointId.EndpointId>, out: Array<TopicOutEvent>): void {
     if (this.activeView.size + this.pendingNeighborRequests.size >= this.config.activeViewCapacity) return
     const node = this.passiveView.pickRandomWithout([...skip, ...this.pendingNeighborRequests], this.rng)
     if (node === undefined) return
@@ -247,14 +250,18 @@ export class HyParView {
     })
   }
 
-  private onPendingNeighborTimer(peer: Id, out: Array<TopicOutEvent>): void {
+  private onPendingNeighborTimer(peer: EndpointId.EndpointId, out: Array<TopicOutEvent>): void {
     if (this.pendingNeighborRequests.delete(peer)) {
       this.passiveView.remove(peer)
       this.refillActiveFromPassive([], out)
     }
   }
 
-  private removeActiveByIndex(index: number, reason: RemovalReason, out: Array<TopicOutEvent>): Id | undefined {
+  private removeActiveByIndex(
+    index: number,
+    reason: RemovalReason,
+    out: Array<TopicOutEvent>
+  ): EndpointId.EndpointId | undefined {
     const peer = this.activeView.removeIndex(index)
     if (peer === undefined) return undefined
     out.push({ _tag: "EmitEvent", event: { _tag: "NeighborDown", peer } })
@@ -276,7 +283,7 @@ export class HyParView {
   }
 
   private addActive(
-    peer: Id,
+    peer: EndpointId.EndpointId,
     data: PeerData | undefined,
     priority: Priority,
     reply: boolean,
@@ -304,7 +311,12 @@ export class HyParView {
     return false
   }
 
-  private addActiveUnchecked(peer: Id, priority: Priority, reply: boolean, out: Array<TopicOutEvent>): void {
+  private addActiveUnchecked(
+    peer: EndpointId.EndpointId,
+    priority: Priority,
+    reply: boolean,
+    out: Array<TopicOutEvent>
+  ): void {
     this.passiveView.remove(peer)
     if (this.activeView.insert(peer)) {
       out.push({ _tag: "EmitEvent", event: { _tag: "NeighborUp", peer } })
@@ -312,7 +324,7 @@ export class HyParView {
     }
   }
 
-  private sendNeighbor(peer: Id, priority: Priority, out: Array<TopicOutEvent>): void {
+  private sendNeighbor(peer: EndpointId.EndpointId, priority: Priority, out: Array<TopicOutEvent>): void {
     if (this.pendingNeighborRequests.has(peer)) return
     this.pendingNeighborRequests.add(peer)
     this.send(out, peer, { _tag: "Neighbor", priority, data: this.meData })

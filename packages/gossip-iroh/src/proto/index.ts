@@ -4,10 +4,10 @@
  */
 export * from "./config.js"
 export * from "./events.js"
-export { HyParView } from "./hyparview.js"
-export { messageIdOf, Plumtree, type PlumtreeStats } from "./plumtree.js"
+export { HyParView, type HyParViewIn } from "./hyparview.js"
+export { messageIdOf, Plumtree, type PlumtreeIn, type PlumtreeStats } from "./plumtree.js"
 export { type Rng, seededRng } from "./rng.js"
 export * as Sim from "./sim.js"
 export { ProtoState } from "./state.js"
-export { TopicState } from "./topic.js"
+export { type TopicIn, TopicState } from "./topic.js"
 export { IndexSet, TimeBoundCache, TimerMap } from "./util.js"

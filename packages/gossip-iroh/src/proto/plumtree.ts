@@ -10,19 +10,17 @@ import { ihaveChunkLength, type PlumtreeConfig } from "./config.js"
 import type { BroadcastScope, TopicOutEvent, TopicTimer } from "./events.js"
 import { TimeBoundCache } from "./util.js"
 
-type Id = EndpointId.EndpointId
-
 /** A message id: BLAKE3 of the content, nothing else. */
 export const messageIdOf = (content: Uint8Array): Uint8Array => blake3(content)
 
 type Gossip = Extract<BroadcastMessage, { _tag: "Gossip" }>
 
 export type PlumtreeIn =
-  | { readonly _tag: "RecvMessage"; readonly from: Id; readonly message: BroadcastMessage }
+  | { readonly _tag: "RecvMessage"; readonly from: EndpointId.EndpointId; readonly message: BroadcastMessage }
   | { readonly _tag: "Broadcast"; readonly content: Uint8Array; readonly scope: BroadcastScope }
   | { readonly _tag: "TimerExpired"; readonly timer: TopicTimer }
-  | { readonly _tag: "NeighborUp"; readonly peer: Id }
-  | { readonly _tag: "NeighborDown"; readonly peer: Id }
+  | { readonly _tag: "NeighborUp"; readonly peer: EndpointId.EndpointId }
+  | { readonly _tag: "NeighborDown"; readonly peer: EndpointId.EndpointId }
 
 export interface PlumtreeStats {
   /** `Gossip` frames received, duplicates included. */
@@ -33,14 +31,14 @@ export interface PlumtreeStats {
   maxLastDeliveryHop: number
 }
 
-const sorted = (peers: Iterable<Id>): Array<Id> => [...peers].sort()
+const sorted = (peers: Iterable<EndpointId.EndpointId>): Array<EndpointId.EndpointId> => [...peers].sort()
 
 export class Plumtree {
-  readonly eagerPushPeers = new Set<Id>()
-  readonly lazyPushPeers = new Set<Id>()
-  private readonly lazyPushQueue = new Map<Id, Array<IHave>>()
+  readonly eagerPushPeers = new Set<EndpointId.EndpointId>()
+  readonly lazyPushPeers = new Set<EndpointId.EndpointId>()
+  private readonly lazyPushQueue = new Map<EndpointId.EndpointId, Array<IHave>>()
   /** Ids announced by IHave but not received yet, with who announced them (oldest first). */
-  private readonly missingMessages = new Map<string, Array<{ peer: Id; round: number }>>()
+  private readonly missingMessages = new Map<string, Array<{ peer: EndpointId.EndpointId; round: number }>>()
   private readonly receivedMessages = new TimeBoundCache<string, true>()
   private readonly cache = new TimeBoundCache<string, Gossip>()
   private readonly graftTimerScheduled = new Set<string>()
@@ -50,7 +48,7 @@ export class Plumtree {
   stats: PlumtreeStats = { payloadMessagesReceived: 0, controlMessagesReceived: 0, maxLastDeliveryHop: 0 }
 
   constructor(
-    readonly me: Id,
+    readonly me: EndpointId.EndpointId,
     private readonly config: PlumtreeConfig,
     maxMessageSize: number
   ) {
@@ -100,11 +98,16 @@ export class Plumtree {
     }
   }
 
-  private send(out: Array<TopicOutEvent>, to: Id, message: BroadcastMessage): void {
+  private send(out: Array<TopicOutEvent>, to: EndpointId.EndpointId, message: BroadcastMessage): void {
     out.push({ _tag: "SendMessage", to, message: { _tag: "Gossip", message } })
   }
 
-  private handleMessage(from: Id, message: BroadcastMessage, now: number, out: Array<TopicOutEvent>): void {
+  private handleMessage(
+    from: EndpointId.EndpointId,
+    message: BroadcastMessage,
+    now: number,
+    out: Array<TopicOutEvent>
+  ): void {
     if (message._tag === "Gossip") this.stats.payloadMessagesReceived++
     else this.stats.controlMessagesReceived++
     switch (message._tag) {
@@ -147,7 +150,7 @@ export class Plumtree {
     this.eagerPush(message, this.me, out)
   }
 
-  private onGossip(sender: Id, message: Gossip, now: number, out: Array<TopicOutEvent>): void {
+  private onGossip(sender: EndpointId.EndpointId, message: Gossip, now: number, out: Array<TopicOutEvent>): void {
     // A payload whose id is not its hash is dropped without a word.
     if (!Bytes.equal(messageIdOf(message.content), message.id)) return
     const k = Bytes.toHex(message.id)
@@ -181,14 +184,14 @@ export class Plumtree {
    * and prune the slow one.
    */
   private optimizeTree(
-    gossipSender: Id,
+    gossipSender: EndpointId.EndpointId,
     message: Gossip,
-    previousIHaves: ReadonlyArray<{ peer: Id; round: number }>,
+    previousIHaves: ReadonlyArray<{ peer: EndpointId.EndpointId; round: number }>,
     out: Array<TopicOutEvent>
   ): void {
     if (message.scope._tag !== "Swarm") return
     const round = message.scope.round
-    let best: { peer: Id; round: number } | undefined
+    let best: { peer: EndpointId.EndpointId; round: number } | undefined
     for (const ihave of previousIHaves) if (best === undefined || ihave.round < best.round) best = ihave
     if (best === undefined) return
     if (best.round < round && round - best.round >= this.config.optimizationThreshold) {
@@ -201,7 +204,7 @@ export class Plumtree {
     }
   }
 
-  private onIHave(sender: Id, entries: ReadonlyArray<IHave>, out: Array<TopicOutEvent>): void {
+  private onIHave(sender: EndpointId.EndpointId, entries: ReadonlyArray<IHave>, out: Array<TopicOutEvent>): void {
     for (const ihave of entries) {
       const k = Bytes.toHex(ihave.id)
       if (this.receivedMessages.has(k)) continue
@@ -234,14 +237,14 @@ export class Plumtree {
     out.push({ _tag: "ScheduleTimer", delay: this.config.graftTimeout2, timer: { _tag: "SendGraft", id } })
   }
 
-  private onGraft(sender: Id, id: Uint8Array | undefined, out: Array<TopicOutEvent>): void {
+  private onGraft(sender: EndpointId.EndpointId, id: Uint8Array | undefined, out: Array<TopicOutEvent>): void {
     this.addEager(sender)
     if (id === undefined) return
     const cached = this.cache.get(Bytes.toHex(id))
     if (cached !== undefined) this.send(out, sender, cached)
   }
 
-  private onNeighborDown(peer: Id): void {
+  private onNeighborDown(peer: EndpointId.EndpointId): void {
     for (const [k, list] of this.missingMessages) {
       const kept = list.filter((e) => e.peer !== peer)
       if (kept.length === 0) this.missingMessages.delete(k)
@@ -257,23 +260,23 @@ export class Plumtree {
     out.push({ _tag: "ScheduleTimer", delay: this.config.cacheEvictInterval, timer: { _tag: "EvictCache" } })
   }
 
-  private addEager(peer: Id): void {
+  private addEager(peer: EndpointId.EndpointId): void {
     this.lazyPushPeers.delete(peer)
     this.eagerPushPeers.add(peer)
   }
 
-  private addLazy(peer: Id): void {
+  private addLazy(peer: EndpointId.EndpointId): void {
     this.eagerPushPeers.delete(peer)
     this.lazyPushPeers.add(peer)
   }
 
-  private eagerPush(message: Gossip, sender: Id, out: Array<TopicOutEvent>): void {
+  private eagerPush(message: Gossip, sender: EndpointId.EndpointId, out: Array<TopicOutEvent>): void {
     for (const peer of sorted(this.eagerPushPeers)) {
       if (peer !== this.me && peer !== sender) this.send(out, peer, message)
     }
   }
 
-  private lazyPush(message: Gossip, sender: Id, out: Array<TopicOutEvent>): void {
+  private lazyPush(message: Gossip, sender: EndpointId.EndpointId, out: Array<TopicOutEvent>): void {
     if (message.scope._tag !== "Swarm") return
     const round = message.scope.round
     for (const peer of sorted(this.lazyPushPeers)) {

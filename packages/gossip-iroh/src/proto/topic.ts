@@ -10,13 +10,11 @@ import { HyParView } from "./hyparview.js"
 import { Plumtree } from "./plumtree.js"
 import type { Rng } from "./rng.js"
 
-type Id = EndpointId.EndpointId
-
 export type TopicIn =
-  | { readonly _tag: "RecvMessage"; readonly from: Id; readonly message: TopicMessage }
+  | { readonly _tag: "RecvMessage"; readonly from: EndpointId.EndpointId; readonly message: TopicMessage }
   | { readonly _tag: "Command"; readonly command: Command }
   | { readonly _tag: "TimerExpired"; readonly timer: TopicTimer }
-  | { readonly _tag: "PeerDisconnected"; readonly peer: Id }
+  | { readonly _tag: "PeerDisconnected"; readonly peer: EndpointId.EndpointId }
   | { readonly _tag: "UpdatePeerData"; readonly data: PeerData }
 
 const isSwarmTimer = (t: TopicTimer): boolean => t._tag === "DoShuffle" || t._tag === "PendingNeighborRequest"
@@ -26,7 +24,7 @@ export class TopicState {
   readonly gossip: Plumtree
   stats = { messagesSent: 0, messagesReceived: 0 }
 
-  constructor(readonly me: Id, meData: PeerData | undefined, config: ProtoConfig, rng: Rng) {
+  constructor(readonly me: EndpointId.EndpointId, meData: PeerData | undefined, config: ProtoConfig, rng: Rng) {
     this.swarm = new HyParView(me, meData, config.membership, rng)
     this.gossip = new Plumtree(me, config.broadcast, config.maxMessageSize)
   }
@@ -95,7 +93,7 @@ export class TopicState {
   }
 
   /** Current neighbours (the active view), in view order. */
-  neighbors(): ReadonlyArray<Id> {
+  neighbors(): ReadonlyArray<EndpointId.EndpointId> {
     return this.swarm.activeView.values()
   }
 }

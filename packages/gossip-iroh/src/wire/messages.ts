@@ -8,13 +8,11 @@ import { type WireDecodeError, WireEncodeError } from "./errors.js"
 import { type Reader, runDecode, Writer } from "./postcard.js"
 import { isValidEndpointId } from "./publicKey.js"
 
-type Id = EndpointId.EndpointId
-
 /** Opaque per-peer data (iroh's net layer puts a postcard `AddrInfo` in it). */
 export type PeerData = Uint8Array
 
 export interface PeerInfo {
-  readonly id: Id
+  readonly id: EndpointId.EndpointId
   readonly data: PeerData | undefined
 }
 
@@ -24,7 +22,12 @@ export type Priority = "High" | "Low"
 export type SwarmMessage =
   | { readonly _tag: "Join"; readonly data: PeerData | undefined }
   | { readonly _tag: "ForwardJoin"; readonly peer: PeerInfo; readonly ttl: number }
-  | { readonly _tag: "Shuffle"; readonly origin: Id; readonly nodes: ReadonlyArray<PeerInfo>; readonly ttl: number }
+  | {
+    readonly _tag: "Shuffle"
+    readonly origin: EndpointId.EndpointId
+    readonly nodes: ReadonlyArray<PeerInfo>
+    readonly ttl: number
+  }
   | { readonly _tag: "ShuffleReply"; readonly nodes: ReadonlyArray<PeerInfo> }
   | { readonly _tag: "Neighbor"; readonly priority: Priority; readonly data: PeerData | undefined }
   /** `respond` is obsolete in Rust but still on the wire; we always send false. */
@@ -55,7 +58,7 @@ export const gossip = (message: BroadcastMessage): TopicMessage => ({ _tag: "Gos
 // ---------------------------------------------------------------------------------------------------------------
 // decode
 
-const readPublicKey = (r: Reader): Id => {
+const readPublicKey = (r: Reader): EndpointId.EndpointId => {
   const bytes = r.take(32)
   const id = EndpointId.unsafeFromBytes(bytes)
   if (!isValidEndpointId(id)) r.fail("InvalidPublicKey", "32 bytes are not an Ed25519 point")
@@ -151,7 +154,7 @@ class Invalid {
   constructor(readonly detail: string) {}
 }
 
-const writePublicKey = (w: Writer, id: Id): void => {
+const writePublicKey = (w: Writer, id: EndpointId.EndpointId): void => {
   if (!isValidEndpointId(id)) throw new Invalid(`endpoint id ${id} is not a valid Ed25519 public key`)
   w.raw(EndpointId.toBytes(id))
 }

@@ -28,11 +28,13 @@ export interface GossipCounters {
 const pairKey = (a: Id, b: Id): string => (a < b ? `${a}|${b}` : `${b}|${a}`)
 
 export class MemoryGossipNetwork {
+  /** @internal */
   readonly nodes = new Map<Id, GossipNode>()
   readonly cuts = new Set<string>()
   /** Per directed link, the last delivery deadline: links are FIFO, like a QUIC stream. */
   private readonly lastDelivery = new Map<string, number>()
   private readonly scheduler: Scheduler
+  /** @internal */
   readonly rng: Prng
   latencyMillis: number
   jitterMillis: number
@@ -64,6 +66,7 @@ export class MemoryGossipNetwork {
     return this.nodes.get(a)?.up === true && this.nodes.get(b)?.up === true && !this.cuts.has(pairKey(a, b))
   }
 
+  /** @internal */
   send(from: Id, to: Id, topic: string, wire: Wire): void {
     this.counters.sent++
     if (wire._tag === "Gossip") this.counters.payloadSent++

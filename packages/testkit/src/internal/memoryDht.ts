@@ -102,6 +102,7 @@ type PutAnswer = { readonly ok: true } | { readonly ok: false; readonly code: nu
 
 export class MemoryDhtNetwork {
   readonly config: MemoryDhtConfig
+  /** @internal The storing nodes, in no particular order (the testkit's own tests look inside). */
   readonly nodes: ReadonlyArray<StoringNode>
   private readonly rng: Prng
   private readonly closest = new Map<string, ReadonlyArray<number>>()
