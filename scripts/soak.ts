@@ -9,7 +9,9 @@
  *
  *   npm run soak                      (= npx tsc -b, then this file on the compiled packages)
  * Options (env): NODES (10), MINUTES (15), CHURN_S (10), MESSAGE_S (1), GRACE_MS (5000), JOIN_TIMEOUT_MS (20000),
- * STORING (Testbed size, 12), OUT (results file name, soak).
+ * STORING (Testbed size, 12), WARMUP_S (samples left out of the slopes, 120), OUT (results file name, soak).
+ * Slopes are given after the warm-up and over the second half of the run: caches that fill for minutes (message
+ * ids, address books, V8's code space) raise the first figure even when the second one is flat.
  */
 import { Crypto } from "@dtt/core"
 import { Testbed } from "@dtt/dht-mainline"
@@ -29,7 +31,7 @@ const JOIN_TIMEOUT_MS = Number(process.env.JOIN_TIMEOUT_MS ?? 20_000)
 const STORING = Number(process.env.STORING ?? 12)
 const OUT = process.env.OUT ?? "soak"
 const SAMPLE_MS = 10_000
-const WARMUP_MS = 2 * 60_000
+const WARMUP_MS = Number(process.env.WARMUP_S ?? 120) * 1000
 const TOPIC = `soak-${process.pid}`
 const SECRET = "soak-secret"
 
@@ -253,11 +255,17 @@ const main = async () => {
     fdsPer10Min: perTenMinutes((s) => s.fds),
     rssMBPer10Min: perTenMinutes((s) => s.rssMB)
   }
+  const secondHalf = samples.filter((s) => s.seconds * 1000 >= (MINUTES * 60_000) / 2)
+  const slopesSecondHalf = {
+    rssMBPer10Min: round(slope(secondHalf.map((s) => [s.seconds / 600, s.rssMB] as const))),
+    heapMBPer10Min: round(slope(secondHalf.map((s) => [s.seconds / 600, s.heapMB] as const)))
+  }
   const result = {
     config: {
       nodes: NODES,
       minutes: MINUTES,
       churnSeconds: CHURN_MS / 1000,
+      warmupSeconds: WARMUP_MS / 1000,
       messageSeconds: MESSAGE_MS / 1000,
       graceMs: GRACE_MS,
       storingNodes: STORING,
@@ -275,6 +283,7 @@ const main = async () => {
       maxMs: percentile(joinTimes, 100)
     },
     slopesAfterWarmup: slopes,
+    slopesSecondHalf,
     afterClosingEverything: {
       before: { udp: before.udp, fds: before.fds },
       udp: afterAll.udp,
