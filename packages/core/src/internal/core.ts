@@ -2,11 +2,12 @@
  * What the actors of one topic share: the gossip subscription, the record publisher, the config, the sender
  * with its timeouts, and the topic's scope to fork into. Internal: the public face is `Topic`.
  */
-import { Data, Duration, Effect, Random, type Scope } from "effect"
+import { Data, Duration, Effect, Metric, Random, type Scope } from "effect"
 import type { Config } from "../Config.js"
 import type { DiscoveryEvent } from "../DiscoveryEvent.js"
 import type { EndpointId } from "../EndpointId.js"
 import type { GossipError, GossipTopic } from "../Gossip.js"
+import * as Metrics from "../Metrics.js"
 import type { RecordPublisher } from "../RecordPublisher.js"
 
 /** The topic was closed (all handles released, `close` called, or the gossip subscription ended). */
@@ -119,15 +120,28 @@ export const makeSender = (
         ? Effect.fail(new TopicClosed())
         : Effect.timeoutFail(effect, { duration: after, onTimeout: () => new SendTimeout({ operation, after }) })
     )
+  /** Counted once queued (what gossip's broadcast resolving means), with the payload's size. */
+  const counted = (scope: Metrics.MessageScope, content: Uint8Array) =>
+    Effect.zipRight(Metric.increment(Metrics.sent(scope)), Metric.incrementBy(Metrics.sentBytes(scope), content.length))
   return {
-    broadcast: (content) => guarded("broadcast", timeouts.broadcastTimeout, gossip.broadcast(content)),
+    broadcast: (content) =>
+      Effect.tap(
+        guarded("broadcast", timeouts.broadcastTimeout, gossip.broadcast(content)),
+        () => counted("swarm", content)
+      ),
     broadcastNeighbors: (content) =>
-      guarded("broadcastNeighbors", timeouts.broadcastNeighborsTimeout, gossip.broadcastNeighbors(content)),
+      Effect.tap(
+        guarded("broadcastNeighbors", timeouts.broadcastNeighborsTimeout, gossip.broadcastNeighbors(content)),
+        () => counted("neighbors", content)
+      ),
     joinPeers: (peers, maxPeers) =>
       Effect.gen(function*() {
         const chosen = maxPeers === undefined ? peers : (yield* shuffle(peers)).slice(0, Math.max(0, maxPeers))
         if (chosen.length === 0) return
-        yield* guarded("joinPeers", timeouts.joinPeerTimeout, gossip.joinPeers(chosen))
+        yield* Metric.incrementBy(Metrics.dialsAttempted, chosen.length)
+        yield* guarded("joinPeers", timeouts.joinPeerTimeout, gossip.joinPeers(chosen)).pipe(
+          Effect.tapError(() => Metric.incrementBy(Metrics.dialsFailed, chosen.length))
+        )
       })
   }
 }

@@ -1,4 +1,4 @@
-import { Effect, Either } from "effect"
+import { Clock, Effect, Either, Exit, Metric } from "effect"
 import * as Bep44 from "../Bep44.js"
 import { Crypto } from "../Crypto.js"
 import { Dht, type DhtError, type MutableItem } from "../Dht.js"
@@ -6,6 +6,7 @@ import * as EncryptedRecord from "../EncryptedRecord.js"
 import * as EndpointId from "../EndpointId.js"
 import * as GossipRecordContent from "../GossipRecordContent.js"
 import * as Keys from "../Keys.js"
+import * as Metrics from "../Metrics.js"
 import * as Record from "../Record.js"
 import type { DiscoveredRecord, Options, PublishOutcome, RecordPublisher, Stats } from "../RecordPublisher.js"
 import { defaultRotation, guard, recoverRotationFailure, type RotationFailed } from "../SecretRotation.js"
@@ -45,6 +46,25 @@ const toDiscovered = (record: Record.Record, minute: bigint): DiscoveredRecord |
   const messageHashes = content ? GossipRecordContent.messageHashes(content) : []
   return { record, minute, publisher, activePeers, messageHashes }
 }
+
+/**
+ * `call` with its outcome counted in `count(outcome)` and, when it completed, its latency in `latency`. Every
+ * started call is counted once: an abandoned one (the topic closed, or a join ended the lookup) as `interrupted`.
+ */
+const measured = <A, E>(
+  call: Effect.Effect<A, E>,
+  count: (outcome: Metrics.DhtOutcome) => Metric.Metric.Counter<number>,
+  latency: Metric.Metric.Histogram<number>
+): Effect.Effect<A, E> =>
+  Effect.flatMap(Clock.currentTimeMillis, (start) =>
+    Effect.onExit(call, (exit) => {
+      if (Exit.isInterrupted(exit)) return Metric.increment(count("interrupted"))
+      return Effect.flatMap(Clock.currentTimeMillis, (end) =>
+        Effect.zipRight(
+          Metric.increment(count(Exit.isSuccess(exit) ? "ok" : "error")),
+          Metric.update(latency, end - start)
+        ))
+    }))
 
 interface SlotState extends Keys.Slot {
   readonly cachePrefix: string
@@ -110,7 +130,11 @@ export const make = (
       recoverRotationFailure(Effect.gen(function*() {
         const slot = slotOf(minute)
         stats.gets++
-        const items = yield* dht.getMutable(slot.publicKey, slot.salt).pipe(
+        const items = yield* measured(
+          dht.getMutable(slot.publicKey, slot.salt),
+          (outcome) => Metrics.dhtGet(outcome, kind),
+          Metrics.dhtGetDuration
+        ).pipe(
           Effect.tapError((error) =>
             Effect.zipRight(
               Effect.sync(() => stats.failedGets++),
@@ -141,8 +165,14 @@ export const make = (
         }
         slot.holdsJoinedRecord = joinedRecordSeen
         const records = Array.from(byPublisher.values())
+        const refusedCount = Object.values(rejected).reduce((a, b) => a + b, 0)
+        // All or nothing: a read abandoned while its values were opened is counted as a get only.
+        yield* Effect.uninterruptible(Effect.all([
+          Metric.incrementBy(Metrics.seen(kind), items.length),
+          Metric.incrementBy(Metrics.opened(kind), items.length - refusedCount),
+          ...Object.entries(rejected).map(([reason, n]) => Metric.incrementBy(Metrics.rejected(reason, kind), n))
+        ]))
         if (options.onRead !== undefined) {
-          const refusedCount = Object.values(rejected).reduce((a, b) => a + b, 0)
           yield* options.onRead({
             _tag: "Answered",
             minute,
@@ -182,7 +212,11 @@ export const make = (
           signature: crypto.sign(slot.signingSeed, Bep44.signable(slot.salt, seq, value))
         }
         stats.puts++
-        return yield* dht.putMutable(item, { cas: seq }).pipe(
+        return yield* measured(
+          dht.putMutable(item, { cas: seq }),
+          (outcome) => Metrics.dhtPut(outcome, kind),
+          Metrics.dhtPutDuration
+        ).pipe(
           Effect.tapError(() => Effect.sync(() => stats.failedPuts++))
         )
       }).pipe(Effect.provide(context))
@@ -206,11 +240,13 @@ export const make = (
           const seen = cached ?? (yield* getRecords(record.unixMinute))
           if (seen.length >= options.maxBootstrapRecords || slotIsFull(record.unixMinute)) {
             stats.skipped++
+            yield* Metric.increment(Metrics.publishDecision("slotFull", kind))
             return { _tag: "Skipped", seen: seen.length } satisfies PublishOutcome
           }
           const receipt = yield* put(record)
+          yield* Metric.increment(Metrics.publishDecision("published", kind))
           return { _tag: "Published", storedAt: receipt.storedAt } satisfies PublishOutcome
-        })),
+        })).pipe(Effect.tapError(() => Metric.increment(Metrics.publishDecision("failed", kind)))),
       stats: (): Stats => ({ ...stats })
     }
     return publisher

@@ -1,8 +1,9 @@
-import { Clock, Deferred, Duration, Effect, Exit, FiberId, Option, Scope, Stream } from "effect"
+import { Clock, Deferred, Duration, Effect, Exit, FiberId, Metric, Option, Scope, Stream } from "effect"
 import * as Config from "../Config.js"
 import { Crypto } from "../Crypto.js"
 import { DiscoveryEvent } from "../DiscoveryEvent.js"
 import { Gossip, type GossipClosed, type GossipEvent } from "../Gossip.js"
+import * as Metrics from "../Metrics.js"
 import { NodeIdentity } from "../NodeIdentity.js"
 import { PeerAddresses } from "../PeerAddresses.js"
 import { PeerCache } from "../PeerCache.js"
@@ -78,6 +79,23 @@ const open = (topicId: TopicId, options: JoinOptions) =>
     let refs = 0
     const closedSignal = Deferred.unsafeMake<void>(FiberId.none)
     const joined = Deferred.unsafeMake<void, JoinTimeout | TopicClosed | RotationFailed>(FiberId.none)
+    const openedAt = yield* Clock.currentTimeMillis
+    /** Neighbours this topic added to the `dtt_neighbors` gauge and has not taken back yet. */
+    let neighborsCounted = 0
+
+    /** Settle the join; only the first settlement counts in `dtt_joins` (and, when joined, its duration). */
+    const settleJoin = (
+      exit: Exit.Exit<void, JoinTimeout | TopicClosed | RotationFailed>,
+      outcome: Metrics.JoinOutcome
+    ): Effect.Effect<void> =>
+      Effect.uninterruptible(Effect.flatMap(Deferred.done(joined, exit), (first) => {
+        if (!first) return Effect.void
+        const counted = Metric.increment(Metrics.join(outcome))
+        return outcome !== "joined" ? counted : Effect.zipRight(
+          counted,
+          Effect.flatMap(Clock.currentTimeMillis, (now) => Metric.update(Metrics.joinDuration, now - openedAt))
+        )
+      }))
 
     // Idempotent and uninterruptible. Called from an actor (gossip stream ended, join timed out) it is still
     // safe: a fiber closing its own scope skips its own interruption and simply returns afterwards.
@@ -88,7 +106,13 @@ const open = (topicId: TopicId, options: JoinOptions) =>
         fanout.close()
         discovery.close()
         return Scope.close(scope, Exit.void).pipe(
-          Effect.zipRight(Deferred.fail(joined, new TopicClosed())),
+          // The receiver actor has stopped: the neighbours it counted leave the gauge with the topic.
+          Effect.zipRight(Effect.suspend(() => {
+            const counted = neighborsCounted
+            neighborsCounted = 0
+            return Metric.incrementBy(Metrics.neighbors, -counted)
+          })),
+          Effect.zipRight(settleJoin(Exit.fail(new TopicClosed()), "closed")),
           Effect.zipRight(Deferred.succeed(closedSignal, undefined)),
           Effect.asVoid
         )
@@ -113,7 +137,7 @@ const open = (topicId: TopicId, options: JoinOptions) =>
     // `Joined` on the first neighbour, `AloneAgain` when the last one leaves (told from the gossip events, so
     // they come in the order the gossip layer saw them).
     let hasNeighbor = false
-    let aloneSince = yield* Clock.currentTimeMillis
+    let aloneSince = openedAt
     const tellNeighbors = (event: GossipEvent): Effect.Effect<void> =>
       Effect.gen(function*() {
         if (event._tag === "NeighborUp" && !hasNeighbor) {
@@ -129,6 +153,33 @@ const open = (topicId: TopicId, options: JoinOptions) =>
         }
       })
 
+    /** The event in the `dtt_` metrics; uninterruptible, so `neighborsCounted` and the gauge move together. */
+    const measure = (event: GossipEvent): Effect.Effect<void> => {
+      switch (event._tag) {
+        case "NeighborUp":
+          return Effect.uninterruptible(Effect.zipRight(
+            Effect.sync(() => neighborsCounted++),
+            Effect.zipRight(Metric.increment(Metrics.neighbors), Metric.increment(Metrics.neighborChange("up")))
+          ))
+        case "NeighborDown":
+          return Effect.uninterruptible(Effect.zipRight(
+            Metric.increment(Metrics.neighborChange("down")),
+            Effect.suspend(() => {
+              if (neighborsCounted === 0) return Effect.void
+              neighborsCounted--
+              return Metric.incrementBy(Metrics.neighbors, -1)
+            })
+          ))
+        case "Received":
+          return Effect.zipRight(
+            Metric.increment(Metrics.messagesIn),
+            Metric.incrementBy(Metrics.bytesIn, event.content.length)
+          )
+        case "Lagged":
+          return Metric.increment(Metrics.lagged("gossip"))
+      }
+    }
+
     // Receiver actor (behaviour.md §3.7): remember payload hashes, fan every event out; the topic dies with the stream.
     const receiverActor = gossip.events.pipe(
       Stream.runForEach((event) =>
@@ -139,6 +190,7 @@ const open = (topicId: TopicId, options: JoinOptions) =>
           }
           fanout.publish(toTopicEvent(event))
         }).pipe(
+          Effect.zipRight(measure(event)),
           Effect.zipRight(tellNeighbors(event)),
           Effect.zipRight(
             event._tag === "NeighborUp" && Option.isSome(peerCache)
@@ -183,27 +235,29 @@ const open = (topicId: TopicId, options: JoinOptions) =>
       })
       if (Option.isNone(outcome)) {
         const seen = discovery.summary()
-        yield* Deferred.fail(
-          joined,
-          new JoinTimeout({
-            after: Option.getOrThrow(timeout),
-            dhtReachable: seen.dhtReachable,
-            answeredGets: seen.answeredGets,
-            failedGets: seen.failedGets,
-            recordsSeen: seen.recordsSeen
-          })
+        yield* settleJoin(
+          Exit.fail(
+            new JoinTimeout({
+              after: Option.getOrThrow(timeout),
+              dhtReachable: seen.dhtReachable,
+              answeredGets: seen.answeredGets,
+              failedGets: seen.failedGets,
+              recordsSeen: seen.recordsSeen
+            })
+          ),
+          "timeout"
         )
         yield* Effect.logDebug("topic: bootstrap timed out, closing")
         return yield* close
       }
       yield* startWorkers
-      yield* Deferred.succeed(joined, undefined)
+      yield* settleJoin(Exit.void, "joined")
     }).pipe(
       // A failed rotation (user code) ends the join with its typed error; any other defect still settles the join
       // (as TopicClosed, through close) instead of leaving it pending forever.
       Effect.catchTag("RotationFailed", (error) =>
         Effect.logDebug("topic: secret rotation failed, closing").pipe(
-          Effect.zipRight(Deferred.fail(joined, error)),
+          Effect.zipRight(settleJoin(Exit.fail(error), "rotationFailed")),
           Effect.zipRight(close)
         )),
       Effect.catchAllDefect((defect) =>
@@ -253,7 +307,10 @@ const open = (topicId: TopicId, options: JoinOptions) =>
       const next: Effect.Effect<TopicEvent, TopicClosed> = Effect.flatMap(reader.next, (item) =>
         Option.match(item, {
           onNone: () => Effect.fail(new TopicClosed()),
-          onSome: (i) => Effect.succeed(i._tag === "Lagged" ? { _tag: "Lagged" as const, missed: i.missed } : i.value)
+          onSome: (i) =>
+            i._tag === "Lagged"
+              ? Effect.as(Metric.increment(Metrics.lagged("receiver")), { _tag: "Lagged" as const, missed: i.missed })
+              : Effect.succeed(i.value)
         }))
       return {
         next,
