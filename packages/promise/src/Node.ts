@@ -9,6 +9,7 @@ import { Duration, Effect, Exit, ManagedRuntime, Scope } from "effect"
 import { TopicTrackerError } from "./Errors.js"
 import { type ResolvedNodeOptions, resolveJoin, resolveNodeOptions } from "./internal/options.js"
 import { NODE_CLOSED, toError } from "./internal/run.js"
+import { type MetricSample, snapshot } from "./Metrics.js"
 import * as NodeLayer from "./NodeLayer.js"
 import type { JoinOptions, NodeOptions } from "./Options.js"
 import { type Topic, TopicHandle } from "./Topic.js"
@@ -24,6 +25,11 @@ export interface Node extends AsyncDisposable {
   /** The topics joined and not yet closed. */
   topics(): ReadonlyArray<Topic>
   isClosed(): boolean
+  /**
+   * The `dtt_` metrics now (DHT gets and puts, records, joins, dials, neighbours, messages and bytes), as plain
+   * objects. Process-wide: with several nodes in one process, their sums.
+   */
+  metrics(): ReadonlyArray<MetricSample>
   /** Close every topic, then the gossip endpoint and the DHT client. Idempotent. */
   close(): Promise<void>
 }
@@ -107,6 +113,10 @@ class NodeHandle implements Node {
 
   isClosed(): boolean {
     return this.#closing !== undefined
+  }
+
+  metrics(): ReadonlyArray<MetricSample> {
+    return snapshot()
   }
 
   close(): Promise<void> {

@@ -4,6 +4,7 @@
  * A Promise API over the Effect packages `@dtt/core`, `@dtt/dht-mainline` and `@dtt/gossip-iroh`.
  */
 export { type ErrorTag, isTopicTrackerError, TopicTrackerError } from "./Errors.js"
+export type { MetricSample } from "./Metrics.js"
 export { createNode, joinTopic, type Node } from "./Node.js"
 export * as NodeLayer from "./NodeLayer.js"
 export type {
