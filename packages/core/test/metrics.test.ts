@@ -4,11 +4,11 @@
  * dials and messages. Metrics are process-wide, so each check compares a snapshot taken before the step with one
  * taken after it.
  */
-import { Bep44, Config, Crypto, type Dht, GossipRecordContent, Keys, Metrics, RecordPublisher } from "@dtt/core"
+import { Bep44, Config, Crypto, type Dht, GossipRecordContent, Keys, Metrics, RecordPublisher, Topic } from "@dtt/core"
 import { MemoryDht, SimNetwork } from "@dtt/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Exit, Fiber, Layer, Scope, TestClock } from "effect"
-import { advance, advanceUntil, SECRET, startNode, TOPIC } from "./support/sim.js"
+import { advance, advanceUntil, nodeContext, SECRET, startNode, TOPIC } from "./support/sim.js"
 
 const crypto = Crypto.make("node")
 const MINUTE = 29_000_000n
@@ -197,5 +197,54 @@ describe("dtt_ metrics", () => {
       expect(closed[series("dtt_neighbors")]).toBeUndefined()
       expect(closed[series("dtt_joins", { outcome: "joined" })]).toBe(2)
       expect(closed[series("dtt_joins", { outcome: "closed" })]).toBeUndefined()
+    }))
+
+  it.scoped("join outcomes other than joined, a receiver that falls behind, a failed dial", () =>
+    Effect.gen(function*() {
+      const sim = yield* SimNetwork.make()
+      // A lone node's join times out; another's topic is closed before anyone came.
+      const timedOut = yield* measuring(Effect.gen(function*() {
+        const context = yield* nodeContext(sim, 0)
+        const joining = yield* Effect.fork(
+          Effect.provide(Topic.join(TOPIC, { secret: SECRET, config: Config.defaults, timeout: "5 seconds" }), context)
+        )
+        yield* advance("6 seconds", "1 second")
+        return yield* Fiber.await(joining)
+      }))
+      expect(Exit.isFailure(timedOut.result)).toBe(true)
+      expect(timedOut.grown[series("dtt_joins", { outcome: "timeout" })]).toBe(1)
+      expect(timedOut.grown[series("dtt_joins", { outcome: "joined" })]).toBeUndefined()
+      expect(timedOut.grown[series("dtt_join_duration_ms") + ".count"]).toBeUndefined()
+      const closedEarly = yield* measuring(Effect.gen(function*() {
+        const topic = yield* startNode(sim, 1)
+        yield* advance("1 second")
+        yield* topic.close
+        yield* topic.close
+      }))
+      expect(closedEarly.grown[series("dtt_joins", { outcome: "closed" })]).toBe(1)
+
+      // Two joined nodes; 70 messages to a receiver that reads nothing: it is told once that it lagged.
+      const a = yield* startNode(sim, 2)
+      const b = yield* startNode(sim, 3)
+      yield* advanceUntil(Effect.zipWith(a.isJoined, b.isJoined, (x, y) => x && y), "60 seconds")
+      const [sender] = yield* a.split
+      const [, receiver] = yield* b.split
+      const flood = yield* measuring(Effect.gen(function*() {
+        for (let i = 0; i < 70; i++) yield* sender.broadcast(new Uint8Array([i]))
+        yield* advance("1 second")
+        return yield* receiver.next
+      }))
+      expect(flood.result._tag).toBe("Lagged")
+      expect(flood.grown[series("dtt_messages_out", { scope: "swarm" })]).toBe(70)
+      expect(flood.grown[series("dtt_messages_in")]).toBe(70)
+      expect(flood.grown[series("dtt_bytes_in")]).toBe(70)
+      expect(flood.grown[series("dtt_messages_lagged", { where: "receiver" })]).toBe(1)
+
+      // A dial on a closed topic fails: attempted and failed, once each.
+      yield* a.close
+      const dial = yield* measuring(Effect.exit(sender.joinPeers([b.endpointId])))
+      expect(Exit.isFailure(dial.result)).toBe(true)
+      expect(dial.grown[series("dtt_dials_attempted")]).toBe(1)
+      expect(dial.grown[series("dtt_dials_failed")]).toBe(1)
     }))
 })
