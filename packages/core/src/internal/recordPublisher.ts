@@ -56,15 +56,18 @@ const measured = <A, E>(
   count: (outcome: Metrics.DhtOutcome) => Metric.Metric.Counter<number>,
   latency: Metric.Metric.Histogram<number>
 ): Effect.Effect<A, E> =>
-  Effect.flatMap(Clock.currentTimeMillis, (start) =>
-    Effect.onExit(call, (exit) => {
-      if (Exit.isInterrupted(exit)) return Metric.increment(count("interrupted"))
-      return Effect.flatMap(Clock.currentTimeMillis, (end) =>
-        Effect.zipRight(
-          Metric.increment(count(Exit.isSuccess(exit) ? "ok" : "error")),
-          Metric.update(latency, end - start)
-        ))
-    }))
+  // Masked up to the call itself, so an interruption cannot fall between reading the clock and watching the exit.
+  Effect.uninterruptibleMask((restore) =>
+    Effect.flatMap(Clock.currentTimeMillis, (start) =>
+      Effect.onExit(restore(call), (exit) => {
+        if (Exit.isInterrupted(exit)) return Metric.increment(count("interrupted"))
+        return Effect.flatMap(Clock.currentTimeMillis, (end) =>
+          Effect.zipRight(
+            Metric.increment(count(Exit.isSuccess(exit) ? "ok" : "error")),
+            Metric.update(latency, end - start)
+          ))
+      }))
+  )
 
 interface SlotState extends Keys.Slot {
   readonly cachePrefix: string
