@@ -3,51 +3,16 @@
 import { Bep44, Crypto, type Dht, EncryptedRecord, GossipRecordContent, Keys, Record, TopicId } from "@dtt/core"
 import { DhtMainline, Testbed } from "@dtt/dht-mainline"
 import { Duration, Effect, Either, type Scope } from "effect"
-import { spawn } from "node:child_process"
-import { createInterface } from "node:readline"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { harnessBinary, wireVectors as vectors } from "./harness.js"
-import { fromHex, type Json, runBatch, runBatchAsync, toHex } from "./jsonLines.js"
+import { fromHex, type Json, runBatch, toHex } from "./jsonLines.js"
+import { rustClient, type RustNodes, startRustNodes } from "./rustMainline.js"
 
 const I64_MAX = Bep44.SEQ_I64_MAX.toString()
 const crypto = Crypto.make("node")
 const mainline = () => harnessBinary("mainline")
-/**
- * Per-request UDP timeouts. A Rust mainline query lasts about one request timeout even on a healthy loopback
- * net (it waits out at least one silent contact), so the Rust side gets a short one; our nodes run on a busy
- * event loop shared with the test, so they get a longer one.
- */
-const RUST_TIMEOUT_MS = "500"
+/** Our nodes' request timeout: longer than the Rust side's (rustMainline.ts), as they share the test's event loop. */
 const TS_TIMEOUT = Duration.seconds(1)
-
-interface RustNodes {
-  readonly addrs: ReadonlyArray<string>
-  readonly close: () => Promise<void>
-}
-
-/** Starts `count` Rust storing nodes (their own seeded testnet, or joining `bootstrap`); stops when closed. */
-const startRustNodes = (count: number, bootstrap: ReadonlyArray<string> = []): Promise<RustNodes> =>
-  new Promise((resolve, reject) => {
-    const args = ["serve", String(count), "--timeout-ms", RUST_TIMEOUT_MS]
-    if (bootstrap.length > 0) args.push("--bootstrap", bootstrap.join(","))
-    const child = spawn(mainline(), args, { stdio: ["pipe", "pipe", "inherit"] })
-    const exited = new Promise<void>((done) => child.once("exit", () => done()))
-    const close = async () => {
-      child.stdin.end()
-      const timer = setTimeout(() => child.kill(), 5_000)
-      await exited
-      clearTimeout(timer)
-    }
-    child.once("error", reject)
-    child.once("exit", (code) => reject(new Error(`mainline serve exited early with ${code}`)))
-    createInterface({ input: child.stdout }).once("line", (line) => {
-      const nodes = (JSON.parse(line) as { nodes: Array<{ addr: string }> }).nodes
-      resolve({ addrs: nodes.map((n) => n.addr), close })
-    })
-  })
-
-const rustClient = (bootstrap: ReadonlyArray<string>, requests: ReadonlyArray<Json>) =>
-  runBatchAsync(mainline(), ["client", "--bootstrap", bootstrap.join(","), "--timeout-ms", RUST_TIMEOUT_MS], requests)
 
 /** A DTT record for a random node, sealed by the TS record layer into the DHT value for its minute's slot. */
 const dttValue = async (topicName: string, secret: string, minute: bigint) => {
