@@ -3,10 +3,10 @@
 import { Bep44, Crypto, type Dht, EncryptedRecord, GossipRecordContent, Keys, Record, TopicId } from "@dtt/core"
 import { DhtMainline, Testbed } from "@dtt/dht-mainline"
 import { Duration, Effect, Either, type Scope } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { harnessBinary, wireVectors as vectors } from "./harness.js"
 import { fromHex, type Json, runBatch, toHex } from "./jsonLines.js"
-import { rustClient, type RustNodes, startRustNodes } from "./rustMainline.js"
+import { rustClient, startRustNodes, useRustNodes } from "./rustMainline.js"
 
 const I64_MAX = Bep44.SEQ_I64_MAX.toString()
 const crypto = Crypto.make("node")
@@ -39,6 +39,31 @@ const expectValidItem = (item: Json, publicKey: Uint8Array, salt: Uint8Array) =>
   expect(item.key).toBe(toHex(publicKey))
   const signable = Bep44.signable(salt, BigInt(item.seq as string), fromHex(item.value as string))
   expect(crypto.verifyStrict(publicKey, signable, fromHex(item.sig as string))).toBe(true)
+}
+
+/** A Rust client's put of `value` as the slot's item at seq i64::MAX (the DTT put), signed by Rust. */
+const slotPut = (slot: Keys.Slot, value: Uint8Array): Json => ({
+  op: "put",
+  seed: toHex(slot.signingSeed),
+  salt: toHex(slot.salt),
+  value: toHex(value),
+  seq: I64_MAX,
+  cas: I64_MAX
+})
+
+const slotGet = (slot: Keys.Slot): Json => ({ op: "get", pubkey: toHex(slot.publicKey), salt: toHex(slot.salt) })
+
+/** A Rust client's get of the slot: it finds copies, and each is `value` at seq i64::MAX with a valid signature. */
+const rustGetsSlot = async (bootstrap: ReadonlyArray<string>, slot: Keys.Slot, value: Uint8Array) => {
+  const [got] = await rustClient(bootstrap, [slotGet(slot)])
+  const items = got!.items as Array<Json>
+  expect(items.length).toBeGreaterThan(0)
+  for (const item of items) {
+    expect(item.seq).toBe(I64_MAX)
+    expect(item.value).toBe(toHex(value))
+    expectValidItem(item, slot.publicKey, slot.salt)
+  }
+  return items
 }
 
 /** The DTT put: the slot's item at seq i64::MAX, signed by our code. */
@@ -125,42 +150,16 @@ describe("BEP44 signing: TS vs mainline MutableItem::new (offline)", () => {
 })
 
 describe("Rust storing nodes on loopback", () => {
-  let rustNodes: RustNodes
-  beforeAll(async () => {
-    rustNodes = await startRustNodes(5)
-  })
-  afterAll(async () => {
-    await rustNodes?.close()
-  })
+  const rustNodes = useRustNodes(5)
 
   it("a TS-sealed DTT record put by a Rust client comes back to another Rust client, seq i64::MAX, and opens in TS", async () => {
     const minute = 29_412_345n
     const { topic, slot, record, value } = await dttValue("interop-rust-only", "hunter2", minute)
-    const [put] = await rustClient(rustNodes.addrs, [
-      {
-        op: "put",
-        seed: toHex(slot.signingSeed),
-        salt: toHex(slot.salt),
-        value: toHex(value),
-        seq: I64_MAX,
-        cas: I64_MAX
-      }
-    ])
+    const [put] = await rustClient(rustNodes.addrs, [slotPut(slot, value)])
     expect(put!.error).toBeUndefined()
     expect(put!.target).toBe(toHex(slot.target))
 
-    const [got] = await rustClient(rustNodes.addrs, [{
-      op: "get",
-      pubkey: toHex(slot.publicKey),
-      salt: toHex(slot.salt)
-    }])
-    const items = got!.items as Array<Json>
-    expect(items.length).toBeGreaterThan(0)
-    for (const item of items) {
-      expect(item.seq).toBe(I64_MAX)
-      expect(item.value).toBe(toHex(value))
-      expectValidItem(item, slot.publicKey, slot.salt)
-    }
+    const items = await rustGetsSlot(rustNodes.addrs, slot, value)
     const opened = await openWithTs(fromHex(items[0]!.value as string), topic, minute, "hunter2")
     expect(toHex(opened.bytes)).toBe(toHex(record.bytes))
   })
@@ -176,18 +175,7 @@ describe("Rust storing nodes on loopback", () => {
     )
     expect(receipt.storedAt).toBeGreaterThan(0)
 
-    const [got] = await rustClient(rustNodes.addrs, [{
-      op: "get",
-      pubkey: toHex(slot.publicKey),
-      salt: toHex(slot.salt)
-    }])
-    const items = got!.items as Array<Json>
-    expect(items.length).toBeGreaterThan(0)
-    for (const item of items) {
-      expect(item.seq).toBe(I64_MAX)
-      expect(item.value).toBe(toHex(value))
-      expectValidItem(item, slot.publicKey, slot.salt)
-    }
+    const items = await rustGetsSlot(rustNodes.addrs, slot, value)
     const [opened] = runBatch(harnessBinary("records"), [], [
       {
         op: "open",
@@ -206,16 +194,7 @@ describe("Rust storing nodes on loopback", () => {
     const topic = TopicId.fromName("interop-rust-put")
     const slot = Keys.slot(topic.hash, minute)
     const { record, value } = rustDttValue("interop-rust-put", "battery staple", minute)
-    const [put] = await rustClient(rustNodes.addrs, [
-      {
-        op: "put",
-        seed: toHex(slot.signingSeed),
-        salt: toHex(slot.salt),
-        value: toHex(value),
-        seq: I64_MAX,
-        cas: I64_MAX
-      }
-    ])
+    const [put] = await rustClient(rustNodes.addrs, [slotPut(slot, value)])
     expect(put!.error).toBeUndefined()
 
     const items = await runScoped(
@@ -245,9 +224,7 @@ describe("a mixed loopback network of TS and Rust storing nodes", () => {
       const dht = yield* tsClient(bootstrap)
       const tsStored = (slot: Keys.Slot) => testbed.storedItems(slot.publicKey, slot.salt)
       const rustGet = (slot: Keys.Slot) =>
-        Effect.promise(() =>
-          rustClient(bootstrap, [{ op: "get", pubkey: toHex(slot.publicKey), salt: toHex(slot.salt) }])
-        )
+        Effect.promise(() => rustClient(bootstrap, [slotGet(slot)]))
           .pipe(Effect.map(([reply]) => (reply!.items ?? []) as Array<Json>))
 
       // TS client puts: TS storing nodes hold it; the Rust client sees more copies than the TS nodes hold, so
@@ -265,18 +242,7 @@ describe("a mixed loopback network of TS and Rust storing nodes", () => {
       const topicB = TopicId.fromName("interop-mixed-b")
       const slotB = Keys.slot(topicB.hash, 29_412_401n)
       const b = rustDttValue("interop-mixed-b", "s", 29_412_401n)
-      const [putB] = yield* Effect.promise(() =>
-        rustClient(bootstrap, [
-          {
-            op: "put",
-            seed: toHex(slotB.signingSeed),
-            salt: toHex(slotB.salt),
-            value: toHex(b.value),
-            seq: I64_MAX,
-            cas: I64_MAX
-          }
-        ])
-      )
+      const [putB] = yield* Effect.promise(() => rustClient(bootstrap, [slotPut(slotB, b.value)]))
       const bOnTs = tsStored(slotB)
       const bFromTs = yield* dht.getMutable(slotB.publicKey, slotB.salt)
       const bFromRust = yield* rustGet(slotB)

@@ -4,11 +4,11 @@
 import { Crypto, Dht, NodeIdentity } from "@dtt/core"
 import { DhtMainline } from "@dtt/dht-mainline"
 import { Duration, Effect, Layer, Option } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import * as AddressLookup from "../../packages/gossip-iroh/src/AddressLookup.js"
 import { type Json, toHex } from "./jsonLines.js"
 import { rust, seedOf } from "./pkarrSupport.js"
-import { rustClient, type RustNodes, startRustNodes } from "./rustMainline.js"
+import { rustClient, useRustNodes } from "./rustMainline.js"
 
 /** Our `AddressLookup.dht` for `identity`, on a TS mainline client bootstrapped from `bootstrap`. */
 const withLookup = <A, E>(
@@ -32,13 +32,7 @@ const withLookup = <A, E>(
   }).pipe(Effect.scoped, Effect.provide(Crypto.layerNode), Effect.runPromise)
 
 describe("pkarr records through Rust mainline storing nodes", () => {
-  let rustNodes: RustNodes
-  beforeAll(async () => {
-    rustNodes = await startRustNodes(8)
-  })
-  afterAll(async () => {
-    await rustNodes?.close()
-  })
+  const rustNodes = useRustNodes(8)
 
   it("our AddressLookup.dht publishes; a Rust mainline client gets the item (no salt) and iroh reads our addresses", async () => {
     const identity = NodeIdentity.fromSecretKey(seedOf(200))

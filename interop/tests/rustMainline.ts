@@ -2,6 +2,7 @@
 // one-shot client, shared by the BEP44 tests (mainline.test.ts) and the pkarr-through-the-DHT tests.
 import { spawn } from "node:child_process"
 import { createInterface } from "node:readline"
+import { afterAll, beforeAll } from "vitest"
 import { harnessBinary } from "./harness.js"
 import { type Json, runBatchAsync } from "./jsonLines.js"
 
@@ -37,6 +38,23 @@ export const startRustNodes = (count: number, bootstrap: ReadonlyArray<string> =
       resolve({ addrs: nodes.map((n) => n.addr), close })
     })
   })
+
+/** `count` Rust storing nodes for the enclosing `describe`: started before its tests, stopped after them. */
+export const useRustNodes = (count: number): { readonly addrs: ReadonlyArray<string> } => {
+  let nodes: RustNodes | undefined
+  beforeAll(async () => {
+    nodes = await startRustNodes(count)
+  })
+  afterAll(async () => {
+    await nodes?.close()
+  })
+  return {
+    get addrs() {
+      if (nodes === undefined) throw new Error("the Rust storing nodes are not started (outside a test?)")
+      return nodes.addrs
+    }
+  }
+}
 
 /** One Rust mainline client bootstrapped from `bootstrap`, answering `requests` in order. */
 export const rustClient = (bootstrap: ReadonlyArray<string>, requests: ReadonlyArray<Json>) =>
