@@ -37,6 +37,10 @@ const SCENARIO_TIMEOUT_MS = { a: 120_000, b: 120_000, c: 15 * 60_000, d: 15 * 60
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const round = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10)
 const tagOf = (error: unknown) => (error as { _tag?: string })._tag ?? String(error)
+/** Counts one failure under its tag: the report says which errors, not just how many. */
+const countFailure = (failures: Record<string, number>, error: unknown) => {
+  failures[tagOf(error)] = (failures[tagOf(error)] ?? 0) + 1
+}
 
 class ScenarioTimeout extends Error {}
 
@@ -154,7 +158,7 @@ const main = async () => {
           await sender.broadcast(payload("a", i, 1024))
           sent++
         } catch (error) {
-          failures[tagOf(error)] = (failures[tagOf(error)] ?? 0) + 1
+          countFailure(failures, error)
         }
       }
       const sendMs = performance.now() - t0
@@ -187,7 +191,7 @@ const main = async () => {
         Array.from({ length: B_COUNT }, (_, i) => sender.broadcast(payload("b", i, 100)))
       )
       for (const s of settled) {
-        if (s.status === "rejected") failures[tagOf(s.reason)] = (failures[tagOf(s.reason)] ?? 0) + 1
+        if (s.status === "rejected") countFailure(failures, s.reason)
       }
       const sendMs = performance.now() - t0
       await tally.settle("b", B_COUNT, expired)
@@ -228,17 +232,12 @@ const main = async () => {
     const failures: Record<string, number> = {}
     const outcome = await bounded(SCENARIO_TIMEOUT_MS.c, async (expired) => {
       for (let i = 0; i < C_TRIALS && !expired(); i++) {
-        let joined: Awaited<ReturnType<typeof joinSender>>
-        try {
-          joined = await joinSender()
-        } catch (error) {
-          failures[tagOf(error)] = (failures[tagOf(error)] ?? 0) + 1
-          continue
-        }
+        const joined = await joinSender().catch((error) => countFailure(failures, error))
+        if (joined === undefined) continue
         try {
           await joined.topic.broadcast(payload("c", i, 256))
         } catch (error) {
-          failures[tagOf(error)] = (failures[tagOf(error)] ?? 0) + 1
+          countFailure(failures, error)
         }
         const t0 = performance.now()
         await joined.node.close()
@@ -276,13 +275,8 @@ const main = async () => {
     const failures: Record<string, number> = {}
     const outcome = await bounded(SCENARIO_TIMEOUT_MS.d, async (expired) => {
       for (let i = 0; i < D_TRIALS && !expired(); i++) {
-        let joined: Awaited<ReturnType<typeof joinSender>>
-        try {
-          joined = await joinSender()
-        } catch (error) {
-          failures[tagOf(error)] = (failures[tagOf(error)] ?? 0) + 1
-          continue
-        }
+        const joined = await joinSender().catch((error) => countFailure(failures, error))
+        if (joined === undefined) continue
         const t0 = performance.now()
         await joined.node.close()
         closes.push(performance.now() - t0)

@@ -3,51 +3,16 @@
 import { Bep44, Crypto, type Dht, EncryptedRecord, GossipRecordContent, Keys, Record, TopicId } from "@dtt/core"
 import { DhtMainline, Testbed } from "@dtt/dht-mainline"
 import { Duration, Effect, Either, type Scope } from "effect"
-import { spawn } from "node:child_process"
-import { createInterface } from "node:readline"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { harnessBinary, wireVectors as vectors } from "./harness.js"
-import { fromHex, type Json, runBatch, runBatchAsync, toHex } from "./jsonLines.js"
+import { fromHex, type Json, runBatch, toHex } from "./jsonLines.js"
+import { rustClient, startRustNodes, useRustNodes } from "./rustMainline.js"
 
 const I64_MAX = Bep44.SEQ_I64_MAX.toString()
 const crypto = Crypto.make("node")
 const mainline = () => harnessBinary("mainline")
-/**
- * Per-request UDP timeouts. A Rust mainline query lasts about one request timeout even on a healthy loopback
- * net (it waits out at least one silent contact), so the Rust side gets a short one; our nodes run on a busy
- * event loop shared with the test, so they get a longer one.
- */
-const RUST_TIMEOUT_MS = "500"
+/** Our nodes' request timeout: longer than the Rust side's (rustMainline.ts), as they share the test's event loop. */
 const TS_TIMEOUT = Duration.seconds(1)
-
-interface RustNodes {
-  readonly addrs: ReadonlyArray<string>
-  readonly close: () => Promise<void>
-}
-
-/** Starts `count` Rust storing nodes (their own seeded testnet, or joining `bootstrap`); stops when closed. */
-const startRustNodes = (count: number, bootstrap: ReadonlyArray<string> = []): Promise<RustNodes> =>
-  new Promise((resolve, reject) => {
-    const args = ["serve", String(count), "--timeout-ms", RUST_TIMEOUT_MS]
-    if (bootstrap.length > 0) args.push("--bootstrap", bootstrap.join(","))
-    const child = spawn(mainline(), args, { stdio: ["pipe", "pipe", "inherit"] })
-    const exited = new Promise<void>((done) => child.once("exit", () => done()))
-    const close = async () => {
-      child.stdin.end()
-      const timer = setTimeout(() => child.kill(), 5_000)
-      await exited
-      clearTimeout(timer)
-    }
-    child.once("error", reject)
-    child.once("exit", (code) => reject(new Error(`mainline serve exited early with ${code}`)))
-    createInterface({ input: child.stdout }).once("line", (line) => {
-      const nodes = (JSON.parse(line) as { nodes: Array<{ addr: string }> }).nodes
-      resolve({ addrs: nodes.map((n) => n.addr), close })
-    })
-  })
-
-const rustClient = (bootstrap: ReadonlyArray<string>, requests: ReadonlyArray<Json>) =>
-  runBatchAsync(mainline(), ["client", "--bootstrap", bootstrap.join(","), "--timeout-ms", RUST_TIMEOUT_MS], requests)
 
 /** A DTT record for a random node, sealed by the TS record layer into the DHT value for its minute's slot. */
 const dttValue = async (topicName: string, secret: string, minute: bigint) => {
@@ -74,6 +39,31 @@ const expectValidItem = (item: Json, publicKey: Uint8Array, salt: Uint8Array) =>
   expect(item.key).toBe(toHex(publicKey))
   const signable = Bep44.signable(salt, BigInt(item.seq as string), fromHex(item.value as string))
   expect(crypto.verifyStrict(publicKey, signable, fromHex(item.sig as string))).toBe(true)
+}
+
+/** A Rust client's put of `value` as the slot's item at seq i64::MAX (the DTT put), signed by Rust. */
+const slotPut = (slot: Keys.Slot, value: Uint8Array): Json => ({
+  op: "put",
+  seed: toHex(slot.signingSeed),
+  salt: toHex(slot.salt),
+  value: toHex(value),
+  seq: I64_MAX,
+  cas: I64_MAX
+})
+
+const slotGet = (slot: Keys.Slot): Json => ({ op: "get", pubkey: toHex(slot.publicKey), salt: toHex(slot.salt) })
+
+/** A Rust client's get of the slot: it finds copies, and each is `value` at seq i64::MAX with a valid signature. */
+const rustGetsSlot = async (bootstrap: ReadonlyArray<string>, slot: Keys.Slot, value: Uint8Array) => {
+  const [got] = await rustClient(bootstrap, [slotGet(slot)])
+  const items = got!.items as Array<Json>
+  expect(items.length).toBeGreaterThan(0)
+  for (const item of items) {
+    expect(item.seq).toBe(I64_MAX)
+    expect(item.value).toBe(toHex(value))
+    expectValidItem(item, slot.publicKey, slot.salt)
+  }
+  return items
 }
 
 /** The DTT put: the slot's item at seq i64::MAX, signed by our code. */
@@ -160,42 +150,16 @@ describe("BEP44 signing: TS vs mainline MutableItem::new (offline)", () => {
 })
 
 describe("Rust storing nodes on loopback", () => {
-  let rustNodes: RustNodes
-  beforeAll(async () => {
-    rustNodes = await startRustNodes(5)
-  })
-  afterAll(async () => {
-    await rustNodes?.close()
-  })
+  const rustNodes = useRustNodes(5)
 
   it("a TS-sealed DTT record put by a Rust client comes back to another Rust client, seq i64::MAX, and opens in TS", async () => {
     const minute = 29_412_345n
     const { topic, slot, record, value } = await dttValue("interop-rust-only", "hunter2", minute)
-    const [put] = await rustClient(rustNodes.addrs, [
-      {
-        op: "put",
-        seed: toHex(slot.signingSeed),
-        salt: toHex(slot.salt),
-        value: toHex(value),
-        seq: I64_MAX,
-        cas: I64_MAX
-      }
-    ])
+    const [put] = await rustClient(rustNodes.addrs, [slotPut(slot, value)])
     expect(put!.error).toBeUndefined()
     expect(put!.target).toBe(toHex(slot.target))
 
-    const [got] = await rustClient(rustNodes.addrs, [{
-      op: "get",
-      pubkey: toHex(slot.publicKey),
-      salt: toHex(slot.salt)
-    }])
-    const items = got!.items as Array<Json>
-    expect(items.length).toBeGreaterThan(0)
-    for (const item of items) {
-      expect(item.seq).toBe(I64_MAX)
-      expect(item.value).toBe(toHex(value))
-      expectValidItem(item, slot.publicKey, slot.salt)
-    }
+    const items = await rustGetsSlot(rustNodes.addrs, slot, value)
     const opened = await openWithTs(fromHex(items[0]!.value as string), topic, minute, "hunter2")
     expect(toHex(opened.bytes)).toBe(toHex(record.bytes))
   })
@@ -211,18 +175,7 @@ describe("Rust storing nodes on loopback", () => {
     )
     expect(receipt.storedAt).toBeGreaterThan(0)
 
-    const [got] = await rustClient(rustNodes.addrs, [{
-      op: "get",
-      pubkey: toHex(slot.publicKey),
-      salt: toHex(slot.salt)
-    }])
-    const items = got!.items as Array<Json>
-    expect(items.length).toBeGreaterThan(0)
-    for (const item of items) {
-      expect(item.seq).toBe(I64_MAX)
-      expect(item.value).toBe(toHex(value))
-      expectValidItem(item, slot.publicKey, slot.salt)
-    }
+    const items = await rustGetsSlot(rustNodes.addrs, slot, value)
     const [opened] = runBatch(harnessBinary("records"), [], [
       {
         op: "open",
@@ -241,16 +194,7 @@ describe("Rust storing nodes on loopback", () => {
     const topic = TopicId.fromName("interop-rust-put")
     const slot = Keys.slot(topic.hash, minute)
     const { record, value } = rustDttValue("interop-rust-put", "battery staple", minute)
-    const [put] = await rustClient(rustNodes.addrs, [
-      {
-        op: "put",
-        seed: toHex(slot.signingSeed),
-        salt: toHex(slot.salt),
-        value: toHex(value),
-        seq: I64_MAX,
-        cas: I64_MAX
-      }
-    ])
+    const [put] = await rustClient(rustNodes.addrs, [slotPut(slot, value)])
     expect(put!.error).toBeUndefined()
 
     const items = await runScoped(
@@ -280,9 +224,7 @@ describe("a mixed loopback network of TS and Rust storing nodes", () => {
       const dht = yield* tsClient(bootstrap)
       const tsStored = (slot: Keys.Slot) => testbed.storedItems(slot.publicKey, slot.salt)
       const rustGet = (slot: Keys.Slot) =>
-        Effect.promise(() =>
-          rustClient(bootstrap, [{ op: "get", pubkey: toHex(slot.publicKey), salt: toHex(slot.salt) }])
-        )
+        Effect.promise(() => rustClient(bootstrap, [slotGet(slot)]))
           .pipe(Effect.map(([reply]) => (reply!.items ?? []) as Array<Json>))
 
       // TS client puts: TS storing nodes hold it; the Rust client sees more copies than the TS nodes hold, so
@@ -300,18 +242,7 @@ describe("a mixed loopback network of TS and Rust storing nodes", () => {
       const topicB = TopicId.fromName("interop-mixed-b")
       const slotB = Keys.slot(topicB.hash, 29_412_401n)
       const b = rustDttValue("interop-mixed-b", "s", 29_412_401n)
-      const [putB] = yield* Effect.promise(() =>
-        rustClient(bootstrap, [
-          {
-            op: "put",
-            seed: toHex(slotB.signingSeed),
-            salt: toHex(slotB.salt),
-            value: toHex(b.value),
-            seq: I64_MAX,
-            cas: I64_MAX
-          }
-        ])
-      )
+      const [putB] = yield* Effect.promise(() => rustClient(bootstrap, [slotPut(slotB, b.value)]))
       const bOnTs = tsStored(slotB)
       const bFromTs = yield* dht.getMutable(slotB.publicKey, slotB.salt)
       const bFromRust = yield* rustGet(slotB)

@@ -1,21 +1,16 @@
 // pkarr endpoint-record interop: `AddressLookup.dht`'s codec (@dtt/gossip-iroh, internal/pkarr) against iroh's
 // own (iroh-dns 1.x via interop/pkarr). Rust-signed records are decoded and re-encoded byte for byte by us;
 // our signed records are verified and read by Rust; hostile variations are accepted or refused alike.
-import { Bep44, Crypto, Dht, NodeIdentity } from "@dtt/core"
-import { DhtMainline } from "@dtt/dht-mainline"
-import { Duration, Effect, Either, Layer, Option } from "effect"
-import { spawn } from "node:child_process"
-import { createInterface } from "node:readline"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import * as AddressLookup from "../../packages/gossip-iroh/src/AddressLookup.js"
+// The same records through a DHT of Rust storing nodes: pkarrDht.test.ts.
+import { Bep44, Crypto, NodeIdentity } from "@dtt/core"
+import { Either } from "effect"
+import { describe, expect, it } from "vitest"
 import * as DnsPacket from "../../packages/gossip-iroh/src/internal/dnsPacket.js"
 import * as Pkarr from "../../packages/gossip-iroh/src/internal/pkarr.js"
 import * as ZBase32 from "../../packages/gossip-iroh/src/internal/zbase32.js"
-import { harnessBinary } from "./harness.js"
-import { fromHex, type Json, runBatch, runBatchAsync, toHex } from "./jsonLines.js"
+import { fromHex, toHex } from "./jsonLines.js"
+import { crypto, parseRequest, rust, seedOf } from "./pkarrSupport.js"
 
-const rust = (requests: ReadonlyArray<Json>) => runBatch(harnessBinary("pkarr"), [], requests)
-const crypto = Crypto.make("node")
 const ascii = (s: string) => new TextEncoder().encode(s)
 
 interface Case {
@@ -93,8 +88,6 @@ const hasOtherKnownType = (packet: Uint8Array) =>
     onLeft: () => false,
     onRight: (p) => [...p.answers, ...p.authorities, ...p.additionals].some((r) => SIMPLE_DNS_TYPES.has(r.type))
   })
-
-const seedOf = (i: number) => Uint8Array.from({ length: 32 }, (_, j) => (i * 31 + j * 7 + 1) & 0xff)
 
 describe("pkarr records: TypeScript <-> iroh-dns", () => {
   it("Rust-signed records: we rebuild the DNS packet byte for byte, verify the signature and read the same info", () => {
@@ -210,18 +203,7 @@ describe("pkarr records: TypeScript <-> iroh-dns", () => {
       fromHex("000080000000000100000000c00c001000010000001e0000"), // pointer loop
       new Uint8Array(1001) // too large
     ]
-    const replies = rust(
-      packets.map((packet) => {
-        const item = Pkarr.signedItem((m) => crypto.sign(identity.secretKey, m), identity.publicKey, 1n, packet)
-        return {
-          op: "parse",
-          public_key: toHex(item.publicKey),
-          timestamp: "1",
-          signature: toHex(item.signature),
-          packet: toHex(packet)
-        }
-      })
-    )
+    const replies = rust(packets.map((packet) => parseRequest(identity, packet)))
     replies.forEach((reply, i) => {
       const ours = Pkarr.decodePacket(identity.publicKey, packets[i]!)
       const rustAccepts = reply.error === undefined
@@ -246,18 +228,7 @@ describe("pkarr records: TypeScript <-> iroh-dns", () => {
       for (let e = 0; e < edits; e++) bytes[randomInt(bytes.length)] = random(1)[0]!
       return bytes
     })
-    const replies = rust(
-      packets.map((packet) => {
-        const item = Pkarr.signedItem((m) => crypto.sign(identity.secretKey, m), identity.publicKey, 1n, packet)
-        return {
-          op: "parse",
-          public_key: toHex(item.publicKey),
-          timestamp: "1",
-          signature: toHex(item.signature),
-          packet: toHex(packet)
-        }
-      })
-    )
+    const replies = rust(packets.map((packet) => parseRequest(identity, packet)))
     let excused = 0
     const disagreements = replies.flatMap((reply, i) => {
       const ours = Pkarr.decodePacket(identity.publicKey, packets[i]!)
@@ -280,127 +251,5 @@ describe("pkarr records: TypeScript <-> iroh-dns", () => {
     })
     expect(disagreements).toEqual([])
     expect(excused).toBeLessThan(packets.length / 100)
-  })
-})
-
-// ------------------------------------------------------------------------------------------------------------------
-// Through the DHT: Rust mainline storing nodes (interop/mainline) between our AddressLookup.dht and Rust clients.
-
-const RUST_TIMEOUT_MS = "500"
-
-/** `count` Rust mainline storing nodes on loopback (their own seeded testnet); stops when closed. */
-const startRustNodes = (count: number): Promise<{ addrs: ReadonlyArray<string>; close: () => Promise<void> }> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(harnessBinary("mainline"), ["serve", String(count), "--timeout-ms", RUST_TIMEOUT_MS], {
-      stdio: ["pipe", "pipe", "inherit"]
-    })
-    const exited = new Promise<void>((done) => child.once("exit", () => done()))
-    child.once("error", reject)
-    child.once("exit", (code) => reject(new Error(`mainline serve exited early with ${code}`)))
-    createInterface({ input: child.stdout }).once("line", (line) => {
-      const nodes = (JSON.parse(line) as { nodes: Array<{ addr: string }> }).nodes
-      resolve({
-        addrs: nodes.map((n) => n.addr),
-        close: async () => {
-          child.stdin.end()
-          const timer = setTimeout(() => child.kill(), 5_000)
-          await exited
-          clearTimeout(timer)
-        }
-      })
-    })
-  })
-
-const rustClient = (bootstrap: ReadonlyArray<string>, requests: ReadonlyArray<Json>) =>
-  runBatchAsync(harnessBinary("mainline"), [
-    "client",
-    "--bootstrap",
-    bootstrap.join(","),
-    "--timeout-ms",
-    RUST_TIMEOUT_MS
-  ], requests)
-
-/** Our `AddressLookup.dht` for `identity`, on a TS mainline client bootstrapped from `bootstrap`. */
-const withLookup = <A, E>(
-  bootstrap: ReadonlyArray<string>,
-  identity: NodeIdentity.NodeIdentity,
-  use: (lookup: AddressLookup.AddressLookup) => Effect.Effect<A, E>
-) =>
-  Effect.gen(function*() {
-    const { dht, node } = yield* DhtMainline.makeService({
-      host: "127.0.0.1",
-      bootstrap,
-      requestTimeout: Duration.seconds(1),
-      bootstrapOnStart: false,
-      dht: { retries: 0 }
-    })
-    yield* node.bootstrap
-    const lookup = yield* AddressLookup.dht().pipe(
-      Effect.provide(Layer.mergeAll(Layer.succeed(Dht.Dht, dht), Layer.succeed(NodeIdentity.NodeIdentity, identity)))
-    )
-    return yield* use(lookup)
-  }).pipe(Effect.scoped, Effect.provide(Crypto.layerNode), Effect.runPromise)
-
-describe("pkarr records through Rust mainline storing nodes", () => {
-  let rustNodes: Awaited<ReturnType<typeof startRustNodes>>
-  beforeAll(async () => {
-    rustNodes = await startRustNodes(8)
-  })
-  afterAll(async () => {
-    await rustNodes?.close()
-  })
-
-  it("our AddressLookup.dht publishes; a Rust mainline client gets the item (no salt) and iroh reads our addresses", async () => {
-    const identity = NodeIdentity.fromSecretKey(seedOf(200))
-    const addr = {
-      id: identity.endpointId,
-      relayUrl: "https://relay.example/",
-      directAddresses: ["127.0.0.1:4433", "[::1]:4433"]
-    }
-    await withLookup(rustNodes.addrs, identity, (lookup) => lookup.publish(addr))
-    const [got] = await rustClient(rustNodes.addrs, [{ op: "get", pubkey: toHex(identity.publicKey) }])
-    const items = got!.items as Array<Json>
-    expect(items.length).toBeGreaterThan(0)
-    const replies = rust(items.map((item) => ({
-      op: "parse",
-      public_key: item.key,
-      timestamp: item.seq,
-      signature: item.sig,
-      packet: item.value
-    })))
-    for (const [i, reply] of replies.entries()) {
-      expect(items[i]!.salt ?? null).toBeNull()
-      expect(reply).toMatchObject({ verified: true, relays: [addr.relayUrl], addrs: addr.directAddresses })
-    }
-  })
-
-  it("a record iroh signed, put by a Rust mainline client, resolves through our AddressLookup.dht", async () => {
-    const seed = seedOf(201)
-    const identity = NodeIdentity.fromSecretKey(seed)
-    const [signed] = rust([{
-      op: "sign",
-      seed: toHex(seed),
-      relays: [],
-      addrs: ["192.168.7.7:7777", "[fe80::1]:7777"],
-      ttl: 30
-    }])
-    const [put] = await rustClient(rustNodes.addrs, [
-      { op: "put", seed: toHex(seed), value: signed!.packet, seq: signed!.timestamp }
-    ])
-    expect(put!.error).toBeUndefined()
-    // mainline signs the BEP44 item itself: deterministic Ed25519 over the same signable gives iroh's signature.
-    expect((put!.item as Json).sig).toBe(signed!.signature)
-    const resolved = await withLookup(
-      rustNodes.addrs,
-      NodeIdentity.generate(),
-      (lookup) => lookup.resolve(identity.endpointId)
-    )
-    expect(resolved).toEqual(
-      Option.some({
-        id: identity.endpointId,
-        relayUrl: undefined,
-        directAddresses: ["192.168.7.7:7777", "[fe80::1]:7777"]
-      })
-    )
   })
 })

@@ -100,6 +100,13 @@ const nodeContext = (bed: Testbed.Testbed, scope: Scope.Scope, identity = NodeId
     scope
   ).pipe(Effect.map((context) => ({ context, identity })))
 
+/** A 12-node testbed and two nodes' services on it, alive in the test's scope. */
+const twoNodes = Effect.gen(function*() {
+  const bed = yield* Testbed.make({ size: 12 }).pipe(Effect.provide(Crypto.layerNode))
+  const scope = yield* Effect.scope
+  return { bed, a: yield* nodeContext(bed, scope), b: yield* nodeContext(bed, scope) }
+})
+
 const NO_SALT = new Uint8Array(0)
 
 describe("AddressLookup.dht on a loopback mainline DHT", () => {
@@ -107,10 +114,7 @@ describe("AddressLookup.dht on a loopback mainline DHT", () => {
     "publishes iroh records, resolves them, and a newer record replaces an older one",
     () =>
       Effect.gen(function*() {
-        const bed = yield* Testbed.make({ size: 12 }).pipe(Effect.provide(Crypto.layerNode))
-        const scope = yield* Effect.scope
-        const a = yield* nodeContext(bed, scope)
-        const b = yield* nodeContext(bed, scope)
+        const { a, b, bed } = yield* twoNodes
         const lookupA = yield* AddressLookup.dht().pipe(Effect.provide(a.context))
         const lookupB = yield* AddressLookup.dht({ resolveOnly: true }).pipe(Effect.provide(b.context))
         const id = a.identity.endpointId
@@ -189,10 +193,7 @@ describe("AddressLookup.dht on a loopback mainline DHT", () => {
     "node B dials node A knowing only its bare endpoint id (relays off, minimal preset) and they gossip",
     () =>
       Effect.gen(function*() {
-        const bed = yield* Testbed.make({ size: 12 }).pipe(Effect.provide(Crypto.layerNode))
-        const scope = yield* Effect.scope
-        const a = yield* nodeContext(bed, scope)
-        const b = yield* nodeContext(bed, scope)
+        const { a, b, bed } = yield* twoNodes
         const resolved: Array<string> = []
         const gossipOf = (ctx: typeof a.context) =>
           Effect.gen(function*() {

@@ -2,9 +2,9 @@
  * `topic.discoveryEvents()` on the real stack (mainline DHT client, iroh gossip): what a user sees when the DHT
  * does not answer, and how a successful join reads.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { createNode, type DiscoveryEvent } from "../src/index.js"
-import { closedPort, type LoopbackDht, loopbackOptions, startTestbed, take } from "./testbed.js"
+import { closedPort, loopbackOptions, take, useTestbed } from "./testbed.js"
 
 const SECRET = "discovery-events-secret"
 
@@ -25,11 +25,7 @@ const until = async (
 }
 
 describe("discoveryEvents", () => {
-  let dht: LoopbackDht
-  beforeAll(async () => {
-    dht = await startTestbed()
-  })
-  afterAll(() => dht.close())
+  const dht = useTestbed()
 
   it("says dht-unreachable within 15 s when the only bootstrap node does not answer", async () => {
     const node = await createNode(loopbackOptions({ ...dht, bootstrap: [`127.0.0.1:${await closedPort()}`] }))

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { createNode, joinTopic, type Node, TopicTrackerError } from "../src/index.js"
-import { activeResources, type LoopbackDht, loopbackOptions, startTestbed } from "./testbed.js"
+import { describe, expect, it } from "vitest"
+import { createNode, joinTopic, TopicTrackerError } from "../src/index.js"
+import { activeResources, loopbackOptions, useNode, useTestbed } from "./testbed.js"
 
 /** The rejection of `promise`, which must be a `TopicTrackerError`. */
 const rejection = async (promise: Promise<unknown>): Promise<TopicTrackerError> => {
@@ -11,16 +11,8 @@ const rejection = async (promise: Promise<unknown>): Promise<TopicTrackerError> 
 }
 
 describe("bad input rejects with a readable typed error", () => {
-  let dht: LoopbackDht
-  let node: Node
-  beforeAll(async () => {
-    dht = await startTestbed()
-    node = await createNode(loopbackOptions(dht))
-  })
-  afterAll(async () => {
-    await node.close()
-    await dht.close()
-  })
+  const dht = useTestbed()
+  const node = useNode(dht)
 
   it("createNode: key length, option types, config fields; no socket is left open", async () => {
     const before = activeResources()
@@ -76,27 +68,27 @@ describe("bad input rejects with a readable typed error", () => {
   })
 
   it("joinTopic: wrong secret type, bad topic id length, bad options", async () => {
-    const secret = await rejection(node.joinTopic("t", 42 as never))
+    const secret = await rejection(node().joinTopic("t", 42 as never))
     expect(secret._tag).toBe("InvalidArgument")
     expect(secret.message).toBe("secret must be a string or a Uint8Array, got number")
 
-    const id = await rejection(node.joinTopic(new Uint8Array(16), "s"))
+    const id = await rejection(node().joinTopic(new Uint8Array(16), "s"))
     expect(id.message).toBe("a topic id must be 32 bytes (a topic hash), got 16 bytes; pass a string to join by name")
-    expect((await rejection(node.joinTopic(7 as never, "s"))).message).toMatch(/^topic must be a name/)
-    expect((await rejection(node.joinTopic("t", "s", { timeoutMs: 0 }))).message).toMatch(
+    expect((await rejection(node().joinTopic(7 as never, "s"))).message).toMatch(/^topic must be a name/)
+    expect((await rejection(node().joinTopic("t", "s", { timeoutMs: 0 }))).message).toMatch(
       /^join options.timeoutMs must be a positive number/
     )
-    expect((await rejection(node.joinTopic("t", "s", { wait: "yes" as never }))).message).toMatch(
+    expect((await rejection(node().joinTopic("t", "s", { wait: "yes" as never }))).message).toMatch(
       /^join options.wait must be a boolean/
     )
     expect((await rejection(joinTopic("t", null as never))).message).toBe(
       "secret must be a string or a Uint8Array, got null"
     )
-    expect(node.topics()).toEqual([])
+    expect(node().topics()).toEqual([])
   })
 
   it("broadcast: wrong content type, message too large", async () => {
-    const topic = await node.joinTopic("promise-errors", "s", { wait: false })
+    const topic = await node().joinTopic("promise-errors", "s", { wait: false })
     try {
       expect((await rejection(topic.broadcast(123 as never))).message).toBe(
         "content must be a Uint8Array or a string, got number"
@@ -114,18 +106,18 @@ describe("bad input rejects with a readable typed error", () => {
     try {
       const right = await other.joinTopic("promise-secret", "the right secret", { wait: false })
       const started = Date.now()
-      const error = await rejection(node.joinTopic("promise-secret", "a wrong secret", { timeoutMs: 6_000 }))
+      const error = await rejection(node().joinTopic("promise-secret", "a wrong secret", { timeoutMs: 6_000 }))
       expect(Date.now() - started).toBeGreaterThanOrEqual(5_900)
       expect(error._tag).toBe("JoinTimeout")
       expect(error.message).toMatch(
         /^no peer found within 6s: the DHT answered \(\d+ gets\) but no other node has announced this topic with this secret; the topic was closed$/
       )
-      expect(node.topics()).toEqual([])
+      expect(node().topics()).toEqual([])
       // The peer with the right secret saw nobody either.
       expect(right.neighbors()).toEqual([])
       expect(right.isJoined()).toBe(false)
       // The same topic and secret does join (so the timeout above was the secret's doing).
-      const joined = await node.joinTopic("promise-secret", "the right secret", { timeoutMs: 20_000 })
+      const joined = await node().joinTopic("promise-secret", "the right secret", { timeoutMs: 20_000 })
       expect(joined.neighbors()).toEqual([other.endpointId])
       await joined.close()
     } finally {

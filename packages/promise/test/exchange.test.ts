@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { createNode, type Node } from "../src/index.js"
-import { type LoopbackDht, loopbackOptions, startTestbed, take } from "./testbed.js"
+import { loopbackOptions, take, useTestbed } from "./testbed.js"
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
 
 describe("two nodes on a loopback DHT", () => {
-  let dht: LoopbackDht
-  beforeAll(async () => {
-    dht = await startTestbed()
-  })
-  afterAll(async () => {
-    await dht.close()
-  })
+  const dht = useTestbed()
 
   it("join the same topic by name and secret and exchange messages both ways", async () => {
     const started = Date.now()

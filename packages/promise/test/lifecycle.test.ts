@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { createNode, joinTopic, TopicTrackerError } from "../src/index.js"
-import { activeResources, type LoopbackDht, loopbackOptions, startTestbed, take } from "./testbed.js"
+import { activeResources, loopbackOptions, take, useTestbed } from "./testbed.js"
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 200))
 
 describe("lifecycle", () => {
-  let dht: LoopbackDht
-  beforeAll(async () => {
-    dht = await startTestbed()
-  })
-  afterAll(async () => {
-    await dht.close()
-  })
+  const dht = useTestbed()
 
   it("closing a topic ends its iterators; closing the node closes its topics and leaves no handle behind", async () => {
     await settle()

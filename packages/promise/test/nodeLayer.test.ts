@@ -5,19 +5,15 @@
  */
 import { Topic, TopicId } from "@dtt/core"
 import { Duration, Effect, Exit, Layer } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { NodeLayer, TopicTrackerError } from "../src/index.js"
-import { type LoopbackDht, loopbackOptions, startTestbed } from "./testbed.js"
+import { loopbackOptions, useTestbed } from "./testbed.js"
 
 const topicId = TopicId.fromName("node-layer")
 const secret = new TextEncoder().encode("node-layer-secret")
 
 describe("NodeLayer", () => {
-  let dht: LoopbackDht
-  beforeAll(async () => {
-    dht = await startTestbed()
-  })
-  afterAll(() => dht.close())
+  const dht = useTestbed()
 
   it("two nodes built from NodeLayer.layer join one topic and deliver a message", async () => {
     const listener = Effect.scoped(

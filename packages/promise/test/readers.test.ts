@@ -1,26 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { createNode, type Node, type TopicEvent } from "../src/index.js"
-import { type LoopbackDht, loopbackOptions, startTestbed, take } from "./testbed.js"
+import { describe, expect, it } from "vitest"
+import { type TopicEvent } from "../src/index.js"
+import { take, useNode, useTestbed } from "./testbed.js"
 
 describe("readers", () => {
-  let dht: LoopbackDht
-  let a: Node
-  let b: Node
-  beforeAll(async () => {
-    dht = await startTestbed()
-    a = await createNode(loopbackOptions(dht))
-    b = await createNode(loopbackOptions(dht))
-  })
-  afterAll(async () => {
-    await Promise.all([a.close(), b.close()])
-    await dht.close()
-  })
+  const dht = useTestbed()
+  const a = useNode(dht)
+  const b = useNode(dht)
 
   it("a reader that falls behind is told how many events it lost and keeps going; others are unaffected", async () => {
     // b joins by the 32-byte topic id, a by name: the same topic.
-    const ta = await a.joinTopic("promise-readers", "secret", { wait: false })
+    const ta = await a().joinTopic("promise-readers", "secret", { wait: false })
     const idBytes = new Uint8Array(Buffer.from(ta.topicId, "hex"))
-    const tb = await b.joinTopic(idBytes, "secret", { timeoutMs: 25_000 })
+    const tb = await b().joinTopic(idBytes, "secret", { timeoutMs: 25_000 })
     await ta.joined()
     expect(tb.topicId).toBe(ta.topicId)
 
@@ -54,7 +45,7 @@ describe("readers", () => {
     // After the lag, the slow reader still receives new messages.
     await ta.broadcast("after lag")
     const [next] = await take(slow, 1, 10_000)
-    expect(next).toMatchObject({ type: "message", deliveredFrom: a.endpointId })
+    expect(next).toMatchObject({ type: "message", deliveredFrom: a().endpointId })
     expect(new TextDecoder().decode((next as { content: Uint8Array }).content)).toBe("after lag")
 
     // Leaving a for-await loop early releases that reader only; the topic keeps running.

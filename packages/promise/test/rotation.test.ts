@@ -1,19 +1,11 @@
 /** A throwing `rotation.derive` (user code) rejects `joinTopic` with a typed error at once, not at the timeout. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { createNode, isTopicTrackerError, type Node } from "../src/index.js"
-import { type LoopbackDht, loopbackOptions, startTestbed } from "./testbed.js"
+import { describe, expect, it } from "vitest"
+import { isTopicTrackerError } from "../src/index.js"
+import { useNode, useTestbed } from "./testbed.js"
 
 describe("joinTopic with a failing secret rotation", () => {
-  let dht: LoopbackDht
-  let node: Node
-  beforeAll(async () => {
-    dht = await startTestbed()
-    node = await createNode(loopbackOptions(dht))
-  })
-  afterAll(async () => {
-    await node.close()
-    await dht.close()
-  })
+  const dht = useTestbed()
+  const node = useNode(dht)
 
   it("rejects with RotationFailed well before its 4 s timeout, and the node stays usable", async () => {
     const rotation = {
@@ -21,13 +13,13 @@ describe("joinTopic with a failing secret rotation", () => {
         throw new Error("vault offline")
       }
     }
-    const error: unknown = await node.joinTopic("rotation-fails", "secret", { timeoutMs: 4000, rotation }).then(
+    const error: unknown = await node().joinTopic("rotation-fails", "secret", { timeoutMs: 4000, rotation }).then(
       () => undefined,
       (e: unknown) => e
     )
     expect(isTopicTrackerError(error) && error._tag).toBe("RotationFailed")
     // (The timeout firing would have said JoinTimeout.)
-    const topic = await node.joinTopic("rotation-fails", "secret", { wait: false })
+    const topic = await node().joinTopic("rotation-fails", "secret", { wait: false })
     expect(topic.isClosed()).toBe(false)
     await topic.close()
   })

@@ -4,15 +4,15 @@
  * node on a loopback Testbed.
  */
 import { ProcessSockets } from "@dtt/testkit"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { createNode, type Node, type Topic } from "../src/index.js"
-import { type LoopbackDht, loopbackOptions, startTestbed } from "./testbed.js"
+import { beforeAll, describe, expect, it } from "vitest"
+import { createNode, type Topic } from "../src/index.js"
+import { type Bootstrap, loopbackOptions, useNode, useTestbed } from "./testbed.js"
 
 const CYCLES = 5
 const TOPIC = "promise-socket-cycles"
 
 /** One node's life: created, joined (a neighbour found, or 1.5 s passed), one broadcast, closed. */
-const cycle = async (dht: LoopbackDht, i: number) => {
+const cycle = async (dht: Bootstrap, i: number) => {
   const node = await createNode(loopbackOptions(dht))
   const topic = await node.joinTopic(TOPIC, "secret", { wait: false })
   await Promise.race([topic.joined(), new Promise((resolve) => setTimeout(resolve, 1_500))]).catch(() => undefined)
@@ -21,17 +21,11 @@ const cycle = async (dht: LoopbackDht, i: number) => {
 }
 
 describe.runIf(ProcessSockets.supported)("sockets after node cycles", () => {
-  let dht: LoopbackDht
-  let anchor: Node
+  const dht = useTestbed()
+  const anchor = useNode(dht)
   let anchorTopic: Topic
   beforeAll(async () => {
-    dht = await startTestbed()
-    anchor = await createNode(loopbackOptions(dht))
-    anchorTopic = await anchor.joinTopic(TOPIC, "secret", { wait: false })
-  })
-  afterAll(async () => {
-    await anchor.close()
-    await dht.close()
+    anchorTopic = await anchor().joinTopic(TOPIC, "secret", { wait: false })
   })
 
   it(
