@@ -27,6 +27,7 @@ import { addToBook, makeState, post, whileRunning } from "./driver/state.js"
 import type { NetEndpoint } from "./endpoint.js"
 
 export * from "./driver/api.js"
+export type { ConnectionLimitOptions } from "./connectionLimits.js"
 
 export const make = (
   endpoint: NetEndpoint,
