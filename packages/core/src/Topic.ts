@@ -24,11 +24,13 @@ import type { Dht } from "./Dht.js"
 import type { DiscoveryEvent } from "./DiscoveryEvent.js"
 import type { EndpointId } from "./EndpointId.js"
 import type { DeliveryScope, Gossip, GossipClosed } from "./Gossip.js"
+import * as internalActors from "./internal/actors.js"
 import { IdentityMismatch, JoinTimeout, type SendError, SendTimeout, TopicClosed } from "./internal/core.js"
 import * as internal from "./internal/topic.js"
 import type { NodeIdentity } from "./NodeIdentity.js"
 import type { RecordPublisher } from "./RecordPublisher.js"
 import type { RotationFailed, SecretRotation } from "./SecretRotation.js"
+import type { Actor } from "./TopicContext.js"
 import type { TopicId } from "./TopicId.js"
 
 export { IdentityMismatch, JoinTimeout, type SendError, SendTimeout, TopicClosed }
@@ -119,7 +121,15 @@ export interface JoinOptions {
   readonly config?: Config.Config
   /** Give up joining after this long (overrides `config.bootstrap.timeout`). */
   readonly timeout?: Duration.DurationInput
+  /**
+   * The actors started once the node has joined, built in the topic's scope with its `TopicContext`.
+   * Default: `defaultActors`. Leave one out or add your own by composing Layers (`TopicContext.actor`).
+   */
+  readonly actors?: Actor
 }
+
+/** Publisher, rediscovery, bubble merge and message-overlap merge: what a join starts by default. */
+export const defaultActors: Actor = internalActors.defaultActors
 
 export type Requirements = Gossip | Dht | Crypto | NodeIdentity
 

@@ -9,7 +9,17 @@
  * from now on every node reads every record, and only a merge actor can connect the pairs (bootstrap is over
  * and message-overlap merge is off).
  */
-import { Config, Crypto, type EndpointId, Gossip, Topic } from "@dtt/core"
+import {
+  Bootstrap,
+  Config,
+  Crypto,
+  type EndpointId,
+  Gossip,
+  MessageOverlapMerge,
+  Publisher,
+  Topic,
+  type TopicContext
+} from "@dtt/core"
 import { MemoryDht, MemoryGossip, SimNetwork } from "@dtt/testkit"
 import { Clock, Effect, Layer } from "effect"
 import { describe, expect, it } from "vitest"
@@ -47,13 +57,16 @@ const recordingGossip = (calls: Array<JoinCall>) =>
     }))
   )
 
-const start = (sim: SimNetwork.SimNetwork, index: number, config: Config.Config) =>
+const start = (sim: SimNetwork.SimNetwork, index: number, config: Config.Config, actors?: TopicContext.Actor) =>
   Effect.gen(function*() {
     const calls: Array<JoinCall> = []
     const context = yield* Layer.build(
       Layer.merge(Layer.provideMerge(recordingGossip(calls), sim.node(index)), Crypto.layerNode)
     )
-    const topic = yield* Effect.provide(Topic.joinNoWait(TOPIC, { secret: SECRET, config }), context)
+    const topic = yield* Effect.provide(
+      Topic.joinNoWait(TOPIC, { secret: SECRET, config, ...(actors ? { actors } : {}) }),
+      context
+    )
     const watched: Watched = { topic, calls, joinedAt: -1 }
     yield* Effect.forkScoped(
       Effect.zipRight(topic.joined, Effect.map(Clock.currentTimeMillis, (now) => (watched.joinedAt = now)))
@@ -71,7 +84,7 @@ const graph = (nodes: ReadonlyArray<Watched>) =>
 const componentCount = (nodes: ReadonlyArray<Watched>) => Effect.map(graph(nodes), (g) => components(g).length)
 
 /** Two pairs, 0–1 and 2–3, each joined only within itself; then every node reaches every storing node. */
-const twoPairs = (configOf: Config.Config | ((index: number) => Config.Config)) =>
+const twoPairs = (configOf: Config.Config | ((index: number) => Config.Config), actors?: TopicContext.Actor) =>
   Effect.gen(function*() {
     const sim = yield* SimNetwork.make()
     const pool = Array.from({ length: MemoryDht.defaultMemoryDhtConfig.poolSize }, (_, i) => i)
@@ -80,7 +93,7 @@ const twoPairs = (configOf: Config.Config | ((index: number) => Config.Config)) 
     }
     const nodes: Array<Watched> = []
     for (let i = 0; i < 4; i++) {
-      nodes.push(yield* start(sim, i, typeof configOf === "function" ? configOf(i) : configOf))
+      nodes.push(yield* start(sim, i, typeof configOf === "function" ? configOf(i) : configOf, actors))
     }
     const took = yield* VT.until(Effect.sync(() => nodes.every((n) => n.joinedAt >= 0)), "1 minute")
     expect(took).toBeGreaterThanOrEqual(0)
@@ -204,4 +217,18 @@ describe("bubble merge (behaviour.md §3.5)", () => {
       expect(nodes.flatMap((n) => callsSince(n, mark))).toEqual([])
       expect(yield* componentCount(nodes)).toBe(2)
     })), 60_000)
+
+  it(
+    "left out of the join's actor Layers (enabled in the config), it never joins anyone",
+    () =>
+      VT.run(Effect.gen(function*() {
+        // The default set without BubbleMerge.layer; the config still enables bubble merge.
+        const actors = Layer.mergeAll(Publisher.layer, Bootstrap.rediscoverLayer, MessageOverlapMerge.layer)
+        const { mark, nodes } = yield* twoPairs(Config.decodeSync({ merge: noOverlapMerge }), actors)
+        yield* Effect.sleep("10 minutes")
+        expect(nodes.flatMap((n) => callsSince(n, mark))).toEqual([])
+        expect(yield* componentCount(nodes)).toBe(2)
+      })),
+    60_000
+  )
 })

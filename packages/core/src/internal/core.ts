@@ -1,14 +1,12 @@
 /**
- * What the actors of one topic share: the gossip subscription, the record publisher, the config, the sender
- * with its timeouts, and the topic's scope to fork into. Internal: the public face is `Topic`.
+ * The topic's errors, its sender (gossip operations with timeouts, counted) and the small helpers its actors
+ * share. What the actors share at run time is the `TopicContext` service (here `Core`).
  */
-import { Data, Duration, Effect, Metric, Random, type Scope } from "effect"
+import { Data, Duration, Effect, Metric, Random } from "effect"
 import type { Config } from "../Config.js"
-import type { DiscoveryEvent } from "../DiscoveryEvent.js"
 import type { EndpointId } from "../EndpointId.js"
 import type { GossipError, GossipTopic } from "../Gossip.js"
 import * as Metrics from "../Metrics.js"
-import type { RecordPublisher } from "../RecordPublisher.js"
 
 /** The topic was closed (all handles released, `close` called, or the gossip subscription ended). */
 export class TopicClosed extends Data.TaggedError("TopicClosed")<{}> {
@@ -63,30 +61,9 @@ export class IdentityMismatch extends Data.TaggedError("IdentityMismatch")<{
 
 export type SendError = GossipError | SendTimeout | TopicClosed
 
-export interface SenderOps {
-  readonly broadcast: (content: Uint8Array) => Effect.Effect<void, SendError>
-  readonly broadcastNeighbors: (content: Uint8Array) => Effect.Effect<void, SendError>
-  /** With `maxPeers`, a random subset of at most that many (Rust: shuffle, then truncate). */
-  readonly joinPeers: (peers: ReadonlyArray<EndpointId>, maxPeers?: number) => Effect.Effect<void, SendError>
-}
+import type { SenderOps, Service as Core } from "../TopicContext.js"
 
-export interface Core {
-  readonly config: Config
-  readonly endpointId: EndpointId
-  readonly records: RecordPublisher
-  readonly gossip: GossipTopic
-  readonly sender: SenderOps
-  readonly isJoined: Effect.Effect<boolean>
-  readonly neighbors: Effect.Effect<ReadonlyArray<EndpointId>>
-  /** H32 of the last ≤ 5 received payloads, oldest first. */
-  readonly lastMessageHashes: () => ReadonlyArray<Uint8Array>
-  /** Resolves once the node has a neighbour; never fails (a closing topic interrupts waiters instead). */
-  readonly awaitJoined: Effect.Effect<void>
-  /** The topic's scope: every actor is forked into it, so closing it stops them all. */
-  readonly scope: Scope.Scope
-  /** Tell the topic's discovery readers (`Topic.discovery`); never waits for them. */
-  readonly emit: (event: DiscoveryEvent) => Effect.Effect<void>
-}
+export type { Core, SenderOps }
 
 /** Fisher-Yates with `Random`, so tests are reproducible. */
 export const shuffle = <A>(items: ReadonlyArray<A>): Effect.Effect<Array<A>> =>

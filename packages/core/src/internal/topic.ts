@@ -1,4 +1,4 @@
-import { Clock, Deferred, Duration, Effect, Exit, FiberId, Metric, Option, Scope, Stream } from "effect"
+import { Clock, Deferred, Duration, Effect, Exit, FiberId, Layer, Metric, Option, Scope, Stream } from "effect"
 import * as Config from "../Config.js"
 import { Crypto } from "../Crypto.js"
 import { DiscoveryEvent } from "../DiscoveryEvent.js"
@@ -10,15 +10,14 @@ import { PeerCache } from "../PeerCache.js"
 import * as RecordPublisher from "../RecordPublisher.js"
 import type { RotationFailed } from "../SecretRotation.js"
 import type { JoinOptions, Receiver, Sender, Topic, TopicEvent } from "../Topic.js"
+import { TopicContext } from "../TopicContext.js"
 import type { TopicId } from "../TopicId.js"
+import { defaultActors } from "./actors.js"
 import * as Bootstrap from "./bootstrap.js"
 import { type Core, IdentityMismatch, JoinTimeout, makeSender, TopicClosed } from "./core.js"
 import * as Discovery from "./discovery.js"
 import * as Fanout from "./fanout.js"
-import * as Merge from "./merge.js"
 import * as TopicPeerCache from "./peerCache.js"
-import * as Publisher from "./publisher.js"
-import * as Rediscover from "./rediscover.js"
 
 export type { SendError } from "./core.js"
 
@@ -207,12 +206,11 @@ const open = (topicId: TopicId, options: JoinOptions) =>
     )
     yield* Effect.forkIn(receiverActor, scope)
 
-    const startWorkers = Effect.gen(function*() {
-      if (config.publisher.enabled) yield* Effect.forkIn(Publisher.run(core), scope)
-      yield* Effect.forkIn(Rediscover.run(core), scope)
-      if (config.merge.bubble.enabled) yield* Effect.forkIn(Merge.runBubble(core), scope)
-      if (config.merge.messageOverlap.enabled) yield* Effect.forkIn(Merge.runMessageOverlap(core), scope)
-    })
+    // The actors after the join are Layers in the topic's scope (JoinOptions.actors), so closing it ends them.
+    const startWorkers = Layer.buildWithScope(options.actors ?? defaultActors, scope).pipe(
+      Effect.provideService(TopicContext, core),
+      Effect.asVoid
+    )
 
     const timeout = options.timeout !== undefined
       ? Option.some(Duration.decode(options.timeout))
