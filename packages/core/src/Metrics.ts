@@ -78,7 +78,8 @@ export type DhtOutcome = "ok" | "error" | "interrupted"
 export type PublishDecision = "published" | "slotFull" | "failed"
 export type JoinOutcome = "joined" | "timeout" | "closed" | "rotationFailed"
 export type MessageScope = "swarm" | "neighbors"
-type Counter = Metric.Metric.Counter<number>
+/** A counter of `dtt_` series (one tagged series of a metric). */
+export type Counter = Metric.Metric.Counter<number>
 
 export const dhtGet = (outcome: DhtOutcome, slot: SlotKind): Counter =>
   dhtGets.pipe(Metric.tagged("outcome", outcome), Metric.tagged("slot", slot))
