@@ -7,10 +7,10 @@
  * A message is the UTF-8 line, prefixed with `name: ` when a name is given. Anything received is shown as one
  * sanitised line (see `printable`): peers are strangers.
  */
-import { Config, NodeIdentity, Topic, TopicId } from "@dtt/core"
+import { Config, Metrics, NodeIdentity, Topic, TopicId } from "@dtt/core"
 import { Clock, Console, Duration, Effect, Layer, Option, Stream } from "effect"
 import * as readline from "node:readline"
-import { type ChatEvent, render, toJsonLine } from "./internal/chatEvents.js"
+import { type ChatEvent, recordFigures, render, toJsonLine } from "./internal/chatEvents.js"
 import * as DhtReachability from "./internal/dhtReachability.js"
 import { printable } from "./internal/text.js"
 import * as PeerNode from "./PeerNode.js"
@@ -102,7 +102,8 @@ export const run = (options: ChatOptions): Effect.Effect<void, PeerNode.NodeStar
       const figures = Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const neighbors = (yield* topic.neighbors).length
-        return { elapsedMs: now - startedAt, neighbors, sent, received, dht: { ...counters } }
+        const records = recordFigures(yield* Metrics.snapshot)
+        return { elapsedMs: now - startedAt, neighbors, sent, received, dht: { ...counters }, records }
       })
       // JSON: a status line every period. Text: the progress line while not joined (long waits say something).
       yield* Effect.forkScoped(
@@ -111,7 +112,9 @@ export const run = (options: ChatOptions): Effect.Effect<void, PeerNode.NodeStar
             yield* Effect.sleep(options.statusEvery ?? Duration.seconds(5))
             const f = yield* figures
             if (options.json === true) yield* emit({ type: "status", joined: joinedAt !== undefined, ...f })
-            else if (joinedAt === undefined) yield* emit({ type: "progress", elapsedMs: f.elapsedMs, dht: f.dht })
+            else if (joinedAt === undefined) {
+              yield* emit({ type: "progress", elapsedMs: f.elapsedMs, dht: f.dht, records: f.records })
+            }
           })
         )
       )

@@ -101,11 +101,13 @@ describe("dtt --json", () => {
         "1s"
       ])
       started.push(alone)
-      const [, answered, requests] = await alone.waitFor(
-        /^\* looking for peers… \d+ s, DHT answered (\d+) of (\d+) requests$/,
+      const [, answered, requests, seen, opened] = await alone.waitFor(
+        /^\* looking for peers… \d+ s, DHT answered (\d+) of (\d+) requests, (\d+) records seen \((\d+) opened\)$/,
         15_000
       )
       expect(Number(requests)).toBeGreaterThanOrEqual(Number(answered))
+      // From the core metrics: its own record, once read back, is seen and opened.
+      expect(Number(seen)).toBeGreaterThanOrEqual(Number(opened))
       expect(alone.stdout()).not.toMatch(/^\{/m)
       alone.child.kill("SIGINT")
       testbed.child.kill("SIGINT")

@@ -2,12 +2,31 @@
  * What `dtt chat` reports, as data. The human lines and `--json` (one object a line) are two renderings of the
  * same events, as for `dtt demo`. Nothing here carries the secret.
  */
+import type { Metrics } from "@dtt/core"
 import type { DhtCounters } from "../PeerNode.js"
 import { reachableAgainMessage, unreachableMessage } from "./dhtReachability.js"
 import { shortId } from "./text.js"
 
 /** The DHT counters as printed: requests by kind and how they ended. */
 export type DhtFigures = Readonly<DhtCounters>
+
+/** Topic records the slot reads returned, from core's `dtt_records_*` metrics (one node per `dtt` process). */
+export interface RecordFigures {
+  readonly seen: number
+  readonly opened: number
+  readonly rejected: number
+}
+
+/** The record figures out of a metrics snapshot. */
+export const recordFigures = (samples: ReadonlyArray<Metrics.Sample>): RecordFigures => {
+  const total = (name: string) =>
+    samples.reduce((sum, s) => s.name === name && s.kind === "counter" ? sum + s.value : sum, 0)
+  return {
+    seen: total("dtt_records_seen"),
+    opened: total("dtt_records_opened"),
+    rejected: total("dtt_records_rejected")
+  }
+}
 
 export type ChatEvent =
   | {
@@ -27,7 +46,7 @@ export type ChatEvent =
   | { readonly type: "line-too-long"; readonly bytes: number; readonly max: number }
   | { readonly type: "send-failed"; readonly error: string }
   /** While not joined: how long we have looked and what the DHT did meanwhile. */
-  | { readonly type: "progress"; readonly elapsedMs: number; readonly dht: DhtFigures }
+  | { readonly type: "progress"; readonly elapsedMs: number; readonly dht: DhtFigures; readonly records: RecordFigures }
   | {
     readonly type: "status"
     readonly elapsedMs: number
@@ -36,6 +55,7 @@ export type ChatEvent =
     readonly sent: number
     readonly received: number
     readonly dht: DhtFigures
+    readonly records: RecordFigures
   }
   | { readonly type: "leaving" }
   | {
@@ -47,6 +67,7 @@ export type ChatEvent =
     readonly sent: number
     readonly received: number
     readonly dht: DhtFigures
+    readonly records: RecordFigures
   }
 
 const requests = (d: DhtFigures) => d.answered + d.failed
@@ -81,7 +102,7 @@ export const render = (event: ChatEvent): ReadonlyArray<string> => {
     case "progress":
       return [
         `* looking for peers… ${Math.round(event.elapsedMs / 1000)} s, DHT answered ${event.dht.answered} of ` +
-        `${requests(event.dht)} requests`
+        `${requests(event.dht)} requests, ${event.records.seen} records seen (${event.records.opened} opened)`
       ]
     case "leaving":
       return ["* leaving"]
