@@ -8,6 +8,8 @@ import type { DiscoveryEvent } from "../DiscoveryEvent.js"
 import type { EndpointId } from "../EndpointId.js"
 import type { GossipError, GossipTopic } from "../Gossip.js"
 import type { RecordPublisher } from "../RecordPublisher.js"
+import type { TopicId } from "../TopicId.js"
+import { SpanName, withTopicSpan } from "./spans.js"
 
 /** The topic was closed (all handles released, `close` called, or the gossip subscription ended). */
 export class TopicClosed extends Data.TaggedError("TopicClosed")<{}> {
@@ -106,6 +108,7 @@ export const waitOrJoined = (core: Core, duration: Duration.Duration): Effect.Ef
 
 export const makeSender = (
   gossip: GossipTopic,
+  topicId: TopicId,
   timeouts: Config["timeouts"],
   isClosed: () => boolean
 ): SenderOps => {
@@ -127,7 +130,9 @@ export const makeSender = (
       Effect.gen(function*() {
         const chosen = maxPeers === undefined ? peers : (yield* shuffle(peers)).slice(0, Math.max(0, maxPeers))
         if (chosen.length === 0) return
-        yield* guarded("joinPeers", timeouts.joinPeerTimeout, gossip.joinPeers(chosen))
+        yield* guarded("joinPeers", timeouts.joinPeerTimeout, gossip.joinPeers(chosen)).pipe(
+          withTopicSpan(SpanName.dial, topicId, { "dtt.peers": chosen.length })
+        )
       })
   }
 }

@@ -11,6 +11,7 @@ import type { DiscoveredRecord, Options, PublishOutcome, RecordPublisher, Stats 
 import { defaultRotation, guard, recoverRotationFailure, type RotationFailed } from "../SecretRotation.js"
 import { toLatin1 } from "./bytes.js"
 import { compatibleSlotKeys, type SlotKeys, type SlotKind } from "./slotKeys.js"
+import { SpanName, withTopicSpan } from "./spans.js"
 
 /** Slots (keys, salt) are derived once per minute; only the few live minutes are kept. */
 const SLOT_CACHE_MINUTES = 4
@@ -68,6 +69,8 @@ export const make = (
     const ownKey = crypto.ed25519PublicKey(options.secretKey)
     const endpointId = EndpointId.unsafeFromBytes(ownKey)
     const stats = { gets: 0, puts: 0, skipped: 0, failedGets: 0, failedPuts: 0 }
+    /** What a slot's spans say about it: its minute and kind, never its keys, salt or target. */
+    const slotAttributes = (minute: bigint) => ({ "dtt.minute": Number(minute), "dtt.slot": kind })
 
     const slots = new Map<bigint, SlotState>()
     const slotOf = (minute: bigint): SlotState => {
@@ -111,6 +114,8 @@ export const make = (
         const slot = slotOf(minute)
         stats.gets++
         const items = yield* dht.getMutable(slot.publicKey, slot.salt).pipe(
+          Effect.tap((found) => Effect.annotateCurrentSpan("dtt.values", found.length)),
+          withTopicSpan(SpanName.dhtGet, options.topicId, slotAttributes(minute)),
           Effect.tapError((error) =>
             Effect.zipRight(
               Effect.sync(() => stats.failedGets++),
@@ -141,6 +146,7 @@ export const make = (
         }
         slot.holdsJoinedRecord = joinedRecordSeen
         const records = Array.from(byPublisher.values())
+        yield* Effect.annotateCurrentSpan({ "dtt.values": items.length, "dtt.records": records.length })
         if (options.onRead !== undefined) {
           const refusedCount = Object.values(rejected).reduce((a, b) => a + b, 0)
           yield* options.onRead({
@@ -154,7 +160,7 @@ export const make = (
           })
         }
         return records
-      }))
+      })).pipe(withTopicSpan(SpanName.read, options.topicId, slotAttributes(minute)))
 
     /**
      * The second half of the cooperative cap (ours; Rust only has the count above): a slot that shows a record of a
@@ -183,6 +189,8 @@ export const make = (
         }
         stats.puts++
         return yield* dht.putMutable(item, { cas: seq }).pipe(
+          Effect.tap((receipt) => Effect.annotateCurrentSpan("dtt.storedAt", receipt.storedAt)),
+          withTopicSpan(SpanName.dhtPut, options.topicId, slotAttributes(record.unixMinute)),
           Effect.tapError(() => Effect.sync(() => stats.failedPuts++))
         )
       }).pipe(Effect.provide(context))
@@ -206,11 +214,13 @@ export const make = (
           const seen = cached ?? (yield* getRecords(record.unixMinute))
           if (seen.length >= options.maxBootstrapRecords || slotIsFull(record.unixMinute)) {
             stats.skipped++
+            yield* Effect.annotateCurrentSpan({ "dtt.outcome": "Skipped", "dtt.records": seen.length })
             return { _tag: "Skipped", seen: seen.length } satisfies PublishOutcome
           }
           const receipt = yield* put(record)
+          yield* Effect.annotateCurrentSpan({ "dtt.outcome": "Published", "dtt.records": seen.length })
           return { _tag: "Published", storedAt: receipt.storedAt } satisfies PublishOutcome
-        })),
+        })).pipe(withTopicSpan(SpanName.publish, options.topicId, slotAttributes(record.unixMinute))),
       stats: (): Stats => ({ ...stats })
     }
     return publisher
