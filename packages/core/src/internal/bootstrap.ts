@@ -6,6 +6,7 @@ import { currentMinute } from "../MinuteClock.js"
 import type { DiscoveredRecord, PublishOutcome } from "../RecordPublisher.js"
 import type { RotationFailed } from "../SecretRotation.js"
 import { type Core, shuffle, waitOrJoined } from "./core.js"
+import { SpanName, withTopicSpan } from "./spans.js"
 
 /**
  * While every get of a round fails (no DHT node answers), the pause before the next round doubles from
@@ -79,6 +80,83 @@ const publishEmpty = (core: Core, minute: bigint, cached?: ReadonlyArray<Discove
     Effect.asVoid
   )
 
+/** What a bootstrap round ends with: joined, or the pause before the next round. */
+type RoundEnd = { readonly _tag: "Joined" } | { readonly _tag: "Pause"; readonly pause: Duration.Duration }
+
+const joinedEnd: RoundEnd = { _tag: "Joined" }
+const pauseFor = (pause: Duration.Duration): RoundEnd => ({ _tag: "Pause", pause })
+
+/** The state the rounds of one bootstrap run carry from one to the next. */
+interface RunState {
+  /** The last minute we published our empty record for (0 before the first). */
+  lastPublished: bigint
+  /** Rounds in a row in which every get failed. */
+  unansweredRounds: number
+}
+
+/**
+ * One round (steps 2–6): read both slots, publish if nothing is there, else dial the candidates and wait for a
+ * neighbour. Its span (`dtt.bootstrap.tick`) holds its reads and dials; the pause after it is not part of it.
+ */
+const round = (core: Core, state: RunState): Effect.Effect<RoundEnd, RotationFailed> =>
+  Effect.gen(function*() {
+    const cfg = core.config.bootstrap
+    const cur = yield* currentMinute()
+    const offset = state.lastPublished === 0n && cfg.checkOlderRecordsFirstOnStartup ? 1n : 0n
+    const useCache = offset === 0n
+    // Both slots at once (Rust reads them one after the other): a joiner's first candidates usually sit in the
+    // current slot, and reading it only after the previous one doubled the time to the first dial.
+    const [prev, curr] = yield* Effect.all([getOrEmpty(core, cur - offset - 1n), getOrEmpty(core, cur - offset)], {
+      concurrency: 2
+    })
+    const records = [...prev.records, ...curr.records]
+    state.unansweredRounds = prev.failed && curr.failed ? state.unansweredRounds + 1 : 0
+    yield* Effect.annotateCurrentSpan({ "dtt.minute": Number(cur), "dtt.records": records.length })
+
+    if (records.length === 0) {
+      if (cur !== state.lastPublished) {
+        state.lastPublished = cur
+        yield* publishEmpty(core, cur, useCache ? curr.records : undefined)
+      }
+      const pause = state.unansweredRounds === 0
+        ? cfg.noPeersRetryInterval
+        : Duration.min(
+          Duration.times(cfg.noPeersRetryInterval, 2 ** Math.min(state.unansweredRounds - 1, 16)),
+          MAX_UNREACHABLE_RETRY
+        )
+      return pauseFor(pause)
+    }
+
+    const candidates = yield* candidatesOf(core, records)
+    yield* Effect.annotateCurrentSpan("dtt.candidates", candidates.length)
+    if (yield* core.isJoined) return joinedEnd
+    if (candidates.length > 0) yield* core.emit(DiscoveryEvent.Dialing({ peers: candidates }))
+    for (const peer of candidates) {
+      const asked = yield* core.sender.joinPeers([peer]).pipe(
+        Effect.as(true),
+        Effect.catchAll((error) =>
+          Effect.as(
+            Effect.zipRight(
+              Effect.logDebug("bootstrap: join_peers failed", { error: error._tag }),
+              core.emit(DiscoveryEvent.DialFailed({ peer, reason: error._tag }))
+            ),
+            false
+          )
+        )
+      )
+      if (!asked) continue
+      yield* waitOrJoined(core, cfg.perPeerJoinSettleTime)
+      if (yield* core.isJoined) break
+    }
+    if (!(yield* core.isJoined)) yield* waitOrJoined(core, cfg.joinConfirmationWaitTime)
+    if (yield* core.isJoined) return joinedEnd
+    if (cur !== state.lastPublished) {
+      state.lastPublished = cur
+      yield* publishEmpty(core, cur, useCache ? curr.records : undefined)
+    }
+    return pauseFor(cfg.discoveryPollInterval)
+  }).pipe(withTopicSpan(SpanName.bootstrapTick, core.records.topicId))
+
 /**
  * The bootstrap loop of behaviour.md §3.3. Returns when the node has a neighbour; runs until interrupted
  * otherwise. With `initialPeers` configured, those are tried first (they were given to the subscription) and the
@@ -91,68 +169,16 @@ export const run = (core: Core): Effect.Effect<void, RotationFailed> =>
       yield* waitOrJoined(core, cfg.joinConfirmationWaitTime)
       if (yield* core.isJoined) return
     }
-    let lastPublished = 0n
-    /** Rounds in a row in which every get failed. */
-    let unansweredRounds = 0
+    const state: RunState = { lastPublished: 0n, unansweredRounds: 0 }
     if (cfg.publishRecordOnStartup) {
       const m = yield* currentMinute()
-      lastPublished = cfg.checkOlderRecordsFirstOnStartup ? 0n : m
+      state.lastPublished = cfg.checkOlderRecordsFirstOnStartup ? 0n : m
       yield* publishEmpty(core, m)
     }
     while (true) {
       if (yield* core.isJoined) return
-      const cur = yield* currentMinute()
-      const offset = lastPublished === 0n && cfg.checkOlderRecordsFirstOnStartup ? 1n : 0n
-      const useCache = offset === 0n
-      // Both slots at once (Rust reads them one after the other): a joiner's first candidates usually sit in the
-      // current slot, and reading it only after the previous one doubled the time to the first dial.
-      const [prev, curr] = yield* Effect.all([getOrEmpty(core, cur - offset - 1n), getOrEmpty(core, cur - offset)], {
-        concurrency: 2
-      })
-      const records = [...prev.records, ...curr.records]
-      unansweredRounds = prev.failed && curr.failed ? unansweredRounds + 1 : 0
-
-      if (records.length === 0) {
-        if (cur !== lastPublished) {
-          lastPublished = cur
-          yield* publishEmpty(core, cur, useCache ? curr.records : undefined)
-        }
-        const pause = unansweredRounds === 0
-          ? cfg.noPeersRetryInterval
-          : Duration.min(
-            Duration.times(cfg.noPeersRetryInterval, 2 ** Math.min(unansweredRounds - 1, 16)),
-            MAX_UNREACHABLE_RETRY
-          )
-        yield* waitOrJoined(core, pause)
-        continue
-      }
-
-      const candidates = yield* candidatesOf(core, records)
-      if (yield* core.isJoined) return
-      if (candidates.length > 0) yield* core.emit(DiscoveryEvent.Dialing({ peers: candidates }))
-      for (const peer of candidates) {
-        const asked = yield* core.sender.joinPeers([peer]).pipe(
-          Effect.as(true),
-          Effect.catchAll((error) =>
-            Effect.as(
-              Effect.zipRight(
-                Effect.logDebug("bootstrap: join_peers failed", { error: error._tag }),
-                core.emit(DiscoveryEvent.DialFailed({ peer, reason: error._tag }))
-              ),
-              false
-            )
-          )
-        )
-        if (!asked) continue
-        yield* waitOrJoined(core, cfg.perPeerJoinSettleTime)
-        if (yield* core.isJoined) break
-      }
-      if (!(yield* core.isJoined)) yield* waitOrJoined(core, cfg.joinConfirmationWaitTime)
-      if (yield* core.isJoined) return
-      if (cur !== lastPublished) {
-        lastPublished = cur
-        yield* publishEmpty(core, cur, useCache ? curr.records : undefined)
-      }
-      yield* waitOrJoined(core, cfg.discoveryPollInterval)
+      const end = yield* round(core, state)
+      if (end._tag === "Joined") return
+      yield* waitOrJoined(core, end.pause)
     }
   })

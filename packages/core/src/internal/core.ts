@@ -7,6 +7,8 @@ import type { Config } from "../Config.js"
 import type { EndpointId } from "../EndpointId.js"
 import type { GossipError, GossipTopic } from "../Gossip.js"
 import * as Metrics from "../Metrics.js"
+import type { TopicId } from "../TopicId.js"
+import { SpanName, withTopicSpan } from "./spans.js"
 
 /** The topic was closed (all handles released, `close` called, or the gossip subscription ended). */
 export class TopicClosed extends Data.TaggedError("TopicClosed")<{}> {
@@ -84,6 +86,7 @@ export const waitOrJoined = (core: Core, duration: Duration.Duration): Effect.Ef
 
 export const makeSender = (
   gossip: GossipTopic,
+  topicId: TopicId,
   timeouts: Config["timeouts"],
   isClosed: () => boolean
 ): SenderOps => {
@@ -117,7 +120,8 @@ export const makeSender = (
         if (chosen.length === 0) return
         yield* Metric.incrementBy(Metrics.dialsAttempted, chosen.length)
         yield* guarded("joinPeers", timeouts.joinPeerTimeout, gossip.joinPeers(chosen)).pipe(
-          Effect.tapError(() => Metric.incrementBy(Metrics.dialsFailed, chosen.length))
+          Effect.tapError(() => Metric.incrementBy(Metrics.dialsFailed, chosen.length)),
+          withTopicSpan(SpanName.dial, topicId, { "dtt.peers": chosen.length })
         )
       })
   }

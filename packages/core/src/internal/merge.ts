@@ -5,6 +5,7 @@ import { currentMinute } from "../MinuteClock.js"
 import type { DiscoveredRecord } from "../RecordPublisher.js"
 import { toHex } from "./bytes.js"
 import { type Core, shuffle } from "./core.js"
+import { SpanName, withActorSpan } from "./spans.js"
 import * as Ticker from "./ticker.js"
 
 /** Both minutes' records; unlike bootstrap, a failed get aborts the tick (behaviour.md §3.5, §3.8). */
@@ -39,6 +40,7 @@ export const bubbleTick = (core: Core): Effect.Effect<void> =>
     const cfg = core.config.merge.bubble
     const records = yield* recentRecords(core)
     const neighbors = new Set(yield* core.neighbors)
+    yield* Effect.annotateCurrentSpan({ "dtt.records": records.length, "dtt.neighbors": neighbors.size })
     if (neighbors.size >= cfg.minNeighbors || records.length === 0) return
     const candidates = new Set<EndpointId>()
     for (const r of records) {
@@ -47,10 +49,14 @@ export const bubbleTick = (core: Core): Effect.Effect<void> =>
       }
       if (r.publisher !== core.endpointId && !neighbors.has(r.publisher)) candidates.add(r.publisher)
     }
+    yield* Effect.annotateCurrentSpan("dtt.candidates", candidates.size)
     if (candidates.size === 0) return
     yield* Effect.logDebug("bubble merge: joining", { candidates: candidates.size, neighbors: neighbors.size })
     yield* joinAndTell(core, "bubble", Array.from(candidates), cfg.maxJoinPeers)
-  }).pipe(Effect.catchAll((error) => Effect.logDebug("bubble merge: tick failed", { error: error._tag })))
+  }).pipe(
+    Effect.catchAll((error) => Effect.logDebug("bubble merge: tick failed", { error: error._tag })),
+    withActorSpan(SpanName.bubbleTick, core.records.topicId)
+  )
 
 /**
  * Records whose non-empty message-hash set shares nothing with ours: their authors hear traffic we never see,
@@ -72,16 +78,21 @@ export const overlapTick = (core: Core): Effect.Effect<void> =>
     const local = core.lastMessageHashes()
     if (local.length === 0) return
     const selected = disjointRecords(local, records)
+    yield* Effect.annotateCurrentSpan({ "dtt.records": records.length, "dtt.disjoint": selected.length })
     if (selected.length === 0) return
     const neighbors = new Set(yield* core.neighbors)
     const candidates = new Set<EndpointId>()
     for (const r of selected) for (const id of [r.publisher, ...r.activePeers]) candidates.add(id)
     candidates.delete(core.endpointId)
     for (const n of neighbors) candidates.delete(n)
+    yield* Effect.annotateCurrentSpan("dtt.candidates", candidates.size)
     if (candidates.size === 0) return
     yield* Effect.logDebug("message-overlap merge: joining", { candidates: candidates.size })
     yield* joinAndTell(core, "messageOverlap", Array.from(candidates), cfg.maxJoinPeers)
-  }).pipe(Effect.catchAll((error) => Effect.logDebug("message-overlap merge: tick failed", { error: error._tag })))
+  }).pipe(
+    Effect.catchAll((error) => Effect.logDebug("message-overlap merge: tick failed", { error: error._tag })),
+    withActorSpan(SpanName.overlapTick, core.records.topicId)
+  )
 
 export const runBubble = (core: Core): Effect.Effect<never> => {
   const cfg = core.config.merge.bubble

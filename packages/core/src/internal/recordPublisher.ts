@@ -12,6 +12,7 @@ import type { DiscoveredRecord, Options, PublishOutcome, RecordPublisher, Stats 
 import { defaultRotation, guard, recoverRotationFailure, type RotationFailed } from "../SecretRotation.js"
 import { toLatin1 } from "./bytes.js"
 import { compatibleSlotKeys, type SlotKeys, type SlotKind } from "./slotKeys.js"
+import { SpanName, withTopicSpan } from "./spans.js"
 
 /** Slots (keys, salt) are derived once per minute; only the few live minutes are kept. */
 const SLOT_CACHE_MINUTES = 4
@@ -91,6 +92,8 @@ export const make = (
     const ownKey = crypto.ed25519PublicKey(options.secretKey)
     const endpointId = EndpointId.unsafeFromBytes(ownKey)
     const stats = { gets: 0, puts: 0, skipped: 0, failedGets: 0, failedPuts: 0 }
+    /** What a slot's spans say about it: its minute and kind, never its keys, salt or target. */
+    const slotAttributes = (minute: bigint) => ({ "dtt.minute": Number(minute), "dtt.slot": kind })
 
     const slots = new Map<bigint, SlotState>()
     const slotOf = (minute: bigint): SlotState => {
@@ -134,7 +137,10 @@ export const make = (
         const slot = slotOf(minute)
         stats.gets++
         const items = yield* measured(
-          dht.getMutable(slot.publicKey, slot.salt),
+          dht.getMutable(slot.publicKey, slot.salt).pipe(
+            Effect.tap((found) => Effect.annotateCurrentSpan("dtt.values", found.length)),
+            withTopicSpan(SpanName.dhtGet, options.topicId, slotAttributes(minute))
+          ),
           (outcome) => Metrics.dhtGet(outcome, kind),
           Metrics.dhtGetDuration
         ).pipe(
@@ -175,6 +181,7 @@ export const make = (
           Metric.incrementBy(Metrics.opened(kind), items.length - refusedCount),
           ...Object.entries(rejected).map(([reason, n]) => Metric.incrementBy(Metrics.rejected(reason, kind), n))
         ]))
+        yield* Effect.annotateCurrentSpan({ "dtt.values": items.length, "dtt.records": records.length })
         if (options.onRead !== undefined) {
           yield* options.onRead({
             _tag: "Answered",
@@ -187,7 +194,7 @@ export const make = (
           })
         }
         return records
-      }))
+      })).pipe(withTopicSpan(SpanName.read, options.topicId, slotAttributes(minute)))
 
     /**
      * The second half of the cooperative cap (ours; Rust only has the count above): a slot that shows a record of a
@@ -216,7 +223,10 @@ export const make = (
         }
         stats.puts++
         return yield* measured(
-          dht.putMutable(item, { cas: seq }),
+          dht.putMutable(item, { cas: seq }).pipe(
+            Effect.tap((receipt) => Effect.annotateCurrentSpan("dtt.storedAt", receipt.storedAt)),
+            withTopicSpan(SpanName.dhtPut, options.topicId, slotAttributes(record.unixMinute))
+          ),
           (outcome) => Metrics.dhtPut(outcome, kind),
           Metrics.dhtPutDuration
         ).pipe(
@@ -244,12 +254,17 @@ export const make = (
           if (seen.length >= options.maxBootstrapRecords || slotIsFull(record.unixMinute)) {
             stats.skipped++
             yield* Metric.increment(Metrics.publishDecision("slotFull", kind))
+            yield* Effect.annotateCurrentSpan({ "dtt.outcome": "Skipped", "dtt.records": seen.length })
             return { _tag: "Skipped", seen: seen.length } satisfies PublishOutcome
           }
           const receipt = yield* put(record)
           yield* Metric.increment(Metrics.publishDecision("published", kind))
+          yield* Effect.annotateCurrentSpan({ "dtt.outcome": "Published", "dtt.records": seen.length })
           return { _tag: "Published", storedAt: receipt.storedAt } satisfies PublishOutcome
-        })).pipe(Effect.tapError(() => Metric.increment(Metrics.publishDecision("failed", kind)))),
+        })).pipe(
+          Effect.tapError(() => Metric.increment(Metrics.publishDecision("failed", kind))),
+          withTopicSpan(SpanName.publish, options.topicId, slotAttributes(record.unixMinute))
+        ),
       stats: (): Stats => ({ ...stats })
     }
     return publisher

@@ -2,6 +2,7 @@ import { Clock, Duration, Effect } from "effect"
 import { DiscoveryEvent } from "../DiscoveryEvent.js"
 import * as Bootstrap from "./bootstrap.js"
 import type { Core } from "./core.js"
+import { SpanName, withActorSpan } from "./spans.js"
 
 /** How often a joined node looks at whether it still has a neighbour (a local read, no network). */
 const CHECK_INTERVAL = Duration.seconds(1)
@@ -43,7 +44,8 @@ export const run = (core: Core): Effect.Effect<void> => {
         Effect.timeout(RUN_LIMIT),
         Effect.catchAll((error) =>
           Effect.logDebug("rediscover: bootstrap run ended without a neighbour", { error: error._tag })
-        )
+        ),
+        withActorSpan(SpanName.rediscover, core.records.topicId)
       )
       if (!(yield* core.isJoined)) {
         yield* Effect.sleep(rest)

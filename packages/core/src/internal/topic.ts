@@ -18,6 +18,7 @@ import { type Core, IdentityMismatch, JoinTimeout, makeSender, TopicClosed } fro
 import * as Discovery from "./discovery.js"
 import * as Fanout from "./fanout.js"
 import * as TopicPeerCache from "./peerCache.js"
+import { SpanName, withTopicSpan } from "./spans.js"
 
 export type { SendError } from "./core.js"
 
@@ -124,7 +125,7 @@ const open = (topicId: TopicId, options: JoinOptions) =>
       endpointId: identity.endpointId,
       records,
       gossip,
-      sender: makeSender(gossip, config.timeouts, () => closed),
+      sender: makeSender(gossip, topicId, config.timeouts, () => closed),
       isJoined: gossip.isJoined,
       neighbors: gossip.neighbors,
       lastMessageHashes: () => [...hashes],
@@ -345,8 +346,13 @@ const open = (topicId: TopicId, options: JoinOptions) =>
     return { topic, joined, close } satisfies Opened
   })
 
+// The join span covers the subscription and, for `join`, the wait for a neighbour. The bootstrap fiber forked
+// inside it is its child either way, so the DHT reads and dials of the join sit in the join's trace (with
+// `joinNoWait` they outlive the span, which is allowed).
 export const joinNoWait = (topicId: TopicId, options: JoinOptions) =>
-  Effect.map(open(topicId, options), ({ topic }) => topic)
+  Effect.map(open(topicId, options), ({ topic }) => topic).pipe(
+    withTopicSpan(SpanName.join, topicId, { "dtt.join.wait": false })
+  )
 
 export const join = (topicId: TopicId, options: JoinOptions) =>
   Effect.flatMap(open(topicId, options), ({ close, joined, topic }) =>
@@ -355,4 +361,4 @@ export const join = (topicId: TopicId, options: JoinOptions) =>
       // does. (Not `uninterruptibleMask` around `open`: fibers forked there would inherit uninterruptibility.)
       Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : close)),
       Effect.as(topic)
-    ))
+    )).pipe(withTopicSpan(SpanName.join, topicId, { "dtt.join.wait": true }))
