@@ -14,19 +14,23 @@ const client = (bed: Testbed.Testbed, extra: DhtMainline.Options = {}) =>
 
 const sortedValues = (items: ReadonlyArray<Dht.MutableItem>) => items.map((i) => Buffer.from(i.value).toString()).sort()
 
+/** A read-only KRPC endpoint of our own, to send single hand-made queries to one node. */
+const bareRpc = Rpc.make({
+  host: "127.0.0.1",
+  port: 0,
+  readOnly: true,
+  requestTimeout: Duration.seconds(2),
+  maxInFlight: 4,
+  inboxCapacity: 16,
+  onQuery: () => undefined
+})
+const BARE_ID = new Uint8Array(20).fill(0xee)
+
 /** A bare KRPC endpoint that puts an item to one chosen node (get for a token, then put). */
 const putToOne = (node: DhtMainline.MainlineNode, item: Dht.MutableItem) =>
   Effect.gen(function*() {
-    const rpc = yield* Rpc.make({
-      host: "127.0.0.1",
-      port: 0,
-      readOnly: true,
-      requestTimeout: Duration.seconds(2),
-      maxInFlight: 4,
-      inboxCapacity: 16,
-      onQuery: () => undefined
-    })
-    const id = new Uint8Array(20).fill(0xee)
+    const rpc = yield* bareRpc
+    const id = BARE_ID
     const target = Bep44.target(item.publicKey, item.salt)
     const got = yield* rpc.request(node.address, "get", Bencode.dict({ id, target }))
     return yield* rpc.request(
@@ -222,16 +226,8 @@ describe("mainline DHT on a loopback Testbed", () => {
         bootstrap: [],
         storing: { rule: "last-writer-wins" }
       })
-      const rpc = yield* Rpc.make({
-        host: "127.0.0.1",
-        port: 0,
-        readOnly: true,
-        requestTimeout: Duration.seconds(2),
-        maxInFlight: 4,
-        inboxCapacity: 16,
-        onQuery: () => undefined
-      })
-      const id = new Uint8Array(20).fill(0xee)
+      const rpc = yield* bareRpc
+      const id = BARE_ID
       const item = signItem(seedOf(90), bytesOf("tokens"), bytesOf("v"))
       const target = Bep44.target(item.publicKey, item.salt)
       const token = Krpc.bytes(yield* rpc.request(node.address, "get", Bencode.dict({ id, target })), "token")

@@ -18,7 +18,8 @@
  * complete; with the default zero latency and no loss nothing sleeps).
  */
 import { Bep44, Dht, NodeIdentity } from "@dtt/core"
-import { Duration, Effect, Layer } from "effect"
+import { type Duration, Effect, Layer } from "effect"
+import * as Impairment from "./internal/impairment.js"
 import {
   type Counts,
   defaultMemoryDhtConfig,
@@ -98,21 +99,13 @@ export const setReachable = (
     else network.reachable.set(clientId, new Set(nodes))
   })
 
-export const setLoss = (network: MemoryDhtNetwork, loss: number): Effect.Effect<void> =>
-  Effect.sync(() => {
-    if (!(loss >= 0 && loss <= 1)) throw new RangeError("loss must be within [0, 1]")
-    network.loss = loss
-  })
+export const setLoss: (network: MemoryDhtNetwork, loss: number) => Effect.Effect<void> = Impairment.setLoss
 
-export const setLatency = (
+export const setLatency: (
   network: MemoryDhtNetwork,
   latency: Duration.DurationInput,
-  jitter: Duration.DurationInput = 0
-): Effect.Effect<void> =>
-  Effect.sync(() => {
-    network.latencyMillis = Duration.toMillis(latency)
-    network.jitterMillis = Duration.toMillis(jitter)
-  })
+  jitter?: Duration.DurationInput
+) => Effect.Effect<void> = Impairment.setLatency
 
 /**
  * Put an item straight into storing nodes, skipping every check (bad signatures, wrong sizes, garbage

@@ -12,11 +12,12 @@
  * so tests run under `TestClock`; choices come from the network's seed.
  */
 import { Bytes, type EndpointId, Gossip, NodeIdentity } from "@dtt/core"
-import { Deferred, Duration, Effect, FiberSet, Layer, type Scope, Stream } from "effect"
+import { Deferred, type Duration, Effect, FiberSet, Layer, type Scope, Stream } from "effect"
 import { defaultMemoryGossipConfig, type MemoryGossipConfig } from "./internal/gossipConfig.js"
 import { type GossipCounters, GossipNode, MemoryGossipNetwork } from "./internal/gossipNetwork.js"
 import type { Subscription } from "./internal/gossipSubscription.js"
 import { TopicState } from "./internal/gossipTopic.js"
+import * as Impairment from "./internal/impairment.js"
 
 export { defaultMemoryGossipConfig, MemoryGossipNetwork }
 export type { GossipCounters, MemoryGossipConfig }
@@ -134,21 +135,13 @@ export const crash = (network: MemoryGossipNetwork, id: Id): Effect.Effect<void>
 export const restart = (network: MemoryGossipNetwork, id: Id): Effect.Effect<void> =>
   Effect.sync(() => network.restart(id))
 
-export const setLatency = (
+export const setLatency: (
   network: MemoryGossipNetwork,
   latency: Duration.DurationInput,
-  jitter: Duration.DurationInput = 0
-): Effect.Effect<void> =>
-  Effect.sync(() => {
-    network.latencyMillis = Duration.toMillis(latency)
-    network.jitterMillis = Duration.toMillis(jitter)
-  })
+  jitter?: Duration.DurationInput
+) => Effect.Effect<void> = Impairment.setLatency
 
-export const setLoss = (network: MemoryGossipNetwork, loss: number): Effect.Effect<void> =>
-  Effect.sync(() => {
-    if (!(loss >= 0 && loss <= 1)) throw new RangeError("loss must be within [0, 1]")
-    network.loss = loss
-  })
+export const setLoss: (network: MemoryGossipNetwork, loss: number) => Effect.Effect<void> = Impairment.setLoss
 
 // ---------------------------------------------------------------------------------------------------------------
 // Inspection

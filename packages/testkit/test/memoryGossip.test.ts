@@ -16,6 +16,15 @@ const nodes = (network: MemoryGossip.MemoryGossipNetwork, n: number, firstIndex 
       )
     ).pipe(Effect.map((ctx) => Context.get(ctx, Gossip.Gossip))))
 
+/** Two nodes on the topic: a first, then b with a as its bootstrap (not waited for). */
+const pair = (network: MemoryGossip.MemoryGossipNetwork) =>
+  Effect.gen(function*() {
+    const [a, b] = yield* nodes(network, 2)
+    const ta = yield* a.subscribe(topicId, [])
+    const tb = yield* b.subscribe(topicId, [a.endpointId])
+    return { a: a!, b: b!, ta, tb }
+  })
+
 /** Let queued deliveries and zero-delay timers run (simulated time, no real waiting). */
 const settle = (millis = 1000) => TestClock.adjust(Duration.millis(millis))
 
@@ -51,15 +60,13 @@ describe("MemoryGossip membership", () => {
   it.scoped("two nodes join and both see NeighborUp", () =>
     Effect.gen(function*() {
       const network = yield* MemoryGossip.make()
-      const [a, b] = yield* nodes(network, 2)
-      const ta = yield* a!.subscribe(topicId, [])
-      const tb = yield* b!.subscribe(topicId, [a!.endpointId])
+      const { a, b, ta, tb } = yield* pair(network)
       yield* tb.joined
       yield* ta.joined
-      expect(yield* ta.neighbors).toEqual([b!.endpointId])
-      expect(yield* tb.neighbors).toEqual([a!.endpointId])
-      expect(Option.getOrThrow(yield* take(ta, 1))).toEqual([{ _tag: "NeighborUp", peer: b!.endpointId }])
-      expect(Option.getOrThrow(yield* take(tb, 1))).toEqual([{ _tag: "NeighborUp", peer: a!.endpointId }])
+      expect(yield* ta.neighbors).toEqual([b.endpointId])
+      expect(yield* tb.neighbors).toEqual([a.endpointId])
+      expect(Option.getOrThrow(yield* take(ta, 1))).toEqual([{ _tag: "NeighborUp", peer: b.endpointId }])
+      expect(Option.getOrThrow(yield* take(tb, 1))).toEqual([{ _tag: "NeighborUp", peer: a.endpointId }])
     }))
 
   it.scoped("a join to an unknown or unsubscribed node fails quietly", () =>
@@ -67,7 +74,7 @@ describe("MemoryGossip membership", () => {
       const network = yield* MemoryGossip.make()
       const [a, b] = yield* nodes(network, 2)
       const stranger = NodeIdentity.fromSecretKey(SimNetwork.secretKey(99)).endpointId
-      const tb = yield* b!.subscribe(topicId, [stranger, a!.endpointId]) // a has not subscribed
+      const tb = yield* b.subscribe(topicId, [stranger, a.endpointId]) // a has not subscribed
       yield* settle()
       expect(yield* tb.isJoined).toBe(false)
       expect(yield* tb.neighbors).toEqual([])
@@ -108,19 +115,19 @@ describe("MemoryGossip membership", () => {
     Effect.gen(function*() {
       const network = yield* MemoryGossip.make()
       const [a, b, c] = yield* nodes(network, 3)
-      const ta = yield* a!.subscribe(topicId, [])
+      const ta = yield* a.subscribe(topicId, [])
       const scopeB = yield* Scope.make()
-      yield* b!.subscribe(topicId, [a!.endpointId]).pipe(Scope.extend(scopeB))
+      yield* b.subscribe(topicId, [a.endpointId]).pipe(Scope.extend(scopeB))
       yield* settle()
-      yield* c!.subscribe(topicId, [b!.endpointId])
+      yield* c!.subscribe(topicId, [b.endpointId])
       yield* settle()
       // b's forward join made a and c neighbours too (a's view had one peer)
-      expect([...(yield* ta.neighbors)].sort()).toEqual([b!.endpointId, c!.endpointId].sort())
+      expect([...(yield* ta.neighbors)].sort()).toEqual([b.endpointId, c!.endpointId].sort())
       yield* Scope.close(scopeB, Exit.void)
       yield* settle()
       expect(yield* ta.neighbors).toEqual([c!.endpointId])
       const events = Option.getOrThrow(yield* take(ta, 3))
-      expect(events).toContainEqual({ _tag: "NeighborDown", peer: b!.endpointId })
+      expect(events).toContainEqual({ _tag: "NeighborDown", peer: b.endpointId })
     }))
 })
 
@@ -180,9 +187,7 @@ describe("MemoryGossip broadcast", () => {
   it.scoped("a slow subscriber gets Lagged, loses the oldest events, and keeps receiving", () =>
     Effect.gen(function*() {
       const network = yield* MemoryGossip.make({ eventBufferCapacity: 4 })
-      const [a, b] = yield* nodes(network, 2)
-      const ta = yield* a!.subscribe(topicId, [])
-      const tb = yield* b!.subscribe(topicId, [a!.endpointId])
+      const { ta, tb } = yield* pair(network)
       yield* tb.joined
       for (let i = 0; i < 10; i++) yield* tb.broadcast(text(`m${i}`))
       yield* settle()
@@ -201,7 +206,7 @@ describe("MemoryGossip broadcast", () => {
     Effect.gen(function*() {
       const network = yield* MemoryGossip.make({ maxMessageSize: 600 })
       const [a] = yield* nodes(network, 1)
-      const ta = yield* a!.subscribe(topicId, [])
+      const ta = yield* a.subscribe(topicId, [])
       expect(yield* Effect.flip(ta.broadcast(new Uint8Array(601)))).toEqual(
         new Gossip.GossipMessageTooLarge({ size: 601, max: 600 })
       )
@@ -212,9 +217,7 @@ describe("MemoryGossip faults", () => {
   it.scoped("latency delays delivery in simulated time", () =>
     Effect.gen(function*() {
       const network = yield* MemoryGossip.make({ latency: Duration.millis(100) })
-      const [a, b] = yield* nodes(network, 2)
-      const ta = yield* a!.subscribe(topicId, [])
-      const tb = yield* b!.subscribe(topicId, [a!.endpointId])
+      const { ta, tb } = yield* pair(network)
       // Join -> Neighbor -> Neighbor: b is up at a after 100 ms, a at b after 200 ms
       yield* TestClock.adjust(Duration.millis(99))
       expect(yield* ta.isJoined).toBe(false)
@@ -228,11 +231,9 @@ describe("MemoryGossip faults", () => {
   it.scoped("a cut link drops both neighbours after failure detection; healing plus a join reconnects", () =>
     Effect.gen(function*() {
       const network = yield* MemoryGossip.make({ failureDetection: Duration.seconds(5) })
-      const [a, b] = yield* nodes(network, 2)
-      const ta = yield* a!.subscribe(topicId, [])
-      const tb = yield* b!.subscribe(topicId, [a!.endpointId])
+      const { a, b, ta, tb } = yield* pair(network)
       yield* tb.joined
-      yield* MemoryGossip.cut(network, a!.endpointId, b!.endpointId)
+      yield* MemoryGossip.cut(network, a.endpointId, b.endpointId)
       yield* tb.broadcast(text("lost"))
       yield* TestClock.adjust(Duration.millis(4999))
       expect(yield* ta.isJoined).toBe(true)
@@ -240,45 +241,43 @@ describe("MemoryGossip faults", () => {
       expect(yield* ta.isJoined).toBe(false)
       expect(yield* tb.isJoined).toBe(false)
       expect(tags(Option.getOrThrow(yield* take(ta, 2)))).toEqual([
-        `NeighborUp:${b!.endpointId.slice(0, 4)}`,
-        `NeighborDown:${b!.endpointId.slice(0, 4)}`
+        `NeighborUp:${b.endpointId.slice(0, 4)}`,
+        `NeighborDown:${b.endpointId.slice(0, 4)}`
       ])
-      yield* tb.joinPeers([a!.endpointId])
+      yield* tb.joinPeers([a.endpointId])
       yield* settle()
       expect(yield* tb.isJoined).toBe(false) // still cut
-      yield* MemoryGossip.heal(network, a!.endpointId, b!.endpointId)
-      yield* tb.joinPeers([a!.endpointId])
+      yield* MemoryGossip.heal(network, a.endpointId, b.endpointId)
+      yield* tb.joinPeers([a.endpointId])
       yield* settle()
-      expect(yield* ta.neighbors).toEqual([b!.endpointId])
+      expect(yield* ta.neighbors).toEqual([b.endpointId])
     }))
 
   it.scoped("a crashed node's subscriptions end, its neighbours see it go, and it can come back", () =>
     Effect.gen(function*() {
       const network = yield* MemoryGossip.make()
-      const [a, b] = yield* nodes(network, 2)
-      const ta = yield* a!.subscribe(topicId, [])
-      const tb = yield* b!.subscribe(topicId, [a!.endpointId])
+      const { a, b, ta, tb } = yield* pair(network)
       yield* tb.joined
-      yield* MemoryGossip.crash(network, b!.endpointId)
+      yield* MemoryGossip.crash(network, b.endpointId)
       yield* settle()
       expect(yield* ta.isJoined).toBe(false)
       expect(tags(Chunk.toArray(yield* Stream.runCollect(tb.events)))).toEqual([
-        `NeighborUp:${a!.endpointId.slice(0, 4)}`
+        `NeighborUp:${a.endpointId.slice(0, 4)}`
       ])
       expect((yield* Effect.flip(tb.broadcast(text("x"))))._tag).toBe("GossipClosed")
-      expect((yield* Effect.flip(b!.subscribe(topicId, [])))._tag).toBe("GossipClosed")
-      yield* MemoryGossip.restart(network, b!.endpointId)
-      const again = yield* b!.subscribe(topicId, [a!.endpointId])
+      expect((yield* Effect.flip(b.subscribe(topicId, [])))._tag).toBe("GossipClosed")
+      yield* MemoryGossip.restart(network, b.endpointId)
+      const again = yield* b.subscribe(topicId, [a.endpointId])
       yield* again.joined
-      expect(yield* ta.neighbors).toEqual([b!.endpointId])
+      expect(yield* ta.neighbors).toEqual([b.endpointId])
     }))
 
   it.scoped("total loss: nobody joins", () =>
     Effect.gen(function*() {
       const network = yield* MemoryGossip.make({ loss: 1 })
       const [a, b] = yield* nodes(network, 2)
-      yield* a!.subscribe(topicId, [])
-      const tb = yield* b!.subscribe(topicId, [a!.endpointId])
+      yield* a.subscribe(topicId, [])
+      const tb = yield* b.subscribe(topicId, [a.endpointId])
       yield* settle()
       expect(yield* tb.isJoined).toBe(false)
       expect((yield* MemoryGossip.stats(network)).dropped).toBeGreaterThan(0)
