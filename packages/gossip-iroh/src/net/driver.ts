@@ -26,8 +26,8 @@ import { addShutdownFinalizer } from "./driver/shutdown.js"
 import { addToBook, makeState, post, whileRunning } from "./driver/state.js"
 import type { NetEndpoint } from "./endpoint.js"
 
-export * from "./driver/api.js"
 export type { ConnectionLimitOptions } from "./connectionLimits.js"
+export * from "./driver/api.js"
 
 export const make = (
   endpoint: NetEndpoint,
