@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from "vitest"
 import { createNode, type DiscoveryEvent } from "../src/index.js"
-import { closedPort, loopbackOptions, take, useTestbed } from "./testbed.js"
+import { useTestbed } from "./hooks.js"
+import { closedPort, loopbackOptions, take } from "./testbed.js"
 
 const SECRET = "discovery-events-secret"
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { createNode, joinTopic, TopicTrackerError } from "../src/index.js"
-import { activeResources, loopbackOptions, useNode, useTestbed } from "./testbed.js"
+import { useNode, useTestbed } from "./hooks.js"
+import { activeResources, loopbackOptions } from "./testbed.js"
 
 /** The rejection of `promise`, which must be a `TopicTrackerError`. */
 const rejection = async (promise: Promise<unknown>): Promise<TopicTrackerError> => {

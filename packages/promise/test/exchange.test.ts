@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { createNode, type Node } from "../src/index.js"
-import { loopbackOptions, take, useTestbed } from "./testbed.js"
+import { useTestbed } from "./hooks.js"
+import { loopbackOptions, take } from "./testbed.js"
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { createNode, joinTopic, TopicTrackerError } from "../src/index.js"
-import { activeResources, loopbackOptions, take, useTestbed } from "./testbed.js"
+import { useTestbed } from "./hooks.js"
+import { activeResources, loopbackOptions, take } from "./testbed.js"
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 200))
 

@@ -7,7 +7,8 @@ import { Topic, TopicId } from "@dtt/core"
 import { Duration, Effect, Exit, Layer } from "effect"
 import { describe, expect, it } from "vitest"
 import { NodeLayer, TopicTrackerError } from "../src/index.js"
-import { loopbackOptions, useTestbed } from "./testbed.js"
+import { useTestbed } from "./hooks.js"
+import { loopbackOptions } from "./testbed.js"
 
 const topicId = TopicId.fromName("node-layer")
 const secret = new TextEncoder().encode("node-layer-secret")

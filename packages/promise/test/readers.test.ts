@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { type TopicEvent } from "../src/index.js"
-import { take, useNode, useTestbed } from "./testbed.js"
+import { useNode, useTestbed } from "./hooks.js"
+import { take } from "./testbed.js"
 
 describe("readers", () => {
   const dht = useTestbed()

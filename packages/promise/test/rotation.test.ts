@@ -1,7 +1,7 @@
 /** A throwing `rotation.derive` (user code) rejects `joinTopic` with a typed error at once, not at the timeout. */
 import { describe, expect, it } from "vitest"
 import { isTopicTrackerError } from "../src/index.js"
-import { useNode, useTestbed } from "./testbed.js"
+import { useNode, useTestbed } from "./hooks.js"
 
 describe("joinTopic with a failing secret rotation", () => {
   const dht = useTestbed()

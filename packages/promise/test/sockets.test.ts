@@ -6,7 +6,8 @@
 import { ProcessSockets } from "@dtt/testkit"
 import { beforeAll, describe, expect, it } from "vitest"
 import { createNode, type Topic } from "../src/index.js"
-import { type Bootstrap, loopbackOptions, useNode, useTestbed } from "./testbed.js"
+import { useNode, useTestbed } from "./hooks.js"
+import { type Bootstrap, loopbackOptions } from "./testbed.js"
 
 const CYCLES = 5
 const TOPIC = "promise-socket-cycles"

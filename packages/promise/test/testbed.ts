@@ -1,13 +1,13 @@
 /**
  * A private mainline DHT on 127.0.0.1 for the tests, and node options that keep every socket on loopback
  * (no relays, no number0 lookups, DHT bootstrap = the testbed only).
+ * No vitest import here: the README fixture runs this file in a plain Node process.
  */
 import { Crypto } from "@dtt/core"
 import { Testbed } from "@dtt/dht-mainline"
 import { Effect, Exit, Scope } from "effect"
 import { createSocket } from "node:dgram"
-import { afterAll, beforeAll } from "vitest"
-import { createNode, type Node, type NodeOptions } from "../src/index.js"
+import type { NodeOptions } from "../src/index.js"
 
 export interface LoopbackDht {
   readonly bootstrap: ReadonlyArray<string>
@@ -25,37 +25,6 @@ export const startTestbed = async (size = 8): Promise<LoopbackDht> => {
 /** What the node options need of a testbed: its bootstrap addresses. */
 export interface Bootstrap {
   readonly bootstrap: ReadonlyArray<string>
-}
-
-/** A loopback DHT for the enclosing `describe`: started before its tests, closed after them. */
-export const useTestbed = (size = 8): Bootstrap => {
-  let dht: LoopbackDht | undefined
-  beforeAll(async () => {
-    dht = await startTestbed(size)
-  })
-  afterAll(() => dht?.close())
-  return {
-    get bootstrap() {
-      if (dht === undefined) throw new Error("the testbed is not started (outside a test?)")
-      return dht.bootstrap
-    }
-  }
-}
-
-/**
- * A loopback node on `dht` for the enclosing `describe`, created before its tests and closed after them (vitest
- * runs after-hooks in reverse, so before a `useTestbed` registered earlier closes the DHT).
- */
-export const useNode = (dht: Bootstrap, extra: NodeOptions = {}): () => Node => {
-  let node: Node | undefined
-  beforeAll(async () => {
-    node = await createNode(loopbackOptions(dht, extra))
-  })
-  afterAll(() => node?.close())
-  return () => {
-    if (node === undefined) throw new Error("the node is not created (outside a test?)")
-    return node
-  }
 }
 
 /** A loopback UDP port nobody listens on any more: a DHT bootstrap that never answers. */

@@ -14,9 +14,12 @@ import { Clock, Duration, Effect, Exit, Fiber, Random, type Scheduler, type Scop
 interface Timer {
   readonly at: number
   readonly seq: number
-  readonly wake: () => void
+  /** Cleared on cancel: a cancelled timer waits in the heap until its time, and must not keep its fiber alive. */
+  wake: () => void
   cancelled: boolean
 }
+
+const noop = () => {}
 
 /** A binary min-heap of timers by (at, seq); cancelled timers are dropped lazily. */
 class TimerHeap {
@@ -128,6 +131,7 @@ export const run = <A, E>(
         timers.push(timer)
         return Effect.sync(() => {
           timer.cancelled = true
+          timer.wake = noop
         })
       })
   } as Clock.Clock
