@@ -6,7 +6,6 @@
  * node without the secret must learn nothing.
  */
 import {
-  Bep44,
   Config,
   Crypto,
   Dht,
@@ -15,17 +14,16 @@ import {
   Gossip,
   GossipRecordContent,
   Keys,
-  RecordPublisher,
   Topic,
   TopicId
 } from "@dtt/core"
 import { MemoryDht, SimNetwork } from "@dtt/testkit"
 import { sha256 } from "@noble/hashes/sha2.js"
 import { Clock, Effect, Either, Layer } from "effect"
-import * as v8 from "node:v8"
-import * as vm from "node:vm"
 import { describe, expect, it } from "vitest"
 import { concat, toHex as hex, u32le, u64le, utf8 } from "../src/internal/bytes.js"
+import { heapUsedAfterGc } from "./support/heap.js"
+import { publisherOf, signedSlotItem } from "./support/records.js"
 import { SECRET, TOPIC } from "./support/sim.js"
 import * as VT from "./support/virtualTime.js"
 
@@ -105,16 +103,7 @@ const slotOf = (minute: bigint) => {
   if (slot === undefined) slots.set(minute, slot = Keys.slot(TOPIC.hash, minute)) // pure-JS key derivation: slow
   return slot
 }
-const slotItem = (minute: bigint, value: Uint8Array): Dht.MutableItem => {
-  const slot = slotOf(minute)
-  return {
-    publicKey: slot.publicKey,
-    salt: slot.salt,
-    seq: Bep44.SEQ_I64_MAX,
-    value,
-    signature: crypto.sign(slot.signingSeed, Bep44.signable(slot.salt, Bep44.SEQ_I64_MAX, value))
-  }
-}
+const slotItem = (minute: bigint, value: Uint8Array) => signedSlotItem(slotOf(minute), value)
 
 const storingNodes = (sim: SimNetwork.SimNetwork, minute: bigint) => {
   const slot = slotOf(minute)
@@ -172,16 +161,7 @@ describe("hostile DHT content", () => {
     () =>
       VT.run(Effect.gen(function*() {
         const sim = yield* SimNetwork.make({ dht: { rules: "first-writer-wins" } })
-        const services = yield* Layer.build(Layer.merge(sim.node(0), Crypto.layerNode))
-        const reader = yield* Effect.provide(
-          RecordPublisher.make({
-            topicId: TOPIC,
-            secretKey: sim.identity(0).secretKey,
-            initialSecret: SECRET,
-            maxBootstrapRecords: 5
-          }),
-          services
-        )
+        const reader = yield* publisherOf(sim, 0)
         const base = (yield* currentMinute) + 10n
         const victim = crypto.ed25519PublicKey(sim.identity(1).secretKey) // whom the forged record impersonates
         const kinds = hostileValues(base, victim)
@@ -281,23 +261,8 @@ describe("hostile DHT content", () => {
     "opening 10,000 distinct junk values keeps memory bounded (the opened-value cache is capped)",
     () =>
       VT.run(Effect.gen(function*() {
-        v8.setFlagsFromString("--expose-gc")
-        const gc = vm.runInNewContext("gc") as () => void
-        const heap = () => {
-          gc()
-          return process.memoryUsage().heapUsed
-        }
         const sim = yield* SimNetwork.make({ dht: { replication: 64, poolSize: 64 } })
-        const services = yield* Layer.build(Layer.merge(sim.node(0), Crypto.layerNode))
-        const reader = yield* Effect.provide(
-          RecordPublisher.make({
-            topicId: TOPIC,
-            secretKey: sim.identity(0).secretKey,
-            initialSecret: SECRET,
-            maxBootstrapRecords: 5
-          }),
-          services
-        )
+        const reader = yield* publisherOf(sim, 0)
         const minute = yield* currentMinute
         const nodes = storingNodes(sim, minute)
         /**
@@ -309,9 +274,9 @@ describe("hostile DHT content", () => {
           expect(yield* reader.getRecords(minute)).toEqual([])
         })
         for (let i = 0; i < 40; i++) yield* round // fills the cache to its bound
-        const start = heap()
+        const start = heapUsedAfterGc()
         for (let i = 0; i < 160; i++) yield* round
-        const growth = heap() - start
+        const growth = heapUsedAfterGc() - start
         // Bounded: ~0.7 MB. With the cache uncapped (tried by raising its size) the same run grows by ~12 MB.
         expect(growth).toBeLessThan(4 * 1024 * 1024)
         expect(reader.stats().gets).toBe(200)
