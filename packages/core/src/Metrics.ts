@@ -38,17 +38,17 @@ const dhtLatencyBoundaries = MetricBoundaries.exponential({ start: 1, factor: 2,
 const joinBoundaries = MetricBoundaries.exponential({ start: 100, factor: 2, count: 12 })
 
 const counter = (name: string, description: string) => Metric.counter(name, { description, incremental: true })
+const dhtLatencyHistogram = (name: string, description: string) =>
+  Metric.histogram(name, dhtLatencyBoundaries, description)
 
 export const dhtGets = counter("dtt_dht_gets", "DHT gets of topic slots, by outcome and slot kind")
-export const dhtGetDuration = Metric.histogram(
+export const dhtGetDuration = dhtLatencyHistogram(
   "dtt_dht_get_duration_ms",
-  dhtLatencyBoundaries,
   "Latency of the DHT gets of topic slots that answered or failed (not abandoned), in milliseconds"
 )
 export const dhtPuts = counter("dtt_dht_puts", "DHT puts into topic slots, by outcome and slot kind")
-export const dhtPutDuration = Metric.histogram(
+export const dhtPutDuration = dhtLatencyHistogram(
   "dtt_dht_put_duration_ms",
-  dhtLatencyBoundaries,
   "Latency of the DHT puts into topic slots that succeeded or failed (not abandoned), in milliseconds"
 )
 export const recordsSeen = counter("dtt_records_seen", "Values returned by the completed slot gets, by slot kind")

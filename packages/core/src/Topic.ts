@@ -23,7 +23,7 @@ import type { Crypto } from "./Crypto.js"
 import type { Dht } from "./Dht.js"
 import type { DiscoveryEvent } from "./DiscoveryEvent.js"
 import type { EndpointId } from "./EndpointId.js"
-import type { DeliveryScope, Gossip, GossipClosed } from "./Gossip.js"
+import type { Gossip, GossipClosed, GossipEvent } from "./Gossip.js"
 import * as internalActors from "./internal/actors.js"
 import { IdentityMismatch, JoinTimeout, type SendError, SendTimeout, TopicClosed } from "./internal/core.js"
 import * as internal from "./internal/topic.js"
@@ -40,19 +40,13 @@ export const RECEIVER_CAPACITY = 64
 
 export type JoinError = JoinTimeout | TopicClosed | GossipClosed | IdentityMismatch | RotationFailed
 
+/**
+ * What a receiver gets: the gossip layer's events (`GossipEvent`), with `Lagged` also telling of this receiver:
+ * `missed` events were dropped because it fell more than 64 behind, or an unknown number (`undefined`) when the
+ * gossip layer itself dropped them. It keeps receiving after this.
+ */
 export type TopicEvent =
-  | { readonly _tag: "NeighborUp"; readonly peer: EndpointId }
-  | { readonly _tag: "NeighborDown"; readonly peer: EndpointId }
-  | {
-    readonly _tag: "Received"
-    readonly content: Uint8Array
-    readonly deliveredFrom: EndpointId
-    readonly scope: DeliveryScope
-  }
-  /**
-   * Events were dropped for this receiver: `missed` of them because it fell more than 64 behind, or an unknown
-   * number (`undefined`) when the gossip layer itself dropped them. It keeps receiving after this.
-   */
+  | Exclude<GossipEvent, { readonly _tag: "Lagged" }>
   | { readonly _tag: "Lagged"; readonly missed: number | undefined }
 
 export interface Sender {

@@ -4,30 +4,16 @@
  * i.e. one advertising a peer, ours included). Memory DHT with zero latency, and storing nodes a client
  * cannot reach cost no waiting either (request timeout 0), so no clock is involved.
  */
-import { Crypto, GossipRecordContent, Keys, RecordPublisher } from "@dtt/core"
+import { GossipRecordContent, Keys, type RecordPublisher } from "@dtt/core"
 import { MemoryDht, SimNetwork } from "@dtt/testkit"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Either, Layer } from "effect"
-import { SECRET, TOPIC } from "./support/sim.js"
+import { Duration, Effect, Either } from "effect"
+import { publisherOf } from "./support/records.js"
+import { TOPIC } from "./support/sim.js"
 
 const MINUTE = 29_000_000n
 
 const network = SimNetwork.make({ dht: { requestTimeout: Duration.zero } })
-
-/** A record publisher for node `index` of `sim`, with the default cap of 5. */
-const publisherOf = (sim: SimNetwork.SimNetwork, index: number) =>
-  Effect.gen(function*() {
-    const context = yield* Layer.build(Layer.merge(sim.node(index), Crypto.layerNode))
-    return yield* Effect.provide(
-      RecordPublisher.make({
-        topicId: TOPIC,
-        secretKey: SimNetwork.secretKey(index),
-        initialSecret: SECRET,
-        maxBootstrapRecords: 5
-      }),
-      context
-    )
-  })
 
 /** Content naming one neighbour (what a joined node's publisher writes). */
 const withPeer = Either.getOrThrow(

@@ -54,6 +54,15 @@ interface Case {
   readonly dalek: boolean
 }
 
+/** A case dalek rejects: `signature` over the test message, under the honest key unless `publicKey` is given. */
+const rejected = (name: string, signature: Uint8Array, publicKey: Uint8Array = pub): Case => ({
+  name,
+  publicKey,
+  message,
+  signature,
+  dalek: false
+})
+
 const cases = (): ReadonlyArray<Case> => {
   // Small-order A (the identity): R = [s]B satisfies R = [s]B - [k]A, so only the small-order check rejects it.
   const s = 12345n
@@ -70,67 +79,19 @@ const cases = (): ReadonlyArray<Case> => {
   flipped[5]! ^= 0x10
   return [
     { name: "honest signature", publicKey: pub, message, signature: honest, dalek: true },
-    { name: "one bit of R flipped", publicKey: pub, message, signature: flipped, dalek: false },
+    rejected("one bit of R flipped", flipped),
     { name: "other message", publicKey: pub, message: utf8("other"), signature: honest, dalek: false },
-    {
-      name: "small-order A (identity) with a satisfied equation",
-      publicKey: IDENTITY,
-      message,
-      signature: concat(rForIdentityA, le32(s)),
-      dalek: false
-    },
-    {
-      name: "small-order A of order 2, canonical",
-      publicKey: le32(P - 1n),
-      message,
-      signature: concat(rForIdentityA, le32(s)),
-      dalek: false
-    },
-    {
-      name: "small-order R (identity) with a satisfied equation",
-      publicKey: pub,
-      message,
-      signature: concat(IDENTITY, le32(sIdentityR)),
-      dalek: false
-    },
-    {
-      name: "non-canonical R (identity as -0)",
-      publicKey: pub,
-      message,
-      signature: concat(IDENTITY_NEG_ZERO, le32(sNegZeroR)),
-      dalek: false
-    },
-    {
-      name: "non-canonical R (identity as y + p)",
-      publicKey: pub,
-      message,
-      signature: concat(IDENTITY_Y_PLUS_P, le32(sYPlusPR)),
-      dalek: false
-    },
-    {
-      name: "S + L",
-      publicKey: pub,
-      message,
-      signature: concat(honest.subarray(0, 32), le32(sHonest + L)),
-      dalek: false
-    },
-    { name: "S = L", publicKey: pub, message, signature: concat(honest.subarray(0, 32), le32(L)), dalek: false },
-    {
-      name: "S = 2^256 - 1",
-      publicKey: pub,
-      message,
-      signature: concat(honest.subarray(0, 32), new Uint8Array(32).fill(0xff)),
-      dalek: false
-    },
-    {
-      name: "non-canonical, decompressible, non-small-order A (no signature known)",
-      publicKey: NON_CANONICAL_A,
-      message,
-      signature: honest,
-      dalek: false
-    },
-    { name: "A does not decompress", publicKey: le32(2n), message, signature: honest, dalek: false },
-    { name: "all-zero signature", publicKey: pub, message, signature: new Uint8Array(64), dalek: false }
+    rejected("small-order A (identity) with a satisfied equation", concat(rForIdentityA, le32(s)), IDENTITY),
+    rejected("small-order A of order 2, canonical", concat(rForIdentityA, le32(s)), le32(P - 1n)),
+    rejected("small-order R (identity) with a satisfied equation", concat(IDENTITY, le32(sIdentityR))),
+    rejected("non-canonical R (identity as -0)", concat(IDENTITY_NEG_ZERO, le32(sNegZeroR))),
+    rejected("non-canonical R (identity as y + p)", concat(IDENTITY_Y_PLUS_P, le32(sYPlusPR))),
+    rejected("S + L", concat(honest.subarray(0, 32), le32(sHonest + L))),
+    rejected("S = L", concat(honest.subarray(0, 32), le32(L))),
+    rejected("S = 2^256 - 1", concat(honest.subarray(0, 32), new Uint8Array(32).fill(0xff))),
+    rejected("non-canonical, decompressible, non-small-order A (no signature known)", honest, NON_CANONICAL_A),
+    rejected("A does not decompress", honest, le32(2n)),
+    rejected("all-zero signature", new Uint8Array(64))
   ]
 }
 

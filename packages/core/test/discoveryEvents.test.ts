@@ -122,20 +122,20 @@ describe("discovery events", () => {
           const exit = yield* Fiber.await(joining)
           return Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
         })
-      const alone = yield* joinOnce(0)
-      expect(alone?._tag).toBe("JoinTimeout")
-      if (alone?._tag === "JoinTimeout") {
-        expect(alone.dhtReachable).toBe(true)
-        expect(alone.answeredGets).toBeGreaterThan(0)
-        expect(alone.message).toContain("no other node has announced this topic")
-      }
-      yield* MemoryDht.setOnline(sim.dht, false)
-      const offline = yield* joinOnce(1)
-      expect(offline?._tag).toBe("JoinTimeout")
-      if (offline?._tag === "JoinTimeout") {
-        expect(offline.dhtReachable).toBe(false)
-        expect(offline.failedGets).toBeGreaterThan(0)
-        expect(offline.message).toContain("no DHT node answered")
+      // Alone on a working DHT, then with the DHT offline: each timeout names its own cause.
+      const diagnoses = [
+        { online: true, dhtReachable: true, counted: "answeredGets", says: "no other node has announced this topic" },
+        { online: false, dhtReachable: false, counted: "failedGets", says: "no DHT node answered" }
+      ] as const
+      for (const [index, expected] of diagnoses.entries()) {
+        yield* MemoryDht.setOnline(sim.dht, expected.online)
+        const error = yield* joinOnce(index)
+        expect(error?._tag).toBe("JoinTimeout")
+        if (error?._tag === "JoinTimeout") {
+          expect(error.dhtReachable).toBe(expected.dhtReachable)
+          expect(error[expected.counted]).toBeGreaterThan(0)
+          expect(error.message).toContain(expected.says)
+        }
       }
     }))
 })

@@ -6,7 +6,6 @@
  * node without the secret must learn nothing.
  */
 import {
-  Bep44,
   Config,
   Crypto,
   Dht,
@@ -15,17 +14,16 @@ import {
   Gossip,
   GossipRecordContent,
   Keys,
-  RecordPublisher,
   Topic,
   TopicId
 } from "@dtt/core"
 import { MemoryDht, SimNetwork } from "@dtt/testkit"
 import { sha256 } from "@noble/hashes/sha2.js"
 import { Clock, Effect, Either, Layer } from "effect"
-import * as v8 from "node:v8"
-import * as vm from "node:vm"
-import { describe, expect, it } from "vitest"
+import { describe, expect } from "vitest"
 import { concat, toHex as hex, u32le, u64le, utf8 } from "../src/internal/bytes.js"
+import { heapUsedAfterGc } from "./support/heap.js"
+import { publisherOf, signedSlotItem } from "./support/records.js"
 import { SECRET, TOPIC } from "./support/sim.js"
 import * as VT from "./support/virtualTime.js"
 
@@ -105,16 +103,7 @@ const slotOf = (minute: bigint) => {
   if (slot === undefined) slots.set(minute, slot = Keys.slot(TOPIC.hash, minute)) // pure-JS key derivation: slow
   return slot
 }
-const slotItem = (minute: bigint, value: Uint8Array): Dht.MutableItem => {
-  const slot = slotOf(minute)
-  return {
-    publicKey: slot.publicKey,
-    salt: slot.salt,
-    seq: Bep44.SEQ_I64_MAX,
-    value,
-    signature: crypto.sign(slot.signingSeed, Bep44.signable(slot.salt, Bep44.SEQ_I64_MAX, value))
-  }
-}
+const slotItem = (minute: bigint, value: Uint8Array) => signedSlotItem(slotOf(minute), value)
 
 const storingNodes = (sim: SimNetwork.SimNetwork, minute: bigint) => {
   const slot = slotOf(minute)
@@ -167,181 +156,147 @@ const startNode = (sim: SimNetwork.SimNetwork, index: number, options: Partial<T
 const currentMinute = Effect.map(Clock.currentTimeMillis, Keys.unixMinuteOf)
 
 describe("hostile DHT content", () => {
-  it(
+  VT.test(
     "every kind of bad value is skipped; a genuine value in the same slot is still found",
-    () =>
-      VT.run(Effect.gen(function*() {
-        const sim = yield* SimNetwork.make({ dht: { rules: "first-writer-wins" } })
-        const services = yield* Layer.build(Layer.merge(sim.node(0), Crypto.layerNode))
-        const reader = yield* Effect.provide(
-          RecordPublisher.make({
-            topicId: TOPIC,
-            secretKey: sim.identity(0).secretKey,
-            initialSecret: SECRET,
-            maxBootstrapRecords: 5
-          }),
-          services
-        )
-        const base = (yield* currentMinute) + 10n
-        const victim = crypto.ed25519PublicKey(sim.identity(1).secretKey) // whom the forged record impersonates
-        const kinds = hostileValues(base, victim)
-        // Each kind alone in a slot of its own: nothing comes out.
-        for (const [i, [kind]] of kinds.entries()) {
-          const minute = base + BigInt(i)
-          const value = hostileValues(minute, victim)[i]![1]
-          yield* MemoryDht.inject(sim.dht, slotItem(minute, value))
-          const found = yield* reader.getRecords(minute)
-          expect({ kind, found: found.length }).toEqual({ kind, found: 0 })
-        }
-        // All of them next to one genuine value: exactly the genuine one, with what it advertises.
-        const minute = base + 100n
+    Effect.gen(function*() {
+      const sim = yield* SimNetwork.make({ dht: { rules: "first-writer-wins" } })
+      const reader = yield* publisherOf(sim, 0)
+      const base = (yield* currentMinute) + 10n
+      const victim = crypto.ed25519PublicKey(sim.identity(1).secretKey) // whom the forged record impersonates
+      const kinds = hostileValues(base, victim)
+      // Each kind alone in a slot of its own: nothing comes out.
+      for (const [i, [kind]] of kinds.entries()) {
+        const minute = base + BigInt(i)
+        const value = hostileValues(minute, victim)[i]![1]
+        yield* MemoryDht.inject(sim.dht, slotItem(minute, value))
+        const found = yield* reader.getRecords(minute)
+        expect({ kind, found: found.length }).toEqual({ kind, found: 0 })
+      }
+      // All of them next to one genuine value: exactly the genuine one, with what it advertises.
+      const minute = base + 100n
+      const nodes = storingNodes(sim, minute)
+      for (const [i, [, value]] of hostileValues(minute, victim).entries()) {
+        yield* MemoryDht.inject(sim.dht, slotItem(minute, value), { nodes: [nodes[i]!] })
+      }
+      yield* MemoryDht.inject(sim.dht, slotItem(minute, genuine(minute)), { nodes: [nodes[kinds.length]!] })
+      const found = yield* reader.getRecords(minute)
+      expect(found.map((r) => r.publisher)).toEqual([hex(EVIL_ID)])
+      expect(found[0]!.activePeers).toEqual([hex(EVIL_PEER)])
+    })
+  )
+
+  VT.test(
+    "two nodes find each other through slots full of hostile values, and dial nobody else",
+    Effect.gen(function*() {
+      // BEP44-compliant storing nodes: the first writer of a minute keeps the slot, so the hostile values
+      // written first stay there for the whole test, on 14 of the 20 storing nodes of every minute.
+      const sim = yield* SimNetwork.make({ dht: { rules: "first-writer-wins" } })
+      const now = yield* currentMinute
+      const victim = sim.identity(0).secretKey // forged records claim to come from node 0
+      const victimId = crypto.ed25519PublicKey(victim)
+      for (let minute = now - 1n; minute <= now + 4n; minute++) {
         const nodes = storingNodes(sim, minute)
-        for (const [i, [, value]] of hostileValues(minute, victim).entries()) {
+        for (const [i, [, value]] of hostileValues(minute, victimId).entries()) {
           yield* MemoryDht.inject(sim.dht, slotItem(minute, value), { nodes: [nodes[i]!] })
         }
-        yield* MemoryDht.inject(sim.dht, slotItem(minute, genuine(minute)), { nodes: [nodes[kinds.length]!] })
-        const found = yield* reader.getRecords(minute)
-        expect(found.map((r) => r.publisher)).toEqual([hex(EVIL_ID)])
-        expect(found[0]!.activePeers).toEqual([hex(EVIL_PEER)])
-      })),
-    60_000
+      }
+      const a = yield* startNode(sim, 0)
+      const b = yield* startNode(sim, 1)
+      const took = yield* VT.until(Effect.zipWith(a.topic.isJoined, b.topic.isJoined, (x, y) => x && y), "1 minute")
+      expect(took).toBeGreaterThanOrEqual(0)
+      yield* Effect.sleep("4 minutes") // bootstrap, then publisher and merge actors reading the same slots
+      expect(yield* a.topic.neighbors).toEqual([b.topic.endpointId])
+      expect(yield* b.topic.neighbors).toEqual([a.topic.endpointId])
+      // Only ever each other: no id from a hostile record was ever dialled.
+      expect(a.joins.length + b.joins.length).toBeGreaterThan(0) // (one of them may simply have been dialled)
+      for (const [node, other] of [[a, b], [b, a]] as const) {
+        for (const call of node.joins) for (const id of call) expect(id).toBe(other.topic.endpointId)
+      }
+      // The slots really were hostile: gets returned the hostile values along with the genuine ones.
+      expect(Math.max(...a.valuesPerGet, ...b.valuesPerGet)).toBeGreaterThan(14)
+      const seen = yield* b.topic.recordPublisher.getRecords(yield* currentMinute)
+      for (const r of seen) expect(r.publisher).toBe(a.topic.endpointId)
+    })
   )
 
-  it(
-    "two nodes find each other through slots full of hostile values, and dial nobody else",
-    () =>
-      VT.run(Effect.gen(function*() {
-        // BEP44-compliant storing nodes: the first writer of a minute keeps the slot, so the hostile values
-        // written first stay there for the whole test, on 14 of the 20 storing nodes of every minute.
-        const sim = yield* SimNetwork.make({ dht: { rules: "first-writer-wins" } })
-        const now = yield* currentMinute
-        const victim = sim.identity(0).secretKey // forged records claim to come from node 0
-        const victimId = crypto.ed25519PublicKey(victim)
-        for (let minute = now - 1n; minute <= now + 4n; minute++) {
-          const nodes = storingNodes(sim, minute)
-          for (const [i, [, value]] of hostileValues(minute, victimId).entries()) {
-            yield* MemoryDht.inject(sim.dht, slotItem(minute, value), { nodes: [nodes[i]!] })
-          }
-        }
-        const a = yield* startNode(sim, 0)
-        const b = yield* startNode(sim, 1)
-        const took = yield* VT.until(Effect.zipWith(a.topic.isJoined, b.topic.isJoined, (x, y) => x && y), "1 minute")
-        expect(took).toBeGreaterThanOrEqual(0)
-        yield* Effect.sleep("4 minutes") // bootstrap, then publisher and merge actors reading the same slots
-        expect(yield* a.topic.neighbors).toEqual([b.topic.endpointId])
-        expect(yield* b.topic.neighbors).toEqual([a.topic.endpointId])
-        // Only ever each other: no id from a hostile record was ever dialled.
-        expect(a.joins.length + b.joins.length).toBeGreaterThan(0) // (one of them may simply have been dialled)
-        for (const [node, other] of [[a, b], [b, a]] as const) {
-          for (const call of node.joins) for (const id of call) expect(id).toBe(other.topic.endpointId)
-        }
-        // The slots really were hostile: gets returned the hostile values along with the genuine ones.
-        expect(Math.max(...a.valuesPerGet, ...b.valuesPerGet)).toBeGreaterThan(14)
-        const seen = yield* b.topic.recordPublisher.getRecords(yield* currentMinute)
-        for (const r of seen) expect(r.publisher).toBe(a.topic.endpointId)
-      })),
-    60_000
-  )
-
-  it(
+  VT.test(
     "a slot flooded with 1,000 junk values: each get processes at most maxGetValues, discovery still works",
-    () =>
-      VT.run(Effect.gen(function*() {
-        // 1,024 storing nodes per target, first writer wins: the junk holds 1,000 of them for every minute of the
-        // test; the genuine records land on the nearest few, which the junk did not take. (The bound cuts both
-        // ways: had more than maxGetValues junk values answered before any genuine one, the genuine ones would
-        // not be looked at. Here, without latency, the nearest storing nodes answer first.)
-        const sim = yield* SimNetwork.make({ dht: { rules: "first-writer-wins", replication: 1024, poolSize: 1024 } })
-        const now = yield* currentMinute
-        for (let minute = now - 1n; minute <= now + 3n; minute++) {
-          const nodes = storingNodes(sim, minute)
-          for (let i = 0; i < 1000; i++) {
-            yield* MemoryDht.inject(sim.dht, slotItem(minute, concat(u32le(512), random(512 + 88))), {
-              nodes: [nodes[24 + i]!]
-            })
-          }
-        }
-        const a = yield* startNode(sim, 0)
-        const b = yield* startNode(sim, 1)
-        const took = yield* VT.until(Effect.zipWith(a.topic.isJoined, b.topic.isJoined, (x, y) => x && y), "1 minute")
-        expect(took).toBeGreaterThanOrEqual(0)
-        yield* Effect.sleep("2 minutes")
-        const gets = [...a.valuesPerGet, ...b.valuesPerGet]
-        expect(gets.length).toBeGreaterThan(10)
-        // The slot holds 1,000+ distinct values; no get hands more than the bound to the record layer.
-        expect(Math.max(...gets)).toBe(Dht.defaultDhtConfig.maxGetValues)
-        for (const [node, other] of [[a, b], [b, a]] as const) {
-          for (const call of node.joins) for (const id of call) expect(id).toBe(other.topic.endpointId)
-        }
-      })),
-    60_000
-  )
-
-  it(
-    "opening 10,000 distinct junk values keeps memory bounded (the opened-value cache is capped)",
-    () =>
-      VT.run(Effect.gen(function*() {
-        v8.setFlagsFromString("--expose-gc")
-        const gc = vm.runInNewContext("gc") as () => void
-        const heap = () => {
-          gc()
-          return process.memoryUsage().heapUsed
-        }
-        const sim = yield* SimNetwork.make({ dht: { replication: 64, poolSize: 64 } })
-        const services = yield* Layer.build(Layer.merge(sim.node(0), Crypto.layerNode))
-        const reader = yield* Effect.provide(
-          RecordPublisher.make({
-            topicId: TOPIC,
-            secretKey: sim.identity(0).secretKey,
-            initialSecret: SECRET,
-            maxBootstrapRecords: 5
-          }),
-          services
-        )
-        const minute = yield* currentMinute
+    Effect.gen(function*() {
+      // 1,024 storing nodes per target, first writer wins: the junk holds 1,000 of them for every minute of the
+      // test; the genuine records land on the nearest few, which the junk did not take. (The bound cuts both
+      // ways: had more than maxGetValues junk values answered before any genuine one, the genuine ones would
+      // not be looked at. Here, without latency, the nearest storing nodes answer first.)
+      const sim = yield* SimNetwork.make({ dht: { rules: "first-writer-wins", replication: 1024, poolSize: 1024 } })
+      const now = yield* currentMinute
+      for (let minute = now - 1n; minute <= now + 3n; minute++) {
         const nodes = storingNodes(sim, minute)
-        /**
-         * 64 fresh junk values (one per storing node, replacing the last round's), then one get. Value-sized
-         * garbage that fails at the framing check: cheap to reject, yet remembered like any other outcome.
-         */
-        const round = Effect.gen(function*() {
-          for (const node of nodes) yield* MemoryDht.inject(sim.dht, slotItem(minute, random(1000)), { nodes: [node] })
-          expect(yield* reader.getRecords(minute)).toEqual([])
-        })
-        for (let i = 0; i < 40; i++) yield* round // fills the cache to its bound
-        const start = heap()
-        for (let i = 0; i < 160; i++) yield* round
-        const growth = heap() - start
-        // Bounded: ~0.7 MB. With the cache uncapped (tried by raising its size) the same run grows by ~12 MB.
-        expect(growth).toBeLessThan(4 * 1024 * 1024)
-        expect(reader.stats().gets).toBe(200)
-      })),
-    60_000
+        for (let i = 0; i < 1000; i++) {
+          yield* MemoryDht.inject(sim.dht, slotItem(minute, concat(u32le(512), random(512 + 88))), {
+            nodes: [nodes[24 + i]!]
+          })
+        }
+      }
+      const a = yield* startNode(sim, 0)
+      const b = yield* startNode(sim, 1)
+      const took = yield* VT.until(Effect.zipWith(a.topic.isJoined, b.topic.isJoined, (x, y) => x && y), "1 minute")
+      expect(took).toBeGreaterThanOrEqual(0)
+      yield* Effect.sleep("2 minutes")
+      const gets = [...a.valuesPerGet, ...b.valuesPerGet]
+      expect(gets.length).toBeGreaterThan(10)
+      // The slot holds 1,000+ distinct values; no get hands more than the bound to the record layer.
+      expect(Math.max(...gets)).toBe(Dht.defaultDhtConfig.maxGetValues)
+      for (const [node, other] of [[a, b], [b, a]] as const) {
+        for (const call of node.joins) for (const id of call) expect(id).toBe(other.topic.endpointId)
+      }
+    })
   )
 
-  it(
+  VT.test(
+    "opening 10,000 distinct junk values keeps memory bounded (the opened-value cache is capped)",
+    Effect.gen(function*() {
+      const sim = yield* SimNetwork.make({ dht: { replication: 64, poolSize: 64 } })
+      const reader = yield* publisherOf(sim, 0)
+      const minute = yield* currentMinute
+      const nodes = storingNodes(sim, minute)
+      /**
+       * 64 fresh junk values (one per storing node, replacing the last round's), then one get. Value-sized
+       * garbage that fails at the framing check: cheap to reject, yet remembered like any other outcome.
+       */
+      const round = Effect.gen(function*() {
+        for (const node of nodes) yield* MemoryDht.inject(sim.dht, slotItem(minute, random(1000)), { nodes: [node] })
+        expect(yield* reader.getRecords(minute)).toEqual([])
+      })
+      for (let i = 0; i < 40; i++) yield* round // fills the cache to its bound
+      const start = heapUsedAfterGc()
+      for (let i = 0; i < 160; i++) yield* round
+      const growth = heapUsedAfterGc() - start
+      // Bounded: ~0.7 MB. With the cache uncapped (tried by raising its size) the same run grows by ~12 MB.
+      expect(growth).toBeLessThan(4 * 1024 * 1024)
+      expect(reader.stats().gets).toBe(200)
+    })
+  )
+
+  VT.test(
     "a node without the secret reads the slots but learns no endpoint id and never joins",
-    () =>
-      VT.run(Effect.gen(function*() {
-        const sim = yield* SimNetwork.make()
-        const a = yield* startNode(sim, 0)
-        const b = yield* startNode(sim, 1)
-        yield* VT.until(Effect.zipWith(a.topic.isJoined, b.topic.isJoined, (x, y) => x && y), "1 minute")
-        const outsider = yield* startNode(sim, 2, { secret: "not the secret" })
-        yield* Effect.sleep("5 minutes")
-        expect(yield* outsider.topic.isJoined).toBe(false)
-        expect(outsider.joins).toEqual([])
-        // It did read the slots, and they held values (the members' and its own), but none opened for it.
-        expect(outsider.valuesPerGet.length).toBeGreaterThan(50)
-        expect(outsider.valuesPerGet.some((n) => n > 0)).toBe(true)
-        const now = yield* currentMinute
-        for (const minute of [now - 1n, now]) {
-          expect(yield* outsider.topic.recordPublisher.getRecords(minute)).toEqual([])
-        }
-        // And the members never dial it either (its records do not open for them).
-        for (const node of [a, b]) for (const call of node.joins) expect(call).not.toContain(outsider.topic.endpointId)
-        expect(yield* a.topic.neighbors).not.toContain(outsider.topic.endpointId)
-      })),
-    60_000
+    Effect.gen(function*() {
+      const sim = yield* SimNetwork.make()
+      const a = yield* startNode(sim, 0)
+      const b = yield* startNode(sim, 1)
+      yield* VT.until(Effect.zipWith(a.topic.isJoined, b.topic.isJoined, (x, y) => x && y), "1 minute")
+      const outsider = yield* startNode(sim, 2, { secret: "not the secret" })
+      yield* Effect.sleep("5 minutes")
+      expect(yield* outsider.topic.isJoined).toBe(false)
+      expect(outsider.joins).toEqual([])
+      // It did read the slots, and they held values (the members' and its own), but none opened for it.
+      expect(outsider.valuesPerGet.length).toBeGreaterThan(50)
+      expect(outsider.valuesPerGet.some((n) => n > 0)).toBe(true)
+      const now = yield* currentMinute
+      for (const minute of [now - 1n, now]) {
+        expect(yield* outsider.topic.recordPublisher.getRecords(minute)).toEqual([])
+      }
+      // And the members never dial it either (its records do not open for them).
+      for (const node of [a, b]) for (const call of node.joins) expect(call).not.toContain(outsider.topic.endpointId)
+      expect(yield* a.topic.neighbors).not.toContain(outsider.topic.endpointId)
+    })
   )
 })

@@ -6,8 +6,7 @@ import { Crypto, Gossip, Topic } from "@dtt/core"
 import { MemoryDht, MemoryGossip, SimNetwork } from "@dtt/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Exit, Fiber, Layer, Option, Scope } from "effect"
-import * as v8 from "node:v8"
-import * as vm from "node:vm"
+import { heapUsedAfterGc } from "./support/heap.js"
 import { advance, advanceUntil, joinOn, nodeContext, SECRET, startNode, TOPIC } from "./support/sim.js"
 import * as Probe from "./support/topicProbe.js"
 import * as VT from "./support/virtualTime.js"
@@ -210,12 +209,6 @@ describe("Topic lifecycle (behaviour.md §2.7)", () => {
    */
   it("1,000 join/close cycles leave no fiber or timer and do not grow the heap", () =>
     VT.run(Effect.gen(function*() {
-      v8.setFlagsFromString("--expose-gc")
-      const gc = vm.runInNewContext("gc") as () => void
-      const heap = () => {
-        gc()
-        return process.memoryUsage().heapUsed
-      }
       // Only the node's own state should remain, so the simulated world is kept from growing by itself: one
       // storing node per target (the DHT keeps every minute's slot forever), and no gossip shuffle timers (the
       // network's timeline holds on to closures of left topics until it compacts, every ~1,000 entries).
@@ -255,9 +248,9 @@ describe("Topic lifecycle (behaviour.md §2.7)", () => {
       const { end, start, timers } = yield* probe.watch(Effect.gen(function*() {
         for (let i = 0; i < 50; i++) yield* checked // warm-up (caches, JIT)
         const timers = probe.timersStarted()
-        const start = heap()
+        const start = heapUsedAfterGc()
         for (let i = 0; i < 1000; i++) yield* checked
-        return { start, end: heap(), timers: probe.timersStarted() - timers }
+        return { start, end: heapUsedAfterGc(), timers: probe.timersStarted() - timers }
       }))
       expect(timers).toBeGreaterThan(5000) // the topics really ran their loops
       // A closed topic kept alive costs ~16 KB (measured by holding on to every `Topic`: +17 MB over these

@@ -4,13 +4,13 @@
  * dials and messages. Metrics are process-wide, so each check compares a snapshot taken before the step with one
  * taken after it.
  */
-import { Bep44, Config, Crypto, type Dht, GossipRecordContent, Keys, Metrics, RecordPublisher, Topic } from "@dtt/core"
+import { Config, GossipRecordContent, Keys, Metrics, type RecordPublisher, Topic } from "@dtt/core"
 import { MemoryDht, SimNetwork } from "@dtt/testkit"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Exit, Fiber, Layer, Scope, TestClock } from "effect"
+import { Effect, Either, Exit, Fiber, Scope, TestClock } from "effect"
+import { publisherOf, signedSlotItem } from "./support/records.js"
 import { advance, advanceUntil, nodeContext, SECRET, startNode, TOPIC } from "./support/sim.js"
 
-const crypto = Crypto.make("node")
 const MINUTE = 29_000_000n
 const LATENCY_MS = 20
 
@@ -54,39 +54,23 @@ const inVirtualTime = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
 const series = (name: string, tags: { readonly [tag: string]: string } = {}) =>
   `${name}${JSON.stringify(Object.entries(tags).sort())}`
 
-const publisherOf = (sim: SimNetwork.SimNetwork, index: number, secret = SECRET) =>
-  Effect.gen(function*() {
-    const context = yield* Layer.build(Layer.merge(sim.node(index), Crypto.layerNode))
-    return yield* Effect.provide(
-      RecordPublisher.make({
-        topicId: TOPIC,
-        secretKey: SimNetwork.secretKey(index),
-        initialSecret: secret,
-        maxBootstrapRecords: 5
-      }),
-      context
-    )
-  })
-
 const withPeer = Either.getOrThrow(GossipRecordContent.make({ activePeers: [new Uint8Array(32).fill(7)] }))
 
 const publish = (p: RecordPublisher.RecordPublisher, minute: bigint) =>
   Effect.flatMap(p.newRecord(minute, withPeer), (record) => p.publishRecord(record))
 
 /** Signed junk in the compatible slot of `minute`: a valid BEP44 item whose value is no record. */
-const junk = (minute: bigint): Dht.MutableItem => {
-  const slot = Keys.slot(TOPIC.hash, minute)
-  const value = new Uint8Array(600).fill(7)
-  return {
-    publicKey: slot.publicKey,
-    salt: slot.salt,
-    seq: Bep44.SEQ_I64_MAX,
-    value,
-    signature: crypto.sign(slot.signingSeed, Bep44.signable(slot.salt, Bep44.SEQ_I64_MAX, value))
-  }
-}
+const junk = (minute: bigint) => signedSlotItem(Keys.slot(TOPIC.hash, minute), new Uint8Array(600).fill(7))
 
 const slot = { slot: "compatible" }
+
+/** The growth from `n` gets of the compatible slot that answered, each after the DHT's latency. */
+const answeredGets = (n: number) => ({
+  [series("dtt_dht_gets", { outcome: "ok", ...slot })]: n,
+  [series("dtt_dht_get_duration_ms") + ".count"]: n,
+  [series("dtt_dht_get_duration_ms") + ".sum"]: n * LATENCY_MS,
+  [series("dtt_record_dht_gets", slot)]: n
+})
 
 describe("dtt_ metrics", () => {
   it.scoped("record publishers: gets, puts, latency, opened and rejected values, cap decisions", () =>
@@ -95,16 +79,13 @@ describe("dtt_ metrics", () => {
       const sim = yield* SimNetwork.make({ dht: { latency: `${LATENCY_MS} millis` } })
       const a = yield* publisherOf(sim, 0)
       const b = yield* publisherOf(sim, 1)
-      const stranger = yield* publisherOf(sim, 2, "another secret")
+      const stranger = yield* publisherOf(sim, 2, { initialSecret: "another secret" })
 
       // a publishes into an empty slot: one get (nothing there), the cap lets it write, one put.
       const first = yield* measuring(inVirtualTime(publish(a, MINUTE)))
       expect(first.result._tag).toBe("Published")
       expect(first.grown).toEqual({
-        [series("dtt_dht_gets", { outcome: "ok", ...slot })]: 1,
-        [series("dtt_dht_get_duration_ms") + ".count"]: 1,
-        [series("dtt_dht_get_duration_ms") + ".sum"]: LATENCY_MS,
-        [series("dtt_record_dht_gets", slot)]: 1,
+        ...answeredGets(1),
         [series("dtt_dht_puts", { outcome: "ok", ...slot })]: 1,
         [series("dtt_dht_put_duration_ms") + ".count"]: 1,
         [series("dtt_dht_put_duration_ms") + ".sum"]: LATENCY_MS,
@@ -116,10 +97,7 @@ describe("dtt_ metrics", () => {
       const second = yield* measuring(inVirtualTime(publish(b, MINUTE)))
       expect(second.result._tag).toBe("Skipped")
       expect(second.grown).toEqual({
-        [series("dtt_dht_gets", { outcome: "ok", ...slot })]: 1,
-        [series("dtt_dht_get_duration_ms") + ".count"]: 1,
-        [series("dtt_dht_get_duration_ms") + ".sum"]: LATENCY_MS,
-        [series("dtt_record_dht_gets", slot)]: 1,
+        ...answeredGets(1),
         [series("dtt_records_seen", slot)]: 1,
         [series("dtt_records_opened", slot)]: 1,
         [series("dtt_publish_decisions", { decision: "slotFull", ...slot })]: 1
@@ -133,10 +111,7 @@ describe("dtt_ metrics", () => {
       )
       expect(rejected.result).toEqual([[], []])
       expect(rejected.grown).toEqual({
-        [series("dtt_dht_gets", { outcome: "ok", ...slot })]: 2,
-        [series("dtt_dht_get_duration_ms") + ".count"]: 2,
-        [series("dtt_dht_get_duration_ms") + ".sum"]: 2 * LATENCY_MS,
-        [series("dtt_record_dht_gets", slot)]: 2,
+        ...answeredGets(2),
         [series("dtt_records_seen", slot)]: 2,
         [series("dtt_records_rejected", { reason: "CannotDecrypt", ...slot })]: 1,
         [series("dtt_records_rejected", { reason: "WrongLength", ...slot })]: 1

@@ -39,14 +39,9 @@ const isolatedNode = (
   return Layer.build(withCache)
 }
 
-/** Join on an isolated node with a 20 s timeout, driving the TestClock until the join settles. */
-const joinIsolated = (
-  sim: SimNetwork.SimNetwork,
-  index: number,
-  store: Option.Option<KeyValueStore.KeyValueStore>
-) =>
+/** Join on `context` with a 20 s timeout, driving the TestClock until the join settles. */
+const joinSettled = (context: Context.Context<Topic.Requirements>) =>
   Effect.gen(function*() {
-    const context = yield* isolatedNode(sim, index, store)
     const joining = yield* Effect.fork(
       Effect.provide(Topic.join(TOPIC, { secret: SECRET, timeout: "20 seconds" }), context)
     )
@@ -54,12 +49,25 @@ const joinIsolated = (
     return yield* Fiber.await(joining)
   })
 
+/** `joinSettled` on an isolated node (see `isolatedNode`). */
+const joinIsolated = (
+  sim: SimNetwork.SimNetwork,
+  index: number,
+  store: Option.Option<KeyValueStore.KeyValueStore>
+) => Effect.flatMap(isolatedNode(sim, index, store), joinSettled)
+
+/** Node 0 started on a fresh network, and a store whose cached peers name it. */
+const cachedLivePeer = Effect.gen(function*() {
+  const sim = yield* SimNetwork.make()
+  const a = yield* startNode(sim, 0)
+  const store = yield* storeWith([[PeerCache.keyOf(TOPIC.hash), encoded([{ id: a.endpointId }])]])
+  return { sim, a, store }
+})
+
 describe("PeerCache", () => {
   it.scoped("a node whose DHT never answers joins through a cached live peer", () =>
     Effect.gen(function*() {
-      const sim = yield* SimNetwork.make()
-      const a = yield* startNode(sim, 0)
-      const store = yield* storeWith([[PeerCache.keyOf(TOPIC.hash), encoded([{ id: a.endpointId }])]])
+      const { a, sim, store } = yield* cachedLivePeer
       const exit = yield* joinIsolated(sim, 1, Option.some(store))
       expect(Exit.isSuccess(exit)).toBe(true)
       if (Exit.isSuccess(exit)) expect(yield* exit.value.neighbors).toContain(a.endpointId)
@@ -78,11 +86,7 @@ describe("PeerCache", () => {
           PeerCache.layer().pipe(Layer.provide(Layer.succeed(KeyValueStore.KeyValueStore, store)))
         )
       )
-      const joining = yield* Effect.fork(
-        Effect.provide(Topic.join(TOPIC, { secret: SECRET, timeout: "20 seconds" }), context)
-      )
-      yield* advanceUntil(Effect.sync(() => joining.unsafePoll() !== null), "30 seconds")
-      const exit = yield* Fiber.await(joining)
+      const exit = yield* joinSettled(context)
       expect(Exit.isSuccess(exit)).toBe(true)
       if (Exit.isSuccess(exit)) expect(yield* exit.value.neighbors).toEqual([a.endpointId])
     }))
@@ -122,9 +126,7 @@ describe("PeerCache", () => {
 
   it.scoped("a topic joined through the cache writes its neighbour back (after the write delay)", () =>
     Effect.gen(function*() {
-      const sim = yield* SimNetwork.make()
-      const a = yield* startNode(sim, 0)
-      const first = yield* storeWith([[PeerCache.keyOf(TOPIC.hash), encoded([{ id: a.endpointId }])]])
+      const { a, sim, store: first } = yield* cachedLivePeer
       // Join through the cache, then look at what the same cache wrote back.
       const context = yield* isolatedNode(sim, 1, Option.some(first))
       const topic = yield* Effect.provide(Topic.join(TOPIC, { secret: SECRET }), context).pipe(

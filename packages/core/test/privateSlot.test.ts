@@ -6,23 +6,14 @@
  * The vectors were computed with a standalone script (node:crypto SHA-512/SHA-1 and @noble's ed25519 only) and
  * are recomputed here the same independent way, never through the code under test.
  */
-import {
-  Bep44,
-  Crypto,
-  Dht,
-  GossipRecordContent,
-  Keys,
-  PrivateSlot,
-  RecordPublisher,
-  SecretRotation,
-  TopicId
-} from "@dtt/core"
+import { Bep44, Dht, GossipRecordContent, Keys, PrivateSlot, RecordPublisher, SecretRotation, TopicId } from "@dtt/core"
 import { MemoryDht, SimNetwork } from "@dtt/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import { ed25519 } from "@noble/curves/ed25519.js"
 import { Duration, Effect, Either, Layer, Metric } from "effect"
 import { createHash } from "node:crypto"
 import { toHex as hex } from "../src/internal/bytes.js"
+import * as Records from "./support/records.js"
 
 const sha512 = (...parts: ReadonlyArray<Uint8Array>) => {
   const h = createHash("sha512")
@@ -138,7 +129,6 @@ describe("private slot derivation (known answers)", () => {
 const TOPIC = TopicId.fromName("dtt-private-slot-topic")
 const SECRET = "dtt-private-slot-secret"
 const MINUTE = 29_000_000n
-const crypto = Crypto.make("node")
 const withPeer = Either.getOrThrow(GossipRecordContent.make({ activePeers: [new Uint8Array(32).fill(7)] }))
 
 const network = SimNetwork.make({ dht: { requestTimeout: Duration.zero, rules: "first-writer-wins" } })
@@ -149,46 +139,26 @@ const publisherOf = (
   index: number,
   privateSlots: boolean,
   failCompatibleGets: boolean | (() => boolean) = false
-) =>
-  Effect.gen(function*() {
-    const failing = Layer.effect(
-      Dht.Dht,
-      Effect.map(Dht.Dht, (dht): Dht.DhtService => ({
-        ...dht,
-        getMutable: (publicKey, salt) => {
-          const compatible = hex(Keys.slot(TOPIC.hash, MINUTE).publicKey) === hex(publicKey)
-          const fail = typeof failCompatibleGets === "function" ? failCompatibleGets() : failCompatibleGets
-          return compatible && fail
-            ? Effect.fail(new Dht.DhtUnavailable({ reason: "test: compatible get fails" }))
-            : dht.getMutable(publicKey, salt)
-        }
-      }))
-    )
-    const context = yield* Layer.build(Layer.merge(Layer.provideMerge(failing, sim.node(index)), Crypto.layerNode))
-    return yield* Effect.provide(
-      RecordPublisher.make({
-        topicId: TOPIC,
-        secretKey: SimNetwork.secretKey(index),
-        initialSecret: SECRET,
-        maxBootstrapRecords: 5,
-        privateSlots
-      }),
-      context
-    )
-  })
+) => {
+  const failing = Layer.effect(
+    Dht.Dht,
+    Effect.map(Dht.Dht, (dht): Dht.DhtService => ({
+      ...dht,
+      getMutable: (publicKey, salt) => {
+        const compatible = hex(Keys.slot(TOPIC.hash, MINUTE).publicKey) === hex(publicKey)
+        const fail = typeof failCompatibleGets === "function" ? failCompatibleGets() : failCompatibleGets
+        return compatible && fail
+          ? Effect.fail(new Dht.DhtUnavailable({ reason: "test: compatible get fails" }))
+          : dht.getMutable(publicKey, salt)
+      }
+    }))
+  )
+  return Records.publisherOf(sim, index, { topicId: TOPIC, initialSecret: SECRET, privateSlots }, failing)
+}
 
 /** Signed junk in the compatible slot of `minute`, as anyone who knows only the topic name can write it. */
-const junkItem = (minute: bigint, fill: number): Dht.MutableItem => {
-  const slot = Keys.slot(TOPIC.hash, minute)
-  const value = new Uint8Array(600).fill(fill)
-  return {
-    publicKey: slot.publicKey,
-    salt: slot.salt,
-    seq: Bep44.SEQ_I64_MAX,
-    value,
-    signature: crypto.sign(slot.signingSeed, Bep44.signable(slot.salt, Bep44.SEQ_I64_MAX, value))
-  }
-}
+const junkItem = (minute: bigint, fill: number) =>
+  Records.signedSlotItem(Keys.slot(TOPIC.hash, minute), new Uint8Array(600).fill(fill))
 
 const publish = (p: RecordPublisher.RecordPublisher, content: GossipRecordContent.GossipRecordContent) =>
   Effect.flatMap(p.newRecord(MINUTE, content), (record) => p.publishRecord(record))

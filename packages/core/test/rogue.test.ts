@@ -10,10 +10,9 @@ import { Bep44, Config, Crypto, Dht, Keys, Topic } from "@dtt/core"
 import { MemoryDht, SimNetwork } from "@dtt/testkit"
 import { Clock, Effect, Layer, type Scope } from "effect"
 import { describe, expect, it } from "vitest"
+import { signedSlotItem } from "./support/records.js"
 import { SECRET, TOPIC } from "./support/sim.js"
 import * as VT from "./support/virtualTime.js"
-
-const crypto = Crypto.make("node")
 
 const slots = new Map<bigint, Keys.Slot>()
 const slotOf = (minute: bigint) => {
@@ -28,13 +27,7 @@ const junk = (minute: bigint, seq = Bep44.SEQ_I64_MAX): Dht.MutableItem => {
   const slot = slotOf(minute)
   const value = new Uint8Array(600).fill(++junkCounter & 0xff)
   new DataView(value.buffer).setUint32(0, junkCounter)
-  return {
-    publicKey: slot.publicKey,
-    salt: slot.salt,
-    seq,
-    value,
-    signature: crypto.sign(slot.signingSeed, Bep44.signable(slot.salt, seq, value))
-  }
+  return signedSlotItem(slot, value, seq)
 }
 
 const currentMinute = Effect.map(Clock.currentTimeMillis, Keys.unixMinuteOf)

@@ -8,6 +8,15 @@ import { advance, advanceUntil, SECRET, startNode, TOPIC } from "./support/sim.j
 const bytes = (s: string) => new TextEncoder().encode(s)
 const bothJoined = (a: Topic.Topic, b: Topic.Topic) => Effect.zipWith(a.isJoined, b.isJoined, (x, y) => x && y)
 
+/** Nodes 0 and 1 of a fresh network, with the TestClock advanced until both joined: `took` ms, or -1 after 60 s. */
+const joinedPair = Effect.gen(function*() {
+  const sim = yield* SimNetwork.make()
+  const a = yield* startNode(sim, 0)
+  const b = yield* startNode(sim, 1)
+  const took = yield* advanceUntil(bothJoined(a, b), "60 seconds")
+  return { sim, a, b, took }
+})
+
 describe("Topic on the memory network", () => {
   it.scoped("two nodes with the default config join each other", () =>
     Effect.gen(function*() {
@@ -22,14 +31,11 @@ describe("Topic on the memory network", () => {
 
   it.scoped("a late joiner joins a running topic", () =>
     Effect.gen(function*() {
-      const sim = yield* SimNetwork.make()
-      const a = yield* startNode(sim, 0)
-      const b = yield* startNode(sim, 1)
-      expect(yield* advanceUntil(bothJoined(a, b), "60 seconds")).toBeGreaterThanOrEqual(0)
+      const { a, b, sim, took } = yield* joinedPair
+      expect(took).toBeGreaterThanOrEqual(0)
       yield* advance("3 minutes", "1 second")
       const c = yield* startNode(sim, 2)
-      const took = yield* advanceUntil(c.isJoined, "60 seconds")
-      expect(took).toBeGreaterThanOrEqual(0)
+      expect(yield* advanceUntil(c.isJoined, "60 seconds")).toBeGreaterThanOrEqual(0)
       const ns = yield* c.neighbors
       expect(ns.some((n) => n === a.endpointId || n === b.endpointId)).toBe(true)
     }))
@@ -65,10 +71,7 @@ describe("Topic on the memory network", () => {
 
   it.scoped("lastMessageHashes keeps the last 5, oldest first", () =>
     Effect.gen(function*() {
-      const sim = yield* SimNetwork.make()
-      const a = yield* startNode(sim, 0)
-      const b = yield* startNode(sim, 1)
-      yield* advanceUntil(bothJoined(a, b), "60 seconds")
+      const { a, b } = yield* joinedPair
       const [sender] = yield* b.split
       for (let i = 0; i < 8; i++) yield* sender.broadcast(bytes(`m${i}`))
       yield* advance("1 second")
@@ -78,10 +81,7 @@ describe("Topic on the memory network", () => {
 
   it.scoped("a slow receiver gets Lagged and keeps going", () =>
     Effect.gen(function*() {
-      const sim = yield* SimNetwork.make()
-      const a = yield* startNode(sim, 0)
-      const b = yield* startNode(sim, 1)
-      yield* advanceUntil(bothJoined(a, b), "60 seconds")
+      const { a, b } = yield* joinedPair
       const slow = yield* a.receiver
       const [sender] = yield* b.split
       for (let i = 0; i < 100; i++) yield* sender.broadcast(bytes(`m${i}`))

@@ -10,6 +10,7 @@
  * Deterministic: FIFO tasks, timers ordered by (instant, registration), and a seeded `Random`.
  */
 import { Clock, Duration, Effect, Exit, Fiber, Random, type Scheduler, type Scope } from "effect"
+import { it } from "vitest"
 
 interface Timer {
   readonly at: number
@@ -207,6 +208,10 @@ export const run = <A, E>(
     slice()
   })
 }
+
+/** A vitest test of `body`, run in a fresh virtual world (`run`); `timeout` is in real milliseconds. */
+export const test = <A, E>(name: string, body: Effect.Effect<A, E, Scope.Scope>, timeout = 60_000) =>
+  it(name, () => run(body), timeout)
 
 /** Let time pass in `step`s until `condition` holds; the simulated ms it took, or -1 if `limit` passed first. */
 export const until = (
