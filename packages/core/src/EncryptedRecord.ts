@@ -12,7 +12,7 @@
  */
 import { Effect, Either, ParseResult, Schema } from "effect"
 import { Crypto, type CryptoService, HPKE_AAD, HPKE_INFO } from "./Crypto.js"
-import { concat, equal, readU32le, readU64le, u32le, u64le } from "./internal/bytes.js"
+import { concat, readU32le, readU64le, u32le, u64le } from "./internal/bytes.js"
 import { CannotDecrypt, MalformedContent, type RecordError, WrongLength } from "./internal/recordErrors.js"
 import * as Keys from "./Keys.js"
 import * as Record from "./Record.js"
@@ -124,15 +124,30 @@ const sealToX25519 = (
     return yield* encode({ encryptedRecord, encryptedDecryptionKey })
   })
 
-const wrapOpen = (crypto: CryptoService, recipientSeed: Uint8Array, framed: Uint8Array, what: string) => {
+const wrapOpen = (crypto: CryptoService, recipientSecret: Uint8Array, framed: Uint8Array, what: string) => {
   // The Rust wrapper accepts only a 32-byte enc (longer lengths fail there as a bad encapped key).
   if (framed.length < 8 || readU64le(framed, 0) !== 32n || framed.length < 8 + 32 + 16) {
     return Effect.fail(new CannotDecrypt({ reason: `${what}: bad HPKE framing` }))
   }
-  return crypto.hpkeOpen(crypto.x25519SecretFromSeed(recipientSeed), framed.subarray(8), HPKE_INFO, HPKE_AAD).pipe(
+  return crypto.hpkeOpen(recipientSecret, framed.subarray(8), HPKE_INFO, HPKE_AAD).pipe(
     Effect.mapError(() => new CannotDecrypt({ reason: `${what} does not open with this key` }))
   )
 }
+
+/** Steps 4–1 backwards with the minute's encryption key already in X25519 secret form. */
+const openWithX25519 = (
+  crypto: CryptoService,
+  value: Uint8Array,
+  encryptionX25519Secret: Uint8Array
+): Effect.Effect<Uint8Array, WrongLength | CannotDecrypt> =>
+  Effect.gen(function*() {
+    const parts = yield* decode(value)
+    const oneTimeSeed = yield* wrapOpen(crypto, encryptionX25519Secret, parts.encryptedDecryptionKey, "wrapped key")
+    if (oneTimeSeed.length !== 32) {
+      return yield* new CannotDecrypt({ reason: `wrapped key holds ${oneTimeSeed.length} bytes, not a 32-byte seed` })
+    }
+    return yield* wrapOpen(crypto, crypto.x25519SecretFromSeed(oneTimeSeed), parts.encryptedRecord, "record")
+  })
 
 /**
  * Encrypt record bytes for holders of the encryption key whose Ed25519 public key is given; returns the DHT value.
@@ -153,28 +168,59 @@ export const open = (
   value: Uint8Array,
   encryptionSeed: Uint8Array
 ): Effect.Effect<Uint8Array, WrongLength | CannotDecrypt, Crypto> =>
-  Effect.gen(function*() {
-    const crypto = yield* Crypto
-    const parts = yield* decode(value)
-    const oneTimeSeed = yield* wrapOpen(crypto, encryptionSeed, parts.encryptedDecryptionKey, "wrapped key")
-    if (oneTimeSeed.length !== 32) {
-      return yield* new CannotDecrypt({ reason: `wrapped key holds ${oneTimeSeed.length} bytes, not a 32-byte seed` })
-    }
-    return yield* wrapOpen(crypto, oneTimeSeed, parts.encryptedRecord, "record")
-  })
+  Effect.flatMap(Crypto, (crypto) => openWithX25519(crypto, value, crypto.x25519SecretFromSeed(encryptionSeed)))
 
-// The minute's encryption key changes once a minute but every seal needs its X25519 form (one scalar
-// multiplication): remember the last one. Keyed by the seed bytes, so any rotation is handled correctly.
-let lastEncryptionKey: { readonly seed: Uint8Array; readonly x25519: Uint8Array } | undefined
-
-const encryptionX25519 = (crypto: CryptoService, seed: Uint8Array): Uint8Array => {
-  if (lastEncryptionKey !== undefined && equal(lastEncryptionKey.seed, seed)) return lastEncryptionKey.x25519
-  const x25519 = crypto.x25519PublicFromSeed(seed)
-  lastEncryptionKey = { seed: Uint8Array.from(seed), x25519 }
-  return x25519
+/**
+ * One minute's encryption key (the rotation's output) with the X25519 forms sealing and opening need. Each form
+ * is computed on first use and then kept, so a caller that seals or opens several values of the minute derives
+ * it once: make one per minute (`encryptionKey`) and pass it to `sealRecordWith` / `openRecordWith`.
+ */
+export interface EncryptionKey {
+  /** The 32-byte Ed25519 seed `SecretRotation.derive` returned for the minute. */
+  readonly seed: Uint8Array
+  /** The X25519 public key values are sealed to (dalek `to_montgomery` of the seed's public key). */
+  readonly x25519Public: () => Uint8Array
+  /** The X25519 secret the wrapped one-time keys open with. */
+  readonly x25519Secret: () => Uint8Array
 }
 
-/** Encrypt a signed record for its own minute (the encryption key is derived from `record.unixMinute`). */
+const once = (compute: () => Uint8Array): () => Uint8Array => {
+  let value: Uint8Array | undefined
+  return () => (value ??= compute())
+}
+
+/** The `EncryptionKey` of an encryption seed, its X25519 forms computed lazily by `crypto`. */
+export const encryptionKey = (crypto: CryptoService, seed: Uint8Array): EncryptionKey => ({
+  seed,
+  x25519Public: once(() => crypto.x25519PublicFromSeed(seed)),
+  x25519Secret: once(() => crypto.x25519SecretFromSeed(seed))
+})
+
+/** Encrypt a signed record with `key`, which must be the encryption key of `record.unixMinute`. */
+export const sealRecordWith = (
+  record: Record.Record,
+  key: EncryptionKey
+): Effect.Effect<Uint8Array, RecordError, Crypto> =>
+  Effect.flatMap(Crypto, (crypto) => sealToX25519(crypto, record.bytes, key.x25519Public()))
+
+/** Decrypt, parse and verify a value of the slot of `minute` with that minute's encryption `key`. */
+export const openRecordWith = (
+  value: Uint8Array,
+  topicHash: TopicId.TopicId | Uint8Array,
+  minute: bigint,
+  key: EncryptionKey
+): Effect.Effect<Record.Record, RecordError, Crypto> =>
+  Effect.gen(function*() {
+    const crypto = yield* Crypto
+    const bytes = yield* openWithX25519(crypto, value, key.x25519Secret())
+    const record = yield* Record.decode(bytes)
+    return yield* Record.verify(record, TopicId.hashOf(topicHash), minute)
+  })
+
+/**
+ * Encrypt a signed record for its own minute (the encryption key is derived from `record.unixMinute`). Derives
+ * the key on every call: a caller with many records of one minute uses `sealRecordWith`.
+ */
 export const sealRecord = (
   record: Record.Record,
   topicHash: TopicId.TopicId | Uint8Array,
@@ -183,12 +229,13 @@ export const sealRecord = (
 ): Effect.Effect<Uint8Array, RecordError, Crypto> =>
   Effect.flatMap(Crypto, (crypto) => {
     const seed = rotation.derive(TopicId.hashOf(topicHash), record.unixMinute, initialSecretHash)
-    return sealToX25519(crypto, record.bytes, encryptionX25519(crypto, seed))
+    return sealRecordWith(record, encryptionKey(crypto, seed))
   })
 
 /**
  * Decrypt, parse and verify a value fetched from the slot of `minute`: the result is a record for this topic
- * and minute whose signature passed verify_strict. Content is not inspected (decode it separately).
+ * and minute whose signature passed verify_strict. Content is not inspected (decode it separately). Derives the
+ * key on every call: a caller with many values of one minute uses `openRecordWith`.
  */
 export const openRecord = (
   value: Uint8Array,
@@ -197,9 +244,7 @@ export const openRecord = (
   initialSecretHash: Uint8Array,
   rotation: SecretRotation = defaultRotation
 ): Effect.Effect<Record.Record, RecordError, Crypto> =>
-  Effect.gen(function*() {
-    const topic = TopicId.hashOf(topicHash)
-    const bytes = yield* open(value, rotation.derive(topic, minute, initialSecretHash))
-    const record = yield* Record.decode(bytes)
-    return yield* Record.verify(record, topic, minute)
+  Effect.flatMap(Crypto, (crypto) => {
+    const seed = rotation.derive(TopicId.hashOf(topicHash), minute, initialSecretHash)
+    return openRecordWith(value, topicHash, minute, encryptionKey(crypto, seed))
   })

@@ -5,35 +5,32 @@ import { Dht, type DhtError, type MutableItem } from "../Dht.js"
 import * as EncryptedRecord from "../EncryptedRecord.js"
 import * as EndpointId from "../EndpointId.js"
 import * as GossipRecordContent from "../GossipRecordContent.js"
-import * as Keys from "../Keys.js"
+import type * as Keys from "../Keys.js"
 import * as Metrics from "../Metrics.js"
 import * as Record from "../Record.js"
 import type { DiscoveredRecord, Options, PublishOutcome, RecordPublisher, Stats } from "../RecordPublisher.js"
-import { defaultRotation, guard, recoverRotationFailure, type RotationFailed } from "../SecretRotation.js"
+import { recoverRotationFailure, type RotationFailed } from "../SecretRotation.js"
 import { toLatin1 } from "./bytes.js"
-import { compatibleSlotKeys, type SlotKeys, type SlotKind } from "./slotKeys.js"
+import type { MinuteKeys } from "./minuteKeys.js"
+import type { SlotKeys, SlotKind } from "./slotKeys.js"
 import { SpanName, withTopicSpan } from "./spans.js"
 
 /** Slots (keys, salt) are derived once per minute; only the few live minutes are kept. */
 const SLOT_CACHE_MINUTES = 4
 /**
  * Opening a value (two HPKE opens and a signature check) is the expensive step, and every get returns mostly the
- * same few values. The outcome is a pure function of (topic, minute, encryption seed, value), so it is memoised
- * process-wide under exactly that key (several nodes or topics in one process share it). Bounded, oldest
- * evicted first, so hostile slots cannot grow it.
+ * same few values: at most one per storing node that answers (about 20, up to 64 in large simulations), for the
+ * few minutes a publisher reads. Each publisher remembers the outcomes of its own slot (its topic, secret and
+ * rotation are fixed, so the outcome is a pure function of minute and value) and drops them with itself when
+ * its topic closes. Bounded, oldest evicted first, so hostile slots cannot grow it.
  */
-const OPENED_CACHE_SIZE = 2048
-const opened = new Map<string, Record.Record | Refused>()
+const OPENED_CACHE_SIZE = 512
 /** Why a value did not open (the record error's tag, or `Defect`), kept so observers can count rejections. */
 interface Refused {
   readonly refused: string
 }
-const remember = (key: string, result: Record.Record | Refused) => {
-  if (opened.size >= OPENED_CACHE_SIZE) opened.delete(opened.keys().next().value!)
-  opened.set(key, result)
-}
 
-const valueKey = toLatin1
+const openedKey = (minute: bigint, value: Uint8Array): string => `${minute}|${toLatin1(value)}`
 
 const toDiscovered = (record: Record.Record, minute: bigint): DiscoveredRecord | undefined => {
   const publisher = Either.getOrUndefined(EndpointId.fromBytes(record.publicKey))
@@ -71,24 +68,28 @@ const measured = <A, E>(
   )
 
 interface SlotState extends Keys.Slot {
-  readonly cachePrefix: string
+  /** The minute's encryption key, shared with the publisher's other slot of the minute. */
+  readonly encryption: EncryptedRecord.EncryptionKey
   /** At the last get: whether it showed a record (ours or another's) that advertises at least one active peer. */
   holdsJoinedRecord: boolean
 }
 
+/**
+ * The publisher of one slot kind. `minuteKeys` is the owning publisher's: with private slots both single-slot
+ * publishers get the same one, so a minute's encryption key is derived once for both.
+ */
 export const make = (
   options: Options,
-  keys: SlotKeys = compatibleSlotKeys,
-  kind: SlotKind = "compatible"
+  minuteKeys: MinuteKeys,
+  keys: SlotKeys,
+  kind: SlotKind
 ): Effect.Effect<RecordPublisher, never, Dht | Crypto> =>
   Effect.gen(function*() {
     const dht = yield* Dht
     const crypto = yield* Crypto
     const context = yield* Effect.context<Crypto>()
     const topicHash = options.topicId.hash
-    // User code: a throwing `derive` becomes a typed `RotationFailed` from getRecords / publishRecord.
-    const rotation = guard(options.rotation ?? defaultRotation)
-    const initialSecretHash = Keys.initialSecretHash(options.initialSecret)
+    const initialSecretHash = minuteKeys.initialSecretHash
     const ownKey = crypto.ed25519PublicKey(options.secretKey)
     const endpointId = EndpointId.unsafeFromBytes(ownKey)
     const stats = { gets: 0, puts: 0, skipped: 0, failedGets: 0, failedPuts: 0 }
@@ -100,17 +101,16 @@ export const make = (
       let slot = slots.get(minute)
       if (!slot) {
         // Keys.slot without its pure-JS key derivation: the Crypto service does it ~300x faster on node.
-        const encryptionSeed = rotation.derive(topicHash, minute, initialSecretHash)
-        const { salt, signingSeed } = keys(topicHash, minute, encryptionSeed)
+        const encryption = minuteKeys.encryptionKey(minute)
+        const { salt, signingSeed } = keys(topicHash, minute, encryption.seed)
         const publicKey = crypto.ed25519PublicKey(signingSeed)
-        const cachePrefix = `${valueKey(topicHash)}|${minute}|${valueKey(encryptionSeed)}|`
         slot = {
           minute,
           signingSeed,
           publicKey,
           salt,
           target: Bep44.target(publicKey, salt),
-          cachePrefix,
+          encryption,
           holdsJoinedRecord: false
         }
         slots.set(minute, slot)
@@ -118,12 +118,17 @@ export const make = (
       }
       return slot
     }
+    const opened = new Map<string, Record.Record | Refused>()
+    const remember = (key: string, result: Record.Record | Refused) => {
+      if (opened.size >= OPENED_CACHE_SIZE) opened.delete(opened.keys().next().value!)
+      opened.set(key, result)
+    }
     /** The verified record inside a DHT value, or why not: every failure is the same skip (only counted). */
-    const openValue = (value: Uint8Array, minute: bigint): Effect.Effect<Record.Record | Refused> => {
-      const key = slotOf(minute).cachePrefix + valueKey(value)
+    const openValue = (value: Uint8Array, slot: SlotState): Effect.Effect<Record.Record | Refused> => {
+      const key = openedKey(slot.minute, value)
       const known = opened.get(key)
       if (known !== undefined) return Effect.succeed(known)
-      return EncryptedRecord.openRecord(value, topicHash, minute, initialSecretHash, rotation).pipe(
+      return EncryptedRecord.openRecordWith(value, topicHash, slot.minute, slot.encryption).pipe(
         Effect.catchAll((error): Effect.Effect<Refused> => Effect.succeed({ refused: error._tag })),
         // Defects from malformed input must not escape either: hostile bytes only ever mean "skip".
         Effect.catchAllDefect((): Effect.Effect<Refused> => Effect.succeed({ refused: "Defect" })),
@@ -158,7 +163,7 @@ export const make = (
         // its bootstrap record on some storing nodes and a later one on others).
         let joinedRecordSeen = false
         for (const item of items) {
-          const record = yield* openValue(item.value, minute)
+          const record = yield* openValue(item.value, slot)
           if ("refused" in record) {
             reject(record.refused)
             continue
@@ -212,7 +217,7 @@ export const make = (
     const put = (record: Record.Record) =>
       Effect.gen(function*() {
         const slot = slotOf(record.unixMinute)
-        const value = yield* EncryptedRecord.sealRecord(record, topicHash, initialSecretHash, rotation)
+        const value = yield* EncryptedRecord.sealRecordWith(record, slot.encryption)
         const seq = Bep44.SEQ_I64_MAX
         const item: MutableItem = {
           publicKey: slot.publicKey,

@@ -13,10 +13,11 @@
  * read nor fill the private slot; even a compatible read that fails outright only loses that slot's records.
  */
 import { Effect, Either, Metric } from "effect"
-import type { Crypto } from "../Crypto.js"
+import { Crypto } from "../Crypto.js"
 import type { Dht, DhtError } from "../Dht.js"
 import type { DiscoveredRecord, Options, PublishOutcome, RecordPublisher, Stats } from "../RecordPublisher.js"
 import { RotationFailed } from "../SecretRotation.js"
+import * as MinuteKeys from "./minuteKeys.js"
 import * as Single from "./recordPublisher.js"
 import { compatibleSlotKeys, privateSlotKeys, type SlotKind } from "./slotKeys.js"
 
@@ -114,9 +115,11 @@ const either2 = <A, E>(
 
 export const make = (options: Options): Effect.Effect<RecordPublisher, never, Dht | Crypto> =>
   Effect.gen(function*() {
-    const compatible = metered(yield* Single.make(options, compatibleSlotKeys), "compatible")
+    // One set of minute keys for both slots: a minute's encryption key is derived once, not once per slot.
+    const minuteKeys = MinuteKeys.make(options, yield* Crypto)
+    const compatible = metered(yield* Single.make(options, minuteKeys, compatibleSlotKeys, "compatible"), "compatible")
     if (options.privateSlots !== true) return compatible
-    const hidden = metered(yield* Single.make(options, privateSlotKeys, "private"), "private")
+    const hidden = metered(yield* Single.make(options, minuteKeys, privateSlotKeys, "private"), "private")
     const lastReads = new Map<bigint, LastRead>()
 
     const getRecords = (minute: bigint): Effect.Effect<ReadonlyArray<DiscoveredRecord>, DhtError | RotationFailed> =>

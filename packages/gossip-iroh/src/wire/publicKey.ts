@@ -7,7 +7,13 @@
 import { EndpointId } from "@dtt/core"
 import { ed25519 } from "@noble/curves/ed25519.js"
 
-// Point decompression costs ~0.1 ms; peers repeat a lot, so remember recent answers (bounded: cleared when full).
+/**
+ * Point decompression costs ~0.1 ms and peers repeat a lot, so recent answers are remembered. Deliberately
+ * module-level rather than owned by an endpoint layer: the verdict is a pure function of the 32 bytes (is this a
+ * curve point?), the same for every endpoint, topic and user, so sharing it leaks nothing and cannot go stale,
+ * and the wire decoders that ask stay plain functions. Bounded: at most 4096 entries (about 0.5 MB), cleared
+ * when full, so a peer sending endless distinct keys only costs the decompressions it causes.
+ */
 const CACHE_LIMIT = 4096
 const verdicts = new Map<string, boolean>()
 
