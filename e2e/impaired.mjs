@@ -6,9 +6,10 @@
 //               nodes publish instead of their own addresses. Every gossip datagram crosses the relay.
 // Scenarios: two nodes join (several trials), N nodes form one component and deliver, a blackhole between two
 // halves then heal. Writes bench/results/impaired.json and .md; prints "e2e:impaired: N passed, N failed".
-import { execFileSync, spawn, spawnSync } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { resolve } from "node:path"
+import { removeNamed, requireNetns, sh } from "./support/netns.mjs"
 
 const ROOT = resolve(import.meta.dirname, "..")
 const env = (k, d) => Number(process.env[k] ?? d)
@@ -34,8 +35,6 @@ const TB = "10.78.255.1"
 const GOSSIP_PORT = 4000
 const HUB = "imp-hub"
 
-const sh = (...a) => execFileSync(a[0], a.slice(1), { stdio: ["ignore", "pipe", "pipe"] }).toString()
-const quiet = (...a) => spawnSync(a[0], a.slice(1), { stdio: "ignore" })
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 const now = () => performance.now()
 const waitFor = async (cond, ms, every = 100) => {
@@ -65,25 +64,15 @@ const skip = (why) => {
   console.log(`e2e:impaired: SKIPPED (${why})`)
   process.exit(0)
 }
-if (process.getuid?.() !== 0) skip("needs root for network namespaces")
-if (quiet("ip", "-V").status !== 0) skip("the `ip` command is not available")
+requireNetns("imp-", skip)
 
 const procs = new Set()
 const cleanup = () => {
   for (const p of procs) p.killGroup()
-  for (const ns of (spawnSync("ip", ["netns", "list"]).stdout ?? "").toString().split("\n")) {
-    const name = ns.split(" ")[0]
-    if (name.startsWith("imp-")) quiet("ip", "netns", "del", name)
-  }
-  for (const l of (spawnSync("ip", ["-o", "link"]).stdout ?? "").toString().split("\n")) {
-    const m = /^\d+: (imp-[^:@]+)/.exec(l)
-    if (m) quiet("ip", "link", "del", m[1])
-  }
+  removeNamed("imp-")
 }
-cleanup()
 process.on("exit", cleanup)
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130))
-try { sh("ip", "netns", "add", "imp-probe"); sh("ip", "netns", "del", "imp-probe") } catch { skip("ip netns does not work here") }
 
 const layout = () => {
   sh("ip", "netns", "add", HUB)

@@ -1,17 +1,16 @@
 // e2e: N node processes, each in its own network namespace on a bridge this script creates, plus a `dtt testbed`
 // in another. Checks every node receives every other node's message, then kill -9s one and checks the rest.
 // Prints "e2e: N passed, N failed" (or SKIPPED). Everything named e2e-*; removed at start, at exit and on failure.
-import { execFileSync, spawn, spawnSync } from "node:child_process"
+import { spawn } from "node:child_process"
 import { writeFileSync } from "node:fs"
 import { resolve } from "node:path"
+import { removeNamed, requireNetns, sh } from "./support/netns.mjs"
 
 const ROOT = resolve(import.meta.dirname, "..")
 const N = Number(process.env.E2E_NODES ?? 5)
 const BR = "e2e-br0"
 const NET = "10.77.0"
 const TB_ADDR = `${NET}.2`
-const sh = (...a) => execFileSync(a[0], a.slice(1), { stdio: ["ignore", "pipe", "pipe"] }).toString()
-const quiet = (...a) => spawnSync(a[0], a.slice(1), { stdio: "ignore" })
 
 // A vitest-shaped report (.e2e-results.json) so scripts/vitest-summary.mjs sums it with the others in CI.
 const results = []
@@ -28,25 +27,15 @@ const skip = (why) => {
   console.log(`e2e: SKIPPED (${why})`)
   process.exit(0)
 }
-if (process.getuid?.() !== 0) skip("needs root for network namespaces")
-if (quiet("ip", "-V").status !== 0) skip("the `ip` command is not available")
+requireNetns("e2e-", skip)
 
+const procs = []
 const cleanup = () => {
   for (const p of procs) try { p.kill("SIGKILL") } catch {}
-  for (const ns of (spawnSync("ip", ["netns", "list"]).stdout ?? "").toString().split("\n")) {
-    const name = ns.split(" ")[0]
-    if (name.startsWith("e2e-")) quiet("ip", "netns", "del", name)
-  }
-  for (const l of (spawnSync("ip", ["-o", "link"]).stdout ?? "").toString().split("\n")) {
-    const m = /^\d+: (e2e-[^:@]+)/.exec(l)
-    if (m) quiet("ip", "link", "del", m[1])
-  }
+  removeNamed("e2e-")
 }
-const procs = []
-cleanup()
 process.on("exit", cleanup)
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130))
-try { sh("ip", "netns", "add", "e2e-probe"); sh("ip", "netns", "del", "e2e-probe") } catch { skip("ip netns does not work here") }
 
 sh("ip", "link", "add", BR, "type", "bridge")
 sh("ip", "link", "set", BR, "up")

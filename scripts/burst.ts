@@ -13,12 +13,10 @@
  *   npm run burst            (= npx tsc -b, then this file)
  * Options (env): A_COUNT (2000), B_COUNT (3000), C_TRIALS (100), D_TRIALS (100).
  */
-import { Crypto } from "@dtt/core"
-import { Testbed } from "@dtt/dht-mainline"
-import { createNode, type Node, type NodeOptions, type Topic, type TopicEvent } from "distributed-topic-tracker"
-import { Effect, Exit, Scope } from "effect"
+import { createNode, type Node, type Topic, type TopicEvent } from "distributed-topic-tracker"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
+import { loopbackOptions, startTestbed } from "../packages/promise/dist/test/testbed.js"
 import { percentile } from "./measure.js"
 
 const A_COUNT = Number(process.env.A_COUNT ?? 2000)
@@ -111,15 +109,8 @@ class Tally {
 }
 
 const main = async () => {
-  const scope = Effect.runSync(Scope.make())
-  const bed = await Effect.runPromise(
-    Testbed.make({ size: 8 }).pipe(Scope.extend(scope), Effect.provide(Crypto.layerNode))
-  )
-  const options: NodeOptions = {
-    bootstrap: bed.bootstrap,
-    bindAddress: "127.0.0.1",
-    gossip: { bindAddress: "127.0.0.1:0", relay: "disabled", preset: "minimal" }
-  }
+  const dht = await startTestbed(8)
+  const options = loopbackOptions(dht)
   const receiver = await createNode(options)
   const inbox = await receiver.joinTopic(TOPIC, SECRET, { wait: false })
   const tally = new Tally(inbox.events())
@@ -311,7 +302,7 @@ const main = async () => {
   }
 
   await receiver.close()
-  await Effect.runPromise(Scope.close(scope, Exit.void))
+  await dht.close()
   const result = {
     scenario: "burst",
     date: new Date().toISOString(),

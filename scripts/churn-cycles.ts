@@ -9,13 +9,11 @@
  *
  *   nice -n 10 npx tsx --conditions=source scripts/churn-cycles.ts [cycles=200] [storingNodes=20] [outName=churn-cycles]
  */
-import { Crypto } from "@dtt/core"
-import { Testbed } from "@dtt/dht-mainline"
-import { createNode, type NodeOptions } from "distributed-topic-tracker"
-import { Effect, Exit, Scope } from "effect"
+import { createNode } from "distributed-topic-tracker"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { loopbackOptions, startTestbed } from "../packages/promise/dist/test/testbed.js"
 import { percentile } from "./measure.js"
 
 const cycles = Number(process.argv[2] ?? 200)
@@ -29,15 +27,8 @@ const TOPIC = `churn-cycles-${process.pid}-${Date.now()}`
 const SECRET = "churn-cycles-secret"
 
 const main = async () => {
-  const scope = Effect.runSync(Scope.make())
-  const bed = await Effect.runPromise(
-    Testbed.make({ size: storingNodes }).pipe(Scope.extend(scope), Effect.provide(Crypto.layerNode))
-  )
-  const options: NodeOptions = {
-    bootstrap: bed.bootstrap,
-    bindAddress: "127.0.0.1",
-    gossip: { bindAddress: "127.0.0.1:0", relay: "disabled", preset: "minimal" }
-  }
+  const dht = await startTestbed(storingNodes)
+  const options = loopbackOptions(dht)
   const longLived = await createNode(options)
   const anchor = await longLived.joinTopic(TOPIC, SECRET, { wait: false })
 
@@ -111,7 +102,7 @@ const main = async () => {
     bar: { joinTimeouts: 0, joined: cycles, joinP99MaxMs: MAX_JOIN_P99_MS, longestAloneMaxMs: DISCOVERY_PERIOD_MS }
   }
   await longLived.close()
-  await Effect.runPromise(Scope.close(scope, Exit.void))
+  await dht.close()
   const out = join(dirname(fileURLToPath(import.meta.url)), "..", "bench", "results", `${outName}.json`)
   mkdirSync(dirname(out), { recursive: true })
   writeFileSync(out, JSON.stringify({ ...result, verdict }, null, 2) + "\n")

@@ -14,15 +14,13 @@
  * in-process testbed, so the storing nodes no longer share the measured node's thread; results then go to
  * bench/results/peer-cache-external-dht.json.
  */
-import { Crypto } from "@dtt/core"
-import { Testbed } from "@dtt/dht-mainline"
 import { createNode, type NodeOptions } from "distributed-topic-tracker"
-import { Effect, Exit, Scope } from "effect"
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { closedPort, percentile } from "./measure.js"
+import { closedPort, loopbackOptions, startTestbed } from "../packages/promise/dist/test/testbed.js"
+import { percentile } from "./measure.js"
 
 const trials = Number(process.argv[2] ?? 20)
 const storingNodes = Number(process.argv[3] ?? 20)
@@ -35,17 +33,10 @@ const externalBootstrap = process.env["PEER_CACHE_BOOTSTRAP"]
 type Mode = "noCache" | "cache" | "cacheDhtUnreachable" | "cacheAfterStartup"
 
 const main = async () => {
-  const scope = Effect.runSync(Scope.make())
-  const bootstrap = externalBootstrap !== undefined
-    ? [externalBootstrap]
-    : (await Effect.runPromise(
-      Testbed.make({ size: storingNodes }).pipe(Scope.extend(scope), Effect.provide(Crypto.layerNode))
-    )).bootstrap
-  const options: NodeOptions = {
-    bootstrap,
-    bindAddress: "127.0.0.1",
-    gossip: { bindAddress: "127.0.0.1:0", relay: "disabled", preset: "minimal" }
-  }
+  const dht = externalBootstrap !== undefined
+    ? { bootstrap: [externalBootstrap], close: () => Promise.resolve() }
+    : await startTestbed(storingNodes)
+  const options = loopbackOptions(dht)
   const deadBootstrap = [`127.0.0.1:${await closedPort()}`]
   const anchor = await createNode(options)
   await anchor.joinTopic(TOPIC, SECRET, { wait: false })
@@ -126,7 +117,7 @@ const main = async () => {
     wallSeconds: Math.round((performance.now() - started) / 1000)
   }
   await anchor.close()
-  await Effect.runPromise(Scope.close(scope, Exit.void))
+  await dht.close()
   rmSync(dir, { recursive: true, force: true })
   const out = join(
     dirname(fileURLToPath(import.meta.url)),

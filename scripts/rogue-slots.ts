@@ -24,6 +24,8 @@ import { Context, Effect, Exit, Fiber, Layer, Metric, Scope } from "effect"
 import { randomBytes } from "node:crypto"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
+// The compiled module, not "@dtt/testkit": its index loads the vitest compliance suites.
+import * as TestItems from "../packages/testkit/dist/src/TestItems.js"
 import { percentile } from "./measure.js"
 
 const TRIALS = Number(process.env.TRIALS ?? 6)
@@ -36,7 +38,6 @@ const DEADLINE = Date.now() + 25 * 60_000
 
 type Scenario = "baseline" | "rewrite" | "hold"
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const crypto = Crypto.make("node")
 
 // -------------------------------------------------------------------------------------------------------------
 // The rogue: signed junk in the compatible slots of one topic
@@ -48,17 +49,10 @@ const compatibleSlot = (topic: TopicId.TopicId, minute: bigint) => {
   if (slot === undefined) slotCache.set(key, slot = Keys.slot(topic.hash, minute))
   return slot
 }
+/** 600 random bytes in the slot, signed with its key at seq i64::MAX (the seq honest writers use too). */
 const junk = (topic: TopicId.TopicId, minute: bigint): Dht.MutableItem => {
   const slot = compatibleSlot(topic, minute)
-  const value = new Uint8Array(randomBytes(600))
-  const seq = Bep44.SEQ_I64_MAX
-  return {
-    publicKey: slot.publicKey,
-    salt: slot.salt,
-    seq,
-    value,
-    signature: crypto.sign(slot.signingSeed, Bep44.signable(slot.salt, seq, value))
-  }
+  return TestItems.signedItem({ secretKey: slot.signingSeed, salt: slot.salt, value: randomBytes(600) })
 }
 const nowMinute = () => Keys.unixMinuteOf(Date.now())
 const write = (dht: Dht.DhtService, topic: TopicId.TopicId, minutes: ReadonlyArray<bigint>) =>

@@ -164,7 +164,11 @@ describe("iroh-gossip interop: TypeScript <-> Rust iroh-gossip 0.101 on loopback
     expect(rust.events.some((e) => e.kind === "NeighborDown" && e.peer === ts.id)).toBe(true)
   })
 
-  it("mixed swarm TS1 <- Rust <- TS2: every broadcast reaches the two other nodes", async () => {
+  /**
+   * Two TS nodes and a Rust node: TS1 subscribed alone (`s1`), the Rust node told TS1's address and joined through
+   * it; TS2 started but knows nobody yet. `a1` is TS1's address.
+   */
+  const rustJoinedTs1 = async () => {
     const ts1 = await startTs()
     const rust = await startRust()
     const ts2 = await startTs()
@@ -173,6 +177,11 @@ describe("iroh-gossip interop: TypeScript <-> Rust iroh-gossip 0.101 on loopback
     rust.send({ cmd: "addr", id: ts1.id, addrs: a1.directAddresses })
     rust.send({ cmd: "join", topic: TOPIC_HEX, peers: [ts1.id] })
     await until("rust joined ts1", () => rustNeighbors(rust).has(ts1.id))
+    return { a1, rust, s1, ts1, ts2 }
+  }
+
+  it("mixed swarm TS1 <- Rust <- TS2: every broadcast reaches the two other nodes", async () => {
+    const { rust, s1, ts2 } = await rustJoinedTs1()
     // TS2 only knows the Rust node's address; the Rust node knows TS2's only from what TS2 sends.
     await Effect.runPromise(ts2.service.addAddress({ id: rust.id, relayUrl: undefined, directAddresses: rust.addrs }))
     const s2 = await subscribeTs(ts2, [rust.id])
@@ -193,14 +202,7 @@ describe("iroh-gossip interop: TypeScript <-> Rust iroh-gossip 0.101 on loopback
   })
 
   it("Rust dials a TS node it only learned about from gossip PeerData (our AddrInfo encoding)", async () => {
-    const ts1 = await startTs()
-    const rust = await startRust()
-    const ts2 = await startTs()
-    const a1 = await tsAddr(ts1)
-    const s1 = await subscribeTs(ts1, [])
-    rust.send({ cmd: "addr", id: ts1.id, addrs: a1.directAddresses })
-    rust.send({ cmd: "join", topic: TOPIC_HEX, peers: [ts1.id] })
-    await until("rust joined ts1", () => rustNeighbors(rust).has(ts1.id))
+    const { a1, rust, s1, ts1, ts2 } = await rustJoinedTs1()
     // TS2 knows only TS1. TS1 forwards TS2's join (with TS2's PeerData) to the Rust node, whose active view is
     // small, so it answers with a Neighbor request: it must dial TS2 using the address it decoded from PeerData.
     await Effect.runPromise(ts2.service.addAddress(a1))

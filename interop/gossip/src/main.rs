@@ -19,13 +19,14 @@
 use std::{collections::HashMap, str::FromStr};
 
 use anyhow::{anyhow, Context, Result};
+use dtt_interop_harness::{emit, ip_addrs, spawn_gossip};
 use iroh::{
-    address_lookup::memory::MemoryLookup, endpoint::presets, protocol::Router, Endpoint, EndpointAddr,
-    EndpointId, RelayMode, SecretKey, TransportAddr,
+    address_lookup::memory::MemoryLookup, endpoint::presets, Endpoint, EndpointAddr, EndpointId, RelayMode,
+    SecretKey, TransportAddr,
 };
 use iroh_gossip::{
     api::{Event, GossipSender},
-    Gossip, TopicId, ALPN,
+    TopicId,
 };
 use n0_future::StreamExt;
 use serde::Deserialize;
@@ -42,11 +43,6 @@ enum Cmd {
     JoinPeers { topic: String, peers: Vec<String> },
     Leave { topic: String },
     Shutdown,
-}
-
-fn emit(value: serde_json::Value) {
-    // One line per object; stdout is line-buffered by println.
-    println!("{value}");
 }
 
 fn topic_of(hex_str: &str) -> Result<TopicId> {
@@ -78,18 +74,8 @@ async fn main() -> Result<()> {
         .bind()
         .await
         .context("bind")?;
-    let gossip = Gossip::builder().spawn(endpoint.clone());
-    let router = Router::builder(endpoint.clone()).accept(ALPN, gossip.clone()).spawn();
-
-    let addrs: Vec<String> = endpoint
-        .addr()
-        .addrs
-        .iter()
-        .filter_map(|a| match a {
-            TransportAddr::Ip(ip) => Some(ip.to_string()),
-            _ => None,
-        })
-        .collect();
+    let (gossip, router) = spawn_gossip(&endpoint);
+    let addrs = ip_addrs(&endpoint);
     emit(json!({"type": "ready", "id": endpoint.id().to_string(), "addrs": addrs}));
 
     let mut senders: HashMap<TopicId, (GossipSender, tokio::task::JoinHandle<()>)> = HashMap::new();

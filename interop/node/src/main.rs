@@ -22,8 +22,9 @@ use distributed_topic_tracker::{
     unix_minute, AutoDiscoveryGossip, BubbleMergeConfig, Config, MergeConfig, MessageOverlapMergeConfig,
     RecordPublisher, TopicId,
 };
-use iroh::{address_lookup::AddrFilter, endpoint::presets, protocol::Router, Endpoint, RelayMode, SecretKey, TransportAddr};
-use iroh_gossip::{api::Event, net::Gossip, ALPN};
+use dtt_interop_harness::{emit, ip_addrs, spawn_gossip};
+use iroh::{address_lookup::AddrFilter, endpoint::presets, Endpoint, RelayMode, SecretKey};
+use iroh_gossip::api::Event;
 use iroh_mainline_address_lookup::DhtAddressLookup;
 use serde_json::{json, Value};
 use tokio::{
@@ -73,11 +74,6 @@ fn parse_args() -> Result<Args> {
         seed,
         merge_secs,
     })
-}
-
-fn emit(value: Value) {
-    // One write per line so lines of concurrent tasks never interleave.
-    println!("{value}");
 }
 
 fn config(merge_secs: Option<u64>) -> Config {
@@ -142,17 +138,8 @@ async fn main() -> Result<()> {
         .bind()
         .await
         .context("bind")?;
-    let gossip = Gossip::builder().spawn(endpoint.clone());
-    let router = Router::builder(endpoint.clone()).accept(ALPN, gossip.clone()).spawn();
-    let addrs: Vec<String> = endpoint
-        .addr()
-        .addrs
-        .iter()
-        .filter_map(|a| match a {
-            TransportAddr::Ip(ip) => Some(ip.to_string()),
-            _ => None,
-        })
-        .collect();
+    let (gossip, router) = spawn_gossip(&endpoint);
+    let addrs = ip_addrs(&endpoint);
     emit(json!({"event": "started", "id": hex::encode(endpoint.id().as_bytes()), "addrs": addrs}));
 
     // The record key is the endpoint key: peers dial a record's pub_key as an endpoint id.

@@ -2,31 +2,27 @@
  * `dtt testbed` and two `dtt chat` processes: the chats find each other through the testbed (a private DHT on
  * loopback) and exchange lines typed on stdin. Ctrl-C stops the testbed; end of input ends a chat.
  */
-import { afterAll, describe, expect, it } from "vitest"
-import { type Dtt, killAll, start } from "./support/dtt.js"
+import { describe, expect, it } from "vitest"
+import { processes } from "./support/dtt.js"
 
-const started: Array<Dtt> = []
-afterAll(() => killAll(started))
+const { run, testbed: startTestbed } = processes()
 
 describe("dtt testbed + dtt chat", () => {
   it("two chats on a testbed exchange a line both ways, then leave; the testbed stops on SIGINT", async () => {
-    const testbed = start(["testbed", "--nodes", "10", "--port", "0"])
-    started.push(testbed)
-    const [, bootstrap] = await testbed.waitFor(/^bootstrap (127\.0\.0\.1:\d+)$/, 15_000)
+    const { bootstrap, testbed } = await startTestbed(10)
     // The secret of one comes from the environment, as the help recommends.
-    const alice = start(["chat", "--topic", "dtt-cli-chat-test", "--bootstrap", bootstrap!, "--name", "alice"], {
+    const alice = run(["chat", "--topic", "dtt-cli-chat-test", "--bootstrap", bootstrap, "--name", "alice"], {
       DTT_SECRET: "chat-test-secret"
     })
-    const bob = start([
+    const bob = run([
       "chat",
       "--topic",
       "dtt-cli-chat-test",
       "--secret",
       "chat-test-secret",
       "--bootstrap",
-      bootstrap!
+      bootstrap
     ])
-    started.push(alice, bob)
     await Promise.all([alice.waitFor(/^\* joined/, 25_000), bob.waitFor(/^\* joined/, 25_000)])
 
     alice.send("hello from alice")
@@ -54,17 +50,13 @@ describe("dtt testbed + dtt chat", () => {
   it(
     "input piped then closed (printf 'x\\n' | dtt chat): the line reaches a peer already in the topic before exit",
     async () => {
-      const testbed = start(["testbed", "--nodes", "10", "--port", "0"])
-      started.push(testbed)
-      const [, bootstrap] = await testbed.waitFor(/^bootstrap (127\.0\.0\.1:\d+)$/, 15_000)
-      const args = ["chat", "--topic", "dtt-cli-chat-piped", "--secret", "piped-secret", "--bootstrap", bootstrap!]
+      const { bootstrap, testbed } = await startTestbed(10)
+      const args = ["chat", "--topic", "dtt-cli-chat-piped", "--secret", "piped-secret", "--bootstrap", bootstrap]
       // Alice stays: her stdin remains open.
-      const alice = start(args)
-      started.push(alice)
+      const alice = run(args)
       await alice.waitFor(/^joining topic "dtt-cli-chat-piped"/, 15_000)
       // Bob's whole input is one line and the end of input, there before he has found anyone.
-      const bob = start([...args, "--name", "bob"])
-      started.push(bob)
+      const bob = run([...args, "--name", "bob"])
       bob.send("piped and gone")
       bob.child.stdin.end()
       expect(await bob.exited(30_000)).toBe(0)
@@ -78,17 +70,13 @@ describe("dtt testbed + dtt chat", () => {
   )
 
   it("a line typed before anyone else is on the topic goes out once a neighbour is up", async () => {
-    const testbed = start(["testbed", "--nodes", "10", "--port", "0"])
-    started.push(testbed)
-    const [, bootstrap] = await testbed.waitFor(/^bootstrap (127\.0\.0\.1:\d+)$/, 15_000)
-    const args = ["chat", "--topic", "dtt-cli-chat-early", "--secret", "early-secret", "--bootstrap", bootstrap!]
-    const alice = start(args)
-    started.push(alice)
+    const { bootstrap, testbed } = await startTestbed(10)
+    const args = ["chat", "--topic", "dtt-cli-chat-early", "--secret", "early-secret", "--bootstrap", bootstrap]
+    const alice = run(args)
     await alice.waitFor(/^joining topic "dtt-cli-chat-early" as [0-9a-f]{8} via private DHT /, 15_000)
     alice.send("early bird")
     await alice.waitFor(/^\* not joined yet; the line goes out once a neighbour is up$/, 10_000)
-    const bob = start(args)
-    started.push(bob)
+    const bob = run(args)
     await bob.waitFor(/^\[[0-9a-f]{8}\] early bird$/, 25_000)
     testbed.child.kill("SIGINT")
     alice.child.kill("SIGINT")

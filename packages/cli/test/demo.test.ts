@@ -9,21 +9,30 @@ import * as Demo from "../src/Demo.js"
 import { render } from "../src/internal/demoEvents.js"
 import { start } from "./support/dtt.js"
 
+/** `Demo.run` on topic `dtt-cli-demo-<name>` (and a secret of its own), collecting the printed lines. */
+const demo = (name: string, options: Omit<Demo.DemoOptions, "topic" | "secret" | "print">) =>
+  Effect.gen(function*() {
+    const lines: Array<string> = []
+    const summary = yield* Demo.run({
+      ...options,
+      topic: `dtt-cli-demo-${name}`,
+      secret: `dtt-cli-demo-${name}-secret`,
+      print: (line) => Effect.sync(() => void lines.push(line))
+    })
+    return { lines, summary }
+  })
+
 describe("dtt demo", () => {
   it.live(
     "3 nodes: all join, one swarm, every message reaches both other nodes, DHT records and addresses were used",
     () =>
       Effect.gen(function*() {
-        const lines: Array<string> = []
-        const summary = yield* Demo.run({
+        const { lines, summary } = yield* demo("test", {
           nodes: 3,
           dhtNodes: 12,
-          topic: "dtt-cli-demo-test",
-          secret: "dtt-cli-demo-test-secret",
           duration: "12 seconds",
           statusEvery: "4 seconds",
-          broadcastEvery: "1500 millis",
-          print: (line) => Effect.sync(() => void lines.push(line))
+          broadcastEvery: "1500 millis"
         })
         const text = lines.join("\n")
         expect(summary.interrupted).toBe(false)
@@ -57,17 +66,13 @@ describe("dtt demo", () => {
     "--json: every line is one JSON event; the summary line is the run's summary and renders as the human one",
     () =>
       Effect.gen(function*() {
-        const lines: Array<string> = []
-        const summary = yield* Demo.run({
+        const { lines, summary } = yield* demo("json", {
           nodes: 2,
           dhtNodes: 8,
-          topic: "dtt-cli-demo-json",
-          secret: "dtt-cli-demo-json-secret",
           duration: "6 seconds",
           statusEvery: "2 seconds",
           broadcastEvery: "1 second",
-          json: true,
-          print: (line) => Effect.sync(() => void lines.push(line))
+          json: true
         })
         const events = lines.map((line) => JSON.parse(line) as { type: string; t: number; [k: string]: unknown })
         expect(events[0]!.type).toBe("start")

@@ -2,11 +2,10 @@
  * `--json` and `--log-level`: a `dtt testbed --json` whose first line hands out the bootstrap list, two
  * `dtt chat --json` processes using it, every stdout line a JSON object; library logs on stderr only.
  */
-import { afterAll, describe, expect, it } from "vitest"
-import { type Dtt, killAll, start } from "./support/dtt.js"
+import { describe, expect, it } from "vitest"
+import { type Dtt, processes } from "./support/dtt.js"
 
-const started: Array<Dtt> = []
-afterAll(() => killAll(started))
+const { run, testbed: startTestbed } = processes()
 
 const SECRET = "json-test-secret"
 
@@ -22,8 +21,7 @@ describe("dtt --json", () => {
   it(
     "testbed --json gives a usable bootstrap list; chat --json lines parse and show joined + message; --log-level debug logs to stderr only",
     async () => {
-      const testbed = start(["testbed", "--nodes", "10", "--port", "0", "--json", "--status-every", "2s"])
-      started.push(testbed)
+      const testbed = run(["testbed", "--nodes", "10", "--port", "0", "--json", "--status-every", "2s"])
       const [first] = await testbed.waitFor(/^\{.*\}$/, 15_000)
       const listening = JSON.parse(first!) as { type: string; bootstrap: Array<string>; nodes: number }
       expect(listening.type).toBe("listening")
@@ -40,9 +38,8 @@ describe("dtt --json", () => {
         "--status-every",
         "2s"
       ]
-      const alice = start(["--log-level", "debug", ...args, "--name", "alice"])
-      const bob = start(args)
-      started.push(alice, bob)
+      const alice = run(["--log-level", "debug", ...args, "--name", "alice"])
+      const bob = run(args)
       await Promise.all([alice.waitFor(/^\{"type":"joined"/, 25_000), bob.waitFor(/^\{"type":"joined"/, 25_000)])
       alice.send("hello \u001b[2J bob")
       const [line] = await bob.waitFor(/^\{"type":"message".*\}$/, 10_000)
@@ -86,21 +83,18 @@ describe("dtt --json", () => {
   it(
     "without --json, a chat alone says it is still looking, with what the DHT answered, every --status-every",
     async () => {
-      const testbed = start(["testbed", "--nodes", "5", "--port", "0"])
-      started.push(testbed)
-      const [, bootstrap] = await testbed.waitFor(/^bootstrap (127\.0\.0\.1:\d+)$/, 15_000)
-      const alone = start([
+      const { bootstrap, testbed } = await startTestbed(5)
+      const alone = run([
         "chat",
         "--topic",
         "dtt-cli-alone",
         "--secret",
         SECRET,
         "--bootstrap",
-        bootstrap!,
+        bootstrap,
         "--status-every",
         "1s"
       ])
-      started.push(alone)
       const [, answered, requests, seen, opened] = await alone.waitFor(
         /^\* looking for peers… \d+ s, DHT answered (\d+) of (\d+) requests, (\d+) records seen \((\d+) opened\)$/,
         15_000

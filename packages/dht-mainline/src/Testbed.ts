@@ -12,6 +12,7 @@ import * as Bencode from "./Bencode.js"
 import * as DhtMainline from "./DhtMainline.js"
 import type { Impairment } from "./Impairment.js"
 import { addressKey, compareDistance } from "./internal/address.js"
+import * as Item from "./internal/item.js"
 import { K } from "./internal/routingTable.js"
 import * as Rpc from "./internal/rpc.js"
 import * as Krpc from "./Krpc.js"
@@ -163,12 +164,7 @@ export const make = (
             id: directId,
             target,
             token: Krpc.bytes(reply, "token"),
-            k: item.publicKey,
-            salt: item.salt.length > 0 ? item.salt : undefined,
-            seq: item.seq,
-            cas,
-            sig: item.signature,
-            v: item.value
+            ...Item.putFields(item, cas)
           })
         )
       }).pipe(Effect.mapError((e) => (e._tag === "Timeout" || e._tag === "Remote" ? failure(index, e) : e)))

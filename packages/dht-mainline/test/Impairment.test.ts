@@ -36,31 +36,39 @@ const answered = (rpc: Rpc.Rpc, nodes: ReadonlyArray<DhtMainline.MainlineNode>, 
 const quick = { requestTimeout: "300 millis" } as const
 
 describe("Testbed impairments", () => {
-  it.scopedLive("inbound loss 1.0 on one node: it never answers, the others always do", () =>
-    Effect.gen(function*() {
-      const bed = yield* Testbed.make({
-        size: 4,
-        bootstrapRounds: 0,
-        impairment: (i) => (i === 2 ? { inbound: { loss: 1 } } : undefined)
-      })
-      const rpc = yield* pinger("400 millis")
-      expect(yield* answered(rpc, bed.nodes, 5)).toEqual([5, 5, 0, 5])
-      expect(bed.nodes[2]!.stats.impairedDrops).toBe(5)
-      expect(bed.nodes[2]!.stats.queriesAnswered).toBe(0)
-    }).pipe(Effect.provide(Crypto.layer)))
-
-  it.scopedLive("outbound loss 1.0: the node reads every query and answers into the void", () =>
-    Effect.gen(function*() {
-      const bed = yield* Testbed.make({
-        size: 2,
-        bootstrapRounds: 0,
-        impairment: (i) => (i === 1 ? { outbound: { loss: 1 } } : undefined)
-      })
-      const rpc = yield* pinger("400 millis")
-      expect(yield* answered(rpc, bed.nodes, 5)).toEqual([5, 0])
-      expect(bed.nodes[1]!.stats.queriesAnswered).toBe(5)
-      expect(bed.nodes[1]!.stats.impairedDrops).toBe(5)
-    }).pipe(Effect.provide(Crypto.layer)))
+  // Total loss on one node, either way: inbound never reaches its server; outbound is read and answered, then lost.
+  const totalLoss = [
+    {
+      title: "inbound loss 1.0 on one node: it never answers, the others always do",
+      impairment: { inbound: { loss: 1 } },
+      size: 4,
+      lossy: 2,
+      answers: [5, 5, 0, 5],
+      queriesAnswered: 0
+    },
+    {
+      title: "outbound loss 1.0: the node reads every query and answers into the void",
+      impairment: { outbound: { loss: 1 } },
+      size: 2,
+      lossy: 1,
+      answers: [5, 0],
+      queriesAnswered: 5
+    }
+  ] as const
+  for (const c of totalLoss) {
+    it.scopedLive(c.title, () =>
+      Effect.gen(function*() {
+        const bed = yield* Testbed.make({
+          size: c.size,
+          bootstrapRounds: 0,
+          impairment: (i) => (i === c.lossy ? c.impairment : undefined)
+        })
+        const rpc = yield* pinger("400 millis")
+        expect(yield* answered(rpc, bed.nodes, 5)).toEqual(c.answers)
+        expect(bed.nodes[c.lossy]!.stats.impairedDrops).toBe(5)
+        expect(bed.nodes[c.lossy]!.stats.queriesAnswered).toBe(c.queriesAnswered)
+      }).pipe(Effect.provide(Crypto.layer)))
+  }
 
   it.scopedLive("loss 0.5 drops some and passes some (seeded)", () =>
     Effect.gen(function*() {

@@ -132,49 +132,57 @@ const run = (
 
 const reject = (r: Report, reason: string) => (r.rejected[reason] = (r.rejected[reason] ?? 0) + 1)
 
+/**
+ * The check for one decoder: a refusal must be a typed `WireDecodeError` and is counted by its reason; a decoded
+ * value is counted as accepted and handed to `onAccepted`, which throws on a broken round trip or invariant.
+ */
+const decoding = <A>(
+  decode: (bytes: Uint8Array) => Either.Either<A, Wire.WireDecodeError>,
+  onAccepted: (value: A, bytes: Uint8Array) => void
+) =>
+(bytes: Uint8Array, r: Report) => {
+  const d = decode(bytes)
+  if (Either.isLeft(d)) {
+    if (d.left._tag !== "WireDecodeError") throw new Error("untyped error")
+    return reject(r, d.left.reason)
+  }
+  r.accepted++
+  onAccepted(d.right, bytes)
+}
+
+/** `decode` gives `value` back (deep equality) for `encoded`. */
+const decodesBackTo = <A>(decode: (bytes: Uint8Array) => Either.Either<A, unknown>, encoded: Uint8Array, value: A) =>
+  isDeepStrictEqual(decode(encoded), Either.right(value))
+
 const results = {
   topicMessage: run(
     "decodeTopicMessage",
-    (bytes, r) => {
-      const d = Wire.decodeTopicMessage(bytes)
-      if (Either.isLeft(d)) {
-        if (d.left._tag !== "WireDecodeError") throw new Error("untyped error")
-        return reject(r, d.left.reason)
-      }
-      r.accepted++
-      const again = Wire.encodeTopicMessage(d.right)
+    decoding(Wire.decodeTopicMessage, (message, bytes) => {
+      const again = Wire.encodeTopicMessage(message)
       if (Either.isLeft(again)) throw new Error(`accepted but cannot re-encode: ${again.left.detail}`)
-      if (!isDeepStrictEqual(Wire.decodeTopicMessage(again.right), d)) throw new Error("round trip differs")
+      if (!decodesBackTo(Wire.decodeTopicMessage, again.right, message)) throw new Error("round trip differs")
       if (again.right.length > bytes.length) throw new Error("canonical encoding longer than the input")
-    },
+    }),
     messageCorpus
   ),
   addrInfo: run(
     "decodeAddrInfo",
-    (bytes, r) => {
-      const d = Wire.decodeAddrInfo(bytes)
-      if (Either.isLeft(d)) return reject(r, d.left.reason)
-      r.accepted++
-      if (!isDeepStrictEqual(Wire.decodeAddrInfo(Wire.encodeAddrInfo(d.right)), d)) {
-        throw new Error("round trip differs")
-      }
-      for (const a of d.right.directAddresses) {
+    decoding(Wire.decodeAddrInfo, (info) => {
+      if (!decodesBackTo(Wire.decodeAddrInfo, Wire.encodeAddrInfo(info), info)) throw new Error("round trip differs")
+      for (const a of info.directAddresses) {
         const back = Wire.parseSocketAddr(Wire.formatSocketAddr(a))
         if (back === undefined || Wire.compareSocketAddr(back, a) !== 0) {
           throw new Error("socket address text round trip")
         }
       }
-    },
+    }),
     addrCorpus
   ),
   streamHeader: run(
     "decodeStreamHeader",
-    (bytes, r) => {
-      const d = Wire.decodeStreamHeader(bytes)
-      if (Either.isLeft(d)) return reject(r, d.left.reason)
-      r.accepted++
-      if (d.right.length !== 32) throw new Error("topic id not 32 bytes")
-    },
+    decoding(Wire.decodeStreamHeader, (topicId) => {
+      if (topicId.length !== 32) throw new Error("topic id not 32 bytes")
+    }),
     [new Uint8Array(32).fill(0x17)]
   ),
   frameDecoder: run(

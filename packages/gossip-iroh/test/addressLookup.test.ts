@@ -10,29 +10,46 @@ import * as Pkarr from "../src/internal/pkarr.js"
 
 const ascii = (s: string) => new TextEncoder().encode(s)
 
+/**
+ * A stub DHT whose `get` answers `held()` and whose `put` notes the (Test)Clock time in `puts`, then answers what
+ * `onPut` says for the item.
+ */
+const stubDht = (
+  held: () => ReadonlyArray<Dht.MutableItem>,
+  onPut: (item: Dht.MutableItem) => Effect.Effect<Dht.PutReceipt, Dht.DhtError>
+) => {
+  const puts: Array<number> = []
+  const stub: Dht.DhtService = {
+    getMutable: () => Effect.sync(held),
+    putMutable: (item) => Effect.flatMap(Clock.currentTimeMillis, (now) => (puts.push(now), onPut(item)))
+  }
+  return { puts, stub }
+}
+
+/** `AddressLookup.dht(options)` on `stub` for the identity whose secret key is 32 bytes of `seed`. */
+const lookupOnStub = (stub: Dht.DhtService, seed: number, options?: AddressLookup.DhtLookupOptions) => {
+  const identity = NodeIdentity.fromSecretKey(new Uint8Array(32).fill(seed))
+  return AddressLookup.dht(options).pipe(
+    Effect.provideService(Dht.Dht, stub),
+    Effect.provideService(NodeIdentity.NodeIdentity, identity),
+    Effect.provide(Crypto.layerNode),
+    Effect.map((lookup) => ({ identity, lookup }))
+  )
+}
+
 describe("AddressLookup.dht publishing schedule (TestClock, stub DHT)", () => {
   it.scoped("a failed put is retried after retryInterval, doubling; then the record is put again hourly", () =>
     Effect.gen(function*() {
-      const puts: Array<number> = []
       const items: Array<Dht.MutableItem> = []
       let failuresLeft = 2
-      const stub: Dht.DhtService = {
-        getMutable: () => Effect.succeed([]),
-        putMutable: (item) =>
-          Effect.gen(function*() {
-            puts.push(yield* Clock.currentTimeMillis)
-            items.push(item)
-            if (failuresLeft-- > 0) return yield* new Dht.DhtUnavailable({ reason: "still bootstrapping" })
-            return { storedAt: 1, attempts: 1 }
-          })
-      }
-      const identity = NodeIdentity.fromSecretKey(new Uint8Array(32).fill(3))
+      const { puts, stub } = stubDht(() => [], (item) => {
+        items.push(item)
+        return failuresLeft-- > 0
+          ? Effect.fail(new Dht.DhtUnavailable({ reason: "still bootstrapping" }))
+          : Effect.succeed({ storedAt: 1, attempts: 1 })
+      })
       // This stub never holds anything: presence checks (tested below) would put it again every minute.
-      const lookup = yield* AddressLookup.dht({ presenceCheckInterval: 0 }).pipe(
-        Effect.provideService(Dht.Dht, stub),
-        Effect.provideService(NodeIdentity.NodeIdentity, identity),
-        Effect.provide(Crypto.layerNode)
-      )
+      const { identity, lookup } = yield* lookupOnStub(stub, 3, { presenceCheckInterval: 0 })
       const addr = { id: identity.endpointId, relayUrl: undefined, directAddresses: ["127.0.0.1:1"] }
       expect(Exit.isFailure(yield* Effect.exit(lookup.publish(addr)))).toBe(true)
       yield* TestClock.adjust("30 seconds") // retry 1 (fails): next in 60 s
@@ -52,24 +69,13 @@ describe("AddressLookup.dht publishing schedule (TestClock, stub DHT)", () => {
 
   it.scoped("a record the DHT lost (storing nodes restarted) is put again within a check interval; a held one is not", () =>
     Effect.gen(function*() {
-      const puts: Array<number> = []
       let held: Array<Dht.MutableItem> = []
       let gets = 0
-      const stub: Dht.DhtService = {
-        getMutable: () => Effect.sync(() => (gets++, held)),
-        putMutable: (item) =>
-          Effect.gen(function*() {
-            puts.push(yield* Clock.currentTimeMillis)
-            held = [item]
-            return { storedAt: 1, attempts: 1 }
-          })
-      }
-      const identity = NodeIdentity.fromSecretKey(new Uint8Array(32).fill(4))
-      const lookup = yield* AddressLookup.dht().pipe(
-        Effect.provideService(Dht.Dht, stub),
-        Effect.provideService(NodeIdentity.NodeIdentity, identity),
-        Effect.provide(Crypto.layerNode)
-      )
+      const { puts, stub } = stubDht(() => (gets++, held), (item) => {
+        held = [item]
+        return Effect.succeed({ storedAt: 1, attempts: 1 })
+      })
+      const { identity, lookup } = yield* lookupOnStub(stub, 4)
       yield* lookup.publish({ id: identity.endpointId, relayUrl: undefined, directAddresses: ["127.0.0.1:1"] })
       const getsAfterPublish = gets
       yield* TestClock.adjust("5 minutes")

@@ -29,16 +29,25 @@ describe("GossipIroh on real loopback endpoints", () => {
     }))
 })
 
+/**
+ * Two nodes, b knowing a's address; a subscribed to topic `name` with no peers (in `subs`, which the test closes) and
+ * its events collected in `ca`.
+ */
+const aListensForB = (name: string, options?: GossipIroh.GossipIrohOptions) =>
+  Effect.gen(function*() {
+    const [a, b] = yield* Effect.all([spawnNode(options), spawnNode(options)])
+    yield* introduce(b, a)
+    const topic = topicOf(name)
+    const subs = yield* Scope.make()
+    const ta = yield* a.service.subscribe(topic, []).pipe(Scope.extend(subs))
+    const ca = yield* collect(ta, subs)
+    return { a, b, ca, subs, ta, topic }
+  })
+
 describe("connections nobody uses any more", () => {
   it.live("are closed on both sides once a peer left the topic; the peer still sees NeighborDown first", () =>
     Effect.gen(function*() {
-      const options = { idleConnectionTimeout: 300 }
-      const [a, b] = yield* Effect.all([spawnNode(options), spawnNode(options)])
-      yield* introduce(b, a)
-      const topic = topicOf("linger")
-      const subs = yield* Scope.make()
-      const ta = yield* a.service.subscribe(topic, []).pipe(Scope.extend(subs))
-      const ca = yield* collect(ta, subs)
+      const { a, b, ca, subs, ta, topic } = yield* aListensForB("linger", { idleConnectionTimeout: 300 })
       const scopeB = yield* Scope.make()
       const tb = yield* b.service.subscribe(topic, [a.id]).pipe(Scope.extend(scopeB))
       yield* tb.joined
@@ -62,12 +71,7 @@ describe("connections nobody uses any more", () => {
 describe("leaving a topic while a join is in flight", () => {
   it.live("the contact that accepted the join hears Disconnect once its Neighbor reaches the leaver", () =>
     Effect.gen(function*() {
-      const [a, b] = yield* Effect.all([spawnNode(), spawnNode()])
-      yield* introduce(b, a)
-      const topic = topicOf("left-early")
-      const subs = yield* Scope.make()
-      const ta = yield* a.service.subscribe(topic, []).pipe(Scope.extend(subs))
-      const ca = yield* collect(ta, subs)
+      const { a, b, ca, subs, ta, topic } = yield* aListensForB("left-early")
       // b sends Join and leaves before any answer: its active view is empty, so Quit tells nobody.
       const scopeB = yield* Scope.make()
       yield* b.service.subscribe(topic, [a.id]).pipe(Scope.extend(scopeB))

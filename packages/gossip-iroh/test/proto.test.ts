@@ -203,11 +203,25 @@ describe("node state", () => {
     out.flatMap((
       e
     ) => (e._tag === "SendMessage" ? [[e.to, e.message.message._tag + ":" + e.message.message._tag] as const] : []))
+  /** A swarm (HyParView) message on topic `T`, as received from `from` and as sent to `to`. */
+  const swarmFrom = (from: EndpointId.EndpointId, message: Parameters<typeof Wire.swarm>[0]) => ({
+    _tag: "RecvMessage" as const,
+    from,
+    topic: T,
+    message: Wire.swarm(message)
+  })
+  const swarmTo = (to: EndpointId.EndpointId, message: Parameters<typeof Wire.swarm>[0]) => ({
+    _tag: "SendMessage" as const,
+    to,
+    topic: T,
+    message: Wire.swarm(message)
+  })
+  const highNeighbor = (addr: string) => ({ _tag: "Neighbor" as const, priority: "High" as const, data: bytes(addr) })
 
   it("ignores everything for a topic it has not joined; Join creates the topic", () => {
     const a = node(1)
     expect(
-      a.handle({ _tag: "RecvMessage", from: p(2), topic: T, message: Wire.swarm({ _tag: "Join", data: undefined }) }, 0)
+      a.handle(swarmFrom(p(2), { _tag: "Join", data: undefined }), 0)
     ).toEqual([])
     expect(
       a.handle({ _tag: "Command", topic: T, command: { _tag: "Broadcast", content: bytes("x"), scope: "Swarm" } }, 0)
@@ -222,46 +236,16 @@ describe("node state", () => {
     const b = node(2)
     b.handle({ _tag: "Command", topic: T, command: { _tag: "Join", peers: [] } }, 0)
     const o1 = a.handle({ _tag: "Command", topic: T, command: { _tag: "Join", peers: [p(2)] } }, 0)
-    expect(o1).toContainEqual({
-      _tag: "SendMessage",
-      to: p(2),
-      topic: T,
-      message: Wire.swarm({ _tag: "Join", data: bytes("addr1") })
-    })
-    const o2 = b.handle({
-      _tag: "RecvMessage",
-      from: p(1),
-      topic: T,
-      message: Wire.swarm({ _tag: "Join", data: bytes("addr1") })
-    }, 0)
+    expect(o1).toContainEqual(swarmTo(p(2), { _tag: "Join", data: bytes("addr1") }))
+    const o2 = b.handle(swarmFrom(p(1), { _tag: "Join", data: bytes("addr1") }), 0)
     expect(o2).toContainEqual({ _tag: "PeerData", peer: p(1), data: bytes("addr1") })
     expect(o2).toContainEqual({ _tag: "EmitEvent", topic: T, event: { _tag: "NeighborUp", peer: p(1) } })
-    const neighbor = {
-      _tag: "SendMessage",
-      to: p(1),
-      topic: T,
-      message: Wire.swarm({ _tag: "Neighbor", priority: "High", data: bytes("addr2") })
-    }
+    const neighbor = swarmTo(p(1), highNeighbor("addr2"))
     expect(o2).toContainEqual(neighbor)
-    const o3 = a.handle({
-      _tag: "RecvMessage",
-      from: p(2),
-      topic: T,
-      message: Wire.swarm({ _tag: "Neighbor", priority: "High", data: bytes("addr2") })
-    }, 0)
+    const o3 = a.handle(swarmFrom(p(2), highNeighbor("addr2")), 0)
     expect(o3).toContainEqual({ _tag: "EmitEvent", topic: T, event: { _tag: "NeighborUp", peer: p(2) } })
-    expect(o3).toContainEqual({
-      _tag: "SendMessage",
-      to: p(2),
-      topic: T,
-      message: Wire.swarm({ _tag: "Neighbor", priority: "High", data: bytes("addr1") })
-    })
-    const o4 = b.handle({
-      _tag: "RecvMessage",
-      from: p(1),
-      topic: T,
-      message: Wire.swarm({ _tag: "Neighbor", priority: "High", data: bytes("addr1") })
-    }, 0)
+    expect(o3).toContainEqual(swarmTo(p(2), highNeighbor("addr1")))
+    const o4 = b.handle(swarmFrom(p(1), highNeighbor("addr1")), 0)
     expect(sends(o4)).toEqual([])
     expect(a.neighbors(T)).toEqual([p(2)])
     expect(b.neighbors(T)).toEqual([p(1)])
@@ -270,31 +254,21 @@ describe("node state", () => {
   it("Quit sends ShuffleReply then Disconnect{alive:false} to each neighbour, no NeighborDown, and drops the topic", () => {
     const a = node(1)
     a.handle({ _tag: "Command", topic: T, command: { _tag: "Join", peers: [] } }, 0)
-    a.handle({ _tag: "RecvMessage", from: p(2), topic: T, message: Wire.swarm({ _tag: "Join", data: undefined }) }, 0)
+    a.handle(swarmFrom(p(2), { _tag: "Join", data: undefined }), 0)
     const out = a.handle({ _tag: "Command", topic: T, command: { _tag: "Quit" } }, 0)
     expect(out.map((e) => e._tag === "SendMessage" ? `${e.message.message._tag}` : e._tag)).toEqual([
       "ShuffleReply",
       "Disconnect",
       "DisconnectPeer"
     ])
-    expect(out[1]).toEqual({
-      _tag: "SendMessage",
-      to: p(2),
-      topic: T,
-      message: Wire.swarm({ _tag: "Disconnect", alive: false, respond: false })
-    })
+    expect(out[1]).toEqual(swarmTo(p(2), { _tag: "Disconnect", alive: false, respond: false }))
     expect(a.topicIds()).toEqual([])
   })
 
   it("a message from a non-neighbour is answered by DisconnectPeer only if it was received on that topic", () => {
     const a = node(1)
     a.handle({ _tag: "Command", topic: T, command: { _tag: "Join", peers: [] } }, 0)
-    const out = a.handle({
-      _tag: "RecvMessage",
-      from: p(3),
-      topic: T,
-      message: Wire.swarm({ _tag: "ShuffleReply", nodes: [{ id: p(5), data: undefined }] })
-    }, 0)
+    const out = a.handle(swarmFrom(p(3), { _tag: "ShuffleReply", nodes: [{ id: p(5), data: undefined }] }), 0)
     expect(out.filter((e) => e._tag === "DisconnectPeer")).toEqual([{ _tag: "DisconnectPeer", peer: p(3) }])
   })
 

@@ -7,6 +7,7 @@
  */
 import { Config, Crypto, NodeIdentity, Topic, TopicId } from "@dtt/core"
 import { Testbed } from "@dtt/dht-mainline"
+import { Overlay } from "@dtt/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Schedule, Scope } from "effect"
 import * as AddressLookup from "../src/AddressLookup.js"
@@ -94,24 +95,14 @@ const components = (nodes: ReadonlyArray<Node>) =>
       }
     }
     const seen = new Set<string>()
-    const out: Array<number> = []
+    const sizes: Array<number> = []
     for (const start of adjacent.keys()) {
       if (seen.has(start)) continue
-      let size = 0
-      const stack = [start]
-      seen.add(start)
-      while (stack.length > 0) {
-        size++
-        for (const next of adjacent.get(stack.pop()!)!) {
-          if (!seen.has(next)) {
-            seen.add(next)
-            stack.push(next)
-          }
-        }
-      }
-      out.push(size)
+      const component = Overlay.reachable(adjacent, start)
+      for (const id of component) seen.add(id)
+      sizes.push(component.size)
     }
-    return out
+    return sizes
   })
 
 const received = (receiver: Topic.Receiver, text: string) =>
@@ -131,16 +122,23 @@ const expectAddressesFromDht = (bed: Testbed.Testbed, nodes: ReadonlyArray<Node>
 const testbed = (size: number): Effect.Effect<Testbed.Testbed, unknown, Scope.Scope> =>
   Testbed.make({ size }).pipe(Effect.provide(Crypto.layerNode))
 
+/** A 16-node testbed and two tracker nodes on it, once both joined (within `limit`); `took` is how long that took. */
+const twoJoined = (limit: Duration.DurationInput) =>
+  Effect.gen(function*() {
+    const bed = yield* testbed(16)
+    const startNode = yield* nodeStarter(bed)
+    const a = yield* startNode()
+    const b = yield* startNode()
+    const took = yield* waitUntil("a and b joined", allJoined([a, b]), limit)
+    return { a, b, bed, startNode, took }
+  })
+
 describe("tracker end to end: Topic + GossipIroh + AddressLookup.dht on a loopback mainline DHT", () => {
   it.scopedLive(
     "two nodes with the default config join each other",
     () =>
       Effect.gen(function*() {
-        const bed = yield* testbed(16)
-        const startNode = yield* nodeStarter(bed)
-        const a = yield* startNode()
-        const b = yield* startNode()
-        const took = yield* waitUntil("both joined", allJoined([a, b]), "45 seconds")
+        const { a, b, bed, took } = yield* twoJoined("45 seconds")
         expect(yield* a.topic.neighbors).toContain(b.identity.endpointId)
         expect(yield* b.topic.neighbors).toContain(a.identity.endpointId)
         expectAddressesFromDht(bed, [a, b])
@@ -153,11 +151,7 @@ describe("tracker end to end: Topic + GossipIroh + AddressLookup.dht on a loopba
     "a late joiner joins a running topic and its broadcast reaches both earlier nodes",
     () =>
       Effect.gen(function*() {
-        const bed = yield* testbed(16)
-        const startNode = yield* nodeStarter(bed)
-        const a = yield* startNode()
-        const b = yield* startNode()
-        yield* waitUntil("a and b joined", allJoined([a, b]), "30 seconds")
+        const { a, b, bed, startNode } = yield* twoJoined("30 seconds")
         yield* Effect.sleep("2 seconds")
         const c = yield* startNode()
         const took = yield* waitUntil("c joined", c.topic.isJoined, "30 seconds")

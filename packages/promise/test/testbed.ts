@@ -1,7 +1,8 @@
 /**
  * A private mainline DHT on 127.0.0.1 for the tests, and node options that keep every socket on loopback
  * (no relays, no number0 lookups, DHT bootstrap = the testbed only).
- * No vitest import here: the README fixture runs this file in a plain Node process.
+ * No vitest import here: the README fixture runs this file in a plain Node process, and the measurement scripts
+ * (scripts/burst.ts and others) import its compiled form from dist/test.
  */
 import { Crypto } from "@dtt/core"
 import { Testbed } from "@dtt/dht-mainline"

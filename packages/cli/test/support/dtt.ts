@@ -4,6 +4,7 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import { afterAll } from "vitest"
 
 const BIN = fileURLToPath(new URL("../../src/bin.ts", import.meta.url))
 const CWD = fileURLToPath(new URL("../..", import.meta.url))
@@ -89,4 +90,24 @@ export const start = (args: ReadonlyArray<string>, env: Record<string, string> =
 /** Kill whatever is still running (a failed test must not leave processes behind). */
 export const killAll = (procs: ReadonlyArray<Dtt>) => {
   for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL")
+}
+
+/**
+ * `start` for one test file: every process started through `run` is killed after the file's tests. `testbed(n)` is
+ * a `dtt testbed` of `n` nodes on an OS-chosen port, with the bootstrap address it printed.
+ */
+export const processes = () => {
+  const started: Array<Dtt> = []
+  afterAll(() => killAll(started))
+  const run = (args: ReadonlyArray<string>, env?: Record<string, string>): Dtt => {
+    const p = start(args, env)
+    started.push(p)
+    return p
+  }
+  const testbed = async (nodes: number) => {
+    const p = run(["testbed", "--nodes", String(nodes), "--port", "0"])
+    const [, bootstrap] = await p.waitFor(/^bootstrap (127\.0\.0\.1:\d+)$/, 15_000)
+    return { testbed: p, bootstrap: bootstrap! }
+  }
+  return { run, testbed }
 }

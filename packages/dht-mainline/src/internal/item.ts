@@ -48,3 +48,17 @@ export const fromGetReply = (body: Bencode.Dict, salt: Uint8Array): Dht.MutableI
   if (publicKey === undefined || signature === undefined || seq === undefined || value === undefined) return undefined
   return { publicKey, salt, seq, value, signature }
 }
+
+/**
+ * The BEP44 fields of a `put` query for `item` (`k`, `salt`, `seq`, `cas`, `sig`, `v`), to spread into the query's
+ * arguments beside `id`, `target` and `token`. An empty salt (no salt) and a missing `cas` are left out:
+ * `Bencode.dict` drops `undefined`. One place for the node's puts and the testbed's direct puts.
+ */
+export const putFields = (item: Dht.MutableItem, cas?: bigint) => ({
+  k: item.publicKey,
+  salt: item.salt.length > 0 ? item.salt : undefined,
+  seq: item.seq,
+  cas,
+  sig: item.signature,
+  v: item.value
+})

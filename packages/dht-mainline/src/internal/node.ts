@@ -200,12 +200,7 @@ export const make = (options: NodeOptions): Effect.Effect<Node, Dht.DhtUnavailab
                 // Not in BEP44, but Rust mainline 7 refuses a put without it (its message type requires it).
                 target,
                 token: node.token,
-                k: item.publicKey,
-                salt: item.salt.length > 0 ? item.salt : undefined,
-                seq: item.seq,
-                cas,
-                sig: item.signature,
-                v: item.value
+                ...Item.putFields(item, cas)
               })
             )
           )
