@@ -49,7 +49,12 @@ describe("connection limits (real endpoints)", () => {
       const target = yield* spawnNode({ maxConnections: 5 })
       const addr = yield* target.service.addr
       yield* Effect.forEach([0, 1, 2], () => hoard(addr, 3, scope), { discard: true })
-      yield* eventually("4 connections refused", () => target.service.stats.connectionsRefused >= 4)
+      // Every one of the 9 is either accepted or refused. Not "4 refused": idle connections are reaped, and one
+      // reaped before the last handshakes arrive frees a place, so how many are refused depends on timing.
+      const stats = () => target.service.stats
+      yield* eventually("all 9 connections accepted or refused", () =>
+        stats().connectionsOpened + stats().connectionsRefused >= 9)
+      expect(stats().connectionsRefused).toBeGreaterThanOrEqual(1)
       expect(yield* target.service.openConnections).toBeLessThanOrEqual(5)
       yield* Effect.all([target.kill, Scope.close(scope, Exit.void)], { discard: true })
     }))
