@@ -3,6 +3,7 @@ import { Bep44, Crypto, type Dht } from "@dtt/core"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Exit, Scope, TestClock } from "effect"
 import { Bencode, DhtMainline, Krpc, Testbed } from "../src/index.js"
+import * as Item from "../src/internal/item.js"
 import * as Rpc from "../src/internal/rpc.js"
 import * as FakeNode from "./fakeNode.js"
 import { bytesOf, fromHex, seedOf, signItem, wireVectors as vectors } from "./helpers.js"
@@ -71,6 +72,38 @@ describe("mainline DHT on a loopback Testbed", () => {
       expect(got).toEqual([item])
       // Nothing stored elsewhere: another slot reads empty.
       expect(yield* reader.getMutable(item.publicKey, bytesOf("other salt"))).toEqual([])
+    }).pipe(Effect.provide(Crypto.layer)))
+
+  it.scopedLive("a get verifies each distinct item once, however many storing nodes return it", () =>
+    Effect.gen(function*() {
+      const crypto = yield* Crypto.Crypto
+      const bed = yield* Testbed.make({ size: 16 })
+      const item = signItem(seedOf(21), bytesOf("counted"), bytesOf("one value on every node"))
+      const writer = yield* client(bed)
+      expect((yield* writer.putMutable(item)).storedAt).toBeGreaterThanOrEqual(10)
+      let verified = 0
+      const reader = yield* client(bed, {
+        verifyStrict: (key, message, signature) => (verified++, crypto.verifyStrict(key, message, signature))
+      })
+      expect(yield* reader.getMutable(item.publicKey, item.salt)).toEqual([item])
+      expect(yield* reader.getMutable(item.publicKey, item.salt)).toEqual([item])
+      // Ten or more copies came back each time; the signature was checked once.
+      expect(verified).toBe(1)
+    }).pipe(Effect.provide(Crypto.layer)))
+
+  it.effect("the checker's memo accepts only byte-identical copies of an item that passed", () =>
+    Effect.gen(function*() {
+      const crypto = yield* Crypto.Crypto
+      const item = signItem(seedOf(22), bytesOf("slot"), bytesOf("value"))
+      const target = Bep44.target(item.publicKey, item.salt)
+      const check = Item.checker(crypto.verifyStrict)
+      expect(check(item, target)).toBeUndefined()
+      expect(check({ ...item }, target)).toBeUndefined()
+      // Same signature, anything else changed: checked in full again and refused.
+      expect(check({ ...item, value: bytesOf("other") }, target)).toBe("bad-signature")
+      expect(check({ ...item, seq: item.seq - 1n }, target)).toBe("bad-signature")
+      expect(check(item, Bep44.target(item.publicKey, bytesOf("elsewhere")))).toBe("wrong-target")
+      expect(check({ ...item, salt: bytesOf("elsewhere") }, target)).toBe("wrong-target")
     }).pipe(Effect.provide(Crypto.layer)))
 
   it.scopedLive("a put carries seq and cas = 9223372036854775807 exactly on the wire, as Rust mainline parses it", () =>

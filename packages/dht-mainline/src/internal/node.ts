@@ -74,6 +74,7 @@ export const make = (options: NodeOptions): Effect.Effect<Node, Dht.DhtUnavailab
   Effect.gen(function*() {
     const crypto = yield* Crypto.Crypto
     const verify = options.verifyStrict ?? crypto.verifyStrict
+    const checkItem = Item.checker(verify)
     const id = options.nodeId ?? (yield* crypto.randomBytes(ID_BYTES))
     if (id.length !== ID_BYTES) return yield* new Dht.DhtUnavailable({ reason: "node id must be 20 bytes" })
 
@@ -156,7 +157,7 @@ export const make = (options: NodeOptions): Effect.Effect<Node, Dht.DhtUnavailab
           lookup(ctx, target, "get", (_from, body) => {
             const item = Item.fromGetReply(body, salt)
             if (item === undefined) return Effect.void
-            if (Item.check(item, target, verify) !== undefined) {
+            if (checkItem(item, target) !== undefined) {
               stats.rejectedItems++
               return Effect.void
             }
