@@ -3,9 +3,10 @@ import { DiscoveryEvent } from "../DiscoveryEvent.js"
 import type { EndpointId } from "../EndpointId.js"
 import * as GossipRecordContent from "../GossipRecordContent.js"
 import { currentMinute } from "../MinuteClock.js"
-import type { DiscoveredRecord, PublishOutcome } from "../RecordPublisher.js"
+import type { DiscoveredRecord } from "../RecordPublisher.js"
 import type { RotationFailed } from "../SecretRotation.js"
 import { type Core, shuffle, waitOrJoined } from "./core.js"
+import * as Publisher from "./publisher.js"
 import { SpanName, withTopicSpan } from "./spans.js"
 
 /**
@@ -37,16 +38,6 @@ const getOrEmpty = (core: Core, minute: bigint): Effect.Effect<SlotResult, Rotat
     )
   )
 
-/** The discovery event for a publish outcome of our record (`record` says which kind of record it was). */
-export const publishEvent = (
-  minute: bigint,
-  record: "bootstrap" | "publisher",
-  outcome: PublishOutcome
-): DiscoveryEvent =>
-  outcome._tag === "Published"
-    ? DiscoveryEvent.Published({ minute, record, storedAt: outcome.storedAt })
-    : DiscoveryEvent.PublishSkipped({ minute, record, reason: "slotFull", seen: outcome.seen })
-
 /** Publishers plus the peers they advertise, minus ourselves, de-duplicated, in random order (step 5). */
 export const candidatesOf = (
   core: Core,
@@ -69,7 +60,7 @@ const publishEmpty = (core: Core, minute: bigint, cached?: ReadonlyArray<Discove
   core.records.newRecord(minute, GossipRecordContent.empty).pipe(
     Effect.flatMap((record) => core.records.publishRecord(record, cached)),
     Effect.tap((outcome) => Effect.logDebug("bootstrap: publish", { minute: String(minute), outcome: outcome._tag })),
-    Effect.tap((outcome) => core.emit(publishEvent(minute, "bootstrap", outcome))),
+    Effect.tap((outcome) => core.emit(Publisher.publishEvent(minute, "bootstrap", outcome))),
     Effect.catchAll((error) =>
       Effect.zipRight(
         Effect.logDebug("bootstrap: publish failed", { minute: String(minute), error: error._tag }),
@@ -92,6 +83,8 @@ interface RunState {
   lastPublished: bigint
   /** Rounds in a row in which every get failed. */
   unansweredRounds: number
+  /** Whether this run wrote an empty record (at startup or in a round), see `run`. */
+  wroteEmptyRecord: boolean
 }
 
 /**
@@ -116,6 +109,7 @@ const round = (core: Core, state: RunState): Effect.Effect<RoundEnd, RotationFai
     if (records.length === 0) {
       if (cur !== state.lastPublished) {
         state.lastPublished = cur
+        state.wroteEmptyRecord = true
         yield* publishEmpty(core, cur, useCache ? curr.records : undefined)
       }
       const pause = state.unansweredRounds === 0
@@ -152,6 +146,7 @@ const round = (core: Core, state: RunState): Effect.Effect<RoundEnd, RotationFai
     if (yield* core.isJoined) return joinedEnd
     if (cur !== state.lastPublished) {
       state.lastPublished = cur
+      state.wroteEmptyRecord = true
       yield* publishEmpty(core, cur, useCache ? curr.records : undefined)
     }
     return pauseFor(cfg.discoveryPollInterval)
@@ -169,16 +164,23 @@ export const run = (core: Core): Effect.Effect<void, RotationFailed> =>
       yield* waitOrJoined(core, cfg.joinConfirmationWaitTime)
       if (yield* core.isJoined) return
     }
-    const state: RunState = { lastPublished: 0n, unansweredRounds: 0 }
+    const state: RunState = { lastPublished: 0n, unansweredRounds: 0, wroteEmptyRecord: false }
     if (cfg.publishRecordOnStartup) {
       const m = yield* currentMinute()
       state.lastPublished = cfg.checkOlderRecordsFirstOnStartup ? 0n : m
+      state.wroteEmptyRecord = true
       yield* publishEmpty(core, m)
     }
-    while (true) {
-      if (yield* core.isJoined) return
+    while (!(yield* core.isJoined)) {
       const end = yield* round(core, state)
-      if (end._tag === "Joined") return
+      if (end._tag === "Joined") break
       yield* waitOrJoined(core, end.pause)
+    }
+    // Our empty record may have replaced the swarm's only record in the slot (storing nodes that keep the last
+    // writer, as the public DHT's do), and it names nobody but us: if we left before the publisher's first tick
+    // (`initialDelay`, 10 s), the next joiner would find only a dead id. So publish once at once with the
+    // neighbour we just got, and the slot points into the swarm again. (Not in Rust, which waits `initialDelay`.)
+    if (state.wroteEmptyRecord && core.config.publisher.enabled) {
+      yield* Effect.forkIn(Publisher.publishNeighbours(core, "bootstrap"), core.scope)
     }
   })
