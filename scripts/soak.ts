@@ -9,7 +9,13 @@
  *
  *   npm run soak                      (= npx tsc -b, then this file on the compiled packages)
  * Options (env): NODES (10), MINUTES (15), CHURN_S (10), MESSAGE_S (1), GRACE_MS (5000), JOIN_TIMEOUT_MS (20000),
- * STORING (Testbed size, 12), WARMUP_S (samples left out of the slopes, 120), OUT (results file name, soak).
+ * STORING (Testbed size, 12), WARMUP_S (samples left out of the slopes, 120), OUT (results file name, soak),
+ * TESTBED (`process`, the default: the storing nodes run in a child `dtt testbed`; `inline`: in this process).
+ *
+ * Why a child process by default: the figures are about the nodes an application runs, and the storing nodes are
+ * not part of one. Inline, they keep every item written to them (up to 10,000 each, as a storing node does), a
+ * dozen new records and addresses a minute, and handle every get and put of the swarm in the same heap and
+ * allocator: that growth showed up in this process's RSS slope. The child's RSS is sampled and reported beside.
  * Slopes are given after the warm-up and over the second half of the run: caches that fill for minutes (message
  * ids, address books, V8's code space) raise the first figure even when the second one is flat.
  */
@@ -18,7 +24,9 @@ import { Testbed } from "@dtt/dht-mainline"
 import { GossipIroh } from "@dtt/gossip-iroh"
 import { createNode, type Node, type Topic } from "distributed-topic-tracker"
 import { Effect, Exit, Scope } from "effect"
-import { mkdirSync, writeFileSync } from "node:fs"
+import { spawn } from "node:child_process"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
 import * as ProcessSockets from "../packages/testkit/dist/src/ProcessSockets.js"
 
@@ -30,6 +38,7 @@ const GRACE_MS = Number(process.env.GRACE_MS ?? 5000)
 const JOIN_TIMEOUT_MS = Number(process.env.JOIN_TIMEOUT_MS ?? 20_000)
 const STORING = Number(process.env.STORING ?? 12)
 const OUT = process.env.OUT ?? "soak"
+const TESTBED = process.env.TESTBED ?? "process"
 const SAMPLE_MS = 10_000
 const WARMUP_MS = Number(process.env.WARMUP_S ?? 120) * 1000
 const TOPIC = `soak-${process.pid}`
@@ -67,6 +76,8 @@ interface Sample {
   readonly heapMB: number
   /** V8 external memory (ArrayBuffers and what addons report): tells JS-owned buffers from native growth. */
   readonly externalMB: number
+  /** RSS of the child process running the storing nodes (TESTBED=process), not part of the slopes. */
+  readonly testbedRssMB: number | undefined
 }
 
 /** Least-squares slope of y over x. */
@@ -86,16 +97,72 @@ const percentile = (values: ReadonlyArray<number>, p: number): number | null => 
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
 }
 
+interface StoringNodes {
+  readonly bootstrap: ReadonlyArray<string>
+  /** RSS of the child process in MB, `undefined` when the nodes run in this process. */
+  readonly childRssMB: () => number | undefined
+  readonly close: () => Promise<void>
+}
+
+/** `dtt testbed` in a child process: its first JSON line gives the bootstrap address. */
+const childTestbed = async (): Promise<StoringNodes> => {
+  const bin = fileURLToPath(new URL("../packages/cli/dist/src/bin.js", import.meta.url))
+  const child = spawn(process.execPath, [bin, "testbed", "--nodes", String(STORING), "--port", "0", "--json"], {
+    stdio: ["ignore", "pipe", "inherit"]
+  })
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
+  const lines = createInterface({ input: child.stdout })
+  let startTimer: ReturnType<typeof setTimeout> | undefined
+  const listening = await Promise.race([
+    new Promise<{ bootstrap: Array<string> }>((resolve) =>
+      lines.on("line", (line) => {
+        const event = JSON.parse(line) as { type?: string; bootstrap?: Array<string> }
+        if (event.type === "listening" && event.bootstrap !== undefined) resolve({ bootstrap: event.bootstrap })
+      })
+    ),
+    exited.then(() => {
+      throw new Error("dtt testbed exited before listening")
+    }),
+    new Promise<never>((_, reject) => {
+      startTimer = setTimeout(() => {
+        child.kill("SIGKILL")
+        reject(new Error("dtt testbed did not start within 30 s"))
+      }, 30_000)
+    })
+  ]).finally(() => clearTimeout(startTimer))
+  return {
+    bootstrap: listening.bootstrap,
+    childRssMB: () => {
+      if (child.exitCode !== null || child.signalCode !== null) return undefined
+      const status = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))
+      return status === null ? undefined : round(Number(status[1]) / 1000, 1)
+    },
+    close: async () => {
+      child.kill("SIGTERM")
+      await Promise.race([exited, sleep(5_000).then(() => child.kill("SIGKILL"))])
+    }
+  }
+}
+
+const inlineTestbed = async (): Promise<StoringNodes> => {
+  const scope = Effect.runSync(Scope.make())
+  const bed = await Effect.runPromise(
+    Testbed.make({ size: STORING }).pipe(Scope.extend(scope), Effect.provide(Crypto.layerNode))
+  )
+  return {
+    bootstrap: bed.bootstrap,
+    childRssMB: () => undefined,
+    close: () => Effect.runPromise(Scope.close(scope, Exit.void))
+  }
+}
+
 const main = async () => {
   if (!ProcessSockets.supported) throw new Error("needs Linux /proc to count sockets")
   const before = ProcessSockets.count()
   const started = Date.now()
   const now = () => Date.now() - started
   const end = MINUTES * 60_000
-  const scope = Effect.runSync(Scope.make())
-  const bed = await Effect.runPromise(
-    Testbed.make({ size: STORING }).pipe(Scope.extend(scope), Effect.provide(Crypto.layerNode))
-  )
+  const bed = TESTBED === "inline" ? await inlineTestbed() : await childTestbed()
   const options = {
     bootstrap: bed.bootstrap,
     bindAddress: "127.0.0.1",
@@ -168,7 +235,8 @@ const main = async () => {
       fds: c.fds,
       rssMB: mb(m.rss),
       heapMB: mb(m.heapUsed),
-      externalMB: mb(m.external)
+      externalMB: mb(m.external),
+      testbedRssMB: bed.childRssMB()
     }
   }
 
@@ -218,7 +286,9 @@ const main = async () => {
       const s = sampleNow()
       samples.push(s)
       console.log(
-        `${s.seconds} s: alive ${s.alive} udp ${s.udp} fds ${s.fds} rss ${s.rssMB} MB heap ${s.heapMB} MB external ${s.externalMB} MB, sent ${sent.length}`
+        `${s.seconds} s: alive ${s.alive} udp ${s.udp} fds ${s.fds} rss ${s.rssMB} MB heap ${s.heapMB} MB external ${s.externalMB} MB testbed ${
+          s.testbedRssMB ?? "-"
+        } MB, sent ${sent.length}`
       )
     }
     await sleep(Math.max(1, Math.min(nextMessage, nextChurn, nextSample) - now()))
@@ -241,7 +311,7 @@ const main = async () => {
     round(slope(steady.map((s) => [s.seconds / 600, pick(s)] as const)))
 
   await Promise.all(alive().map(leave))
-  await Effect.runPromise(Scope.close(scope, Exit.void))
+  await bed.close()
   await GossipIroh.releaseClosedEndpoints()
   // A closed endpoint finishes QUIC's closing period (up to ~3 s) in the background before iroh frees its
   // sockets (packages/gossip-iroh/src/net/endpointClose.ts), so the end count may take that long to settle.
@@ -258,7 +328,10 @@ const main = async () => {
   const secondHalf = samples.filter((s) => s.seconds * 1000 >= (MINUTES * 60_000) / 2)
   const slopesSecondHalf = {
     rssMBPer10Min: round(slope(secondHalf.map((s) => [s.seconds / 600, s.rssMB] as const))),
-    heapMBPer10Min: round(slope(secondHalf.map((s) => [s.seconds / 600, s.heapMB] as const)))
+    heapMBPer10Min: round(slope(secondHalf.map((s) => [s.seconds / 600, s.heapMB] as const))),
+    testbedRssMBPer10Min: TESTBED === "inline" ?
+      undefined
+      : round(slope(secondHalf.map((s) => [s.seconds / 600, s.testbedRssMB ?? 0] as const)))
   }
   const result = {
     config: {
@@ -269,6 +342,7 @@ const main = async () => {
       messageSeconds: MESSAGE_MS / 1000,
       graceMs: GRACE_MS,
       storingNodes: STORING,
+      testbed: TESTBED,
       fullGcBeforeEachSample: collect !== undefined
     },
     messagesSent: sent.length,
