@@ -178,8 +178,9 @@ export const run = (core: Core): Effect.Effect<void, RotationFailed> =>
     }
     // Our empty record may have replaced the swarm's only record in the slot (storing nodes that keep the last
     // writer, as the public DHT's do), and it names nobody but us: if we left before the publisher's first tick
-    // (`initialDelay`, 10 s), the next joiner would find only a dead id. So publish once at once with the
-    // neighbour we just got, and the slot points into the swarm again. (Not in Rust, which waits `initialDelay`.)
+    // (`initialDelay`, 10 s), the next joiner would find only a dead id. So bootstrap publishes once more, at once,
+    // with the neighbour it got, and the slot names a live member again (Rust waits for the publisher). It is part
+    // of the join, not an actor: a topic joined without actors writes it too.
     if (state.wroteEmptyRecord && core.config.publisher.enabled) {
       yield* Effect.forkIn(Publisher.publishNeighbours(core, "bootstrap"), core.scope)
     }
