@@ -116,7 +116,13 @@ const childTestbed = async (): Promise<StoringNodes> => {
   const listening = await Promise.race([
     new Promise<{ bootstrap: Array<string> }>((resolve) =>
       lines.on("line", (line) => {
-        const event = JSON.parse(line) as { type?: string; bootstrap?: Array<string> }
+        // Only the JSON status lines count; anything else the child prints must not throw in this handler.
+        let event: { type?: string; bootstrap?: Array<string> }
+        try {
+          event = JSON.parse(line) as typeof event
+        } catch {
+          return
+        }
         if (event.type === "listening" && event.bootstrap !== undefined) resolve({ bootstrap: event.bootstrap })
       })
     ),
