@@ -5,10 +5,11 @@
  * seconds (a failed round, the poll interval, another round) instead of ~100 ms. A join now publishes once at once
  * with the neighbour it got, so the slot points into the swarm again.
  */
+import { Config, Dht } from "@dtt/core"
 import { SimNetwork } from "@dtt/testkit"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Scope } from "effect"
-import { advance, advanceUntil, startNode } from "./support/sim.js"
+import { Clock, Context, Effect, Exit, Scope, Stream } from "effect"
+import { advance, advanceUntil, joinOn, nodeContext, startNode } from "./support/sim.js"
 
 describe("the record a join leaves in the slot", () => {
   it.scoped("a joiner that leaves at once does not hide the swarm from the next joiner", () =>
@@ -33,5 +34,74 @@ describe("the record a join leaves in the slot", () => {
       expect(took, "the next joiner never reached the anchor").toBeGreaterThanOrEqual(0)
       // One bootstrap round: read both slots, dial the candidates (100 ms each), confirm.
       expect(took).toBeLessThan(1500)
+    }))
+})
+
+/** The joiner's DHT calls, each delayed by 100 ms and logged with its start time (TestClock ms). */
+const loggedJoiner = (sim: SimNetwork.SimNetwork, config: Config.Config) =>
+  Effect.gen(function*() {
+    const context = yield* nodeContext(sim, 1)
+    const dht = Context.get(context, Dht.Dht)
+    const calls: Array<{ readonly op: "get" | "put"; readonly at: number }> = []
+    const slow: Dht.DhtService = {
+      getMutable: (publicKey, salt) =>
+        Effect.zipRight(
+          Effect.zipRight(
+            Effect.flatMap(Clock.currentTimeMillis, (at) => Effect.sync(() => calls.push({ op: "get", at }))),
+            Effect.sleep("100 millis")
+          ),
+          dht.getMutable(publicKey, salt)
+        ),
+      putMutable: (item, options) =>
+        Effect.zipRight(
+          Effect.zipRight(
+            Effect.flatMap(Clock.currentTimeMillis, (at) => Effect.sync(() => calls.push({ op: "put", at }))),
+            Effect.sleep("100 millis")
+          ),
+          dht.putMutable(item, options)
+        )
+    }
+    const topic = yield* joinOn(Context.add(context, Dht.Dht, slow), { config })
+    const writes: Array<string> = []
+    yield* Effect.forkScoped(Stream.runForEach(topic.discovery, (e) =>
+      Effect.sync(() => {
+        if ((e._tag === "Published" || e._tag === "PublishSkipped") && e.record === "bootstrap") writes.push(e._tag)
+      })))
+    return { calls, topic, writes }
+  })
+
+describe("the start-up record of a late joiner", () => {
+  const withPublisher = (enabled: boolean) => Config.decodeSync({ publisher: { enabled } })
+
+  it.scoped("waits for the first round's reads: until the first neighbour the joiner only reads its four slots", () =>
+    Effect.gen(function*() {
+      const sim = yield* SimNetwork.make()
+      yield* startNode(sim, 0)
+      yield* advance("3 seconds")
+      const start = yield* Clock.currentTimeMillis
+      const { calls, topic, writes } = yield* loggedJoiner(sim, withPublisher(true))
+      const took = yield* advanceUntil(topic.isJoined, "5 seconds", "10 millis")
+      expect(took, "the joiner never joined").toBeGreaterThanOrEqual(0)
+      // Its start-up record's get and puts used to run beside these reads (six gets at once, a put before the
+      // dial): on one thread that doubled a late joiner's time to its first neighbour.
+      const beforeJoin = calls.filter((c) => c.at - start < took - 10)
+      expect(beforeJoin).toEqual(Array.from({ length: 4 }, () => ({ op: "get", at: start })))
+      // The join publish stands in for the start-up record (here the cap skips it: the anchor, joined by our
+      // dial, has just published a record naming us both).
+      yield* advance("1 second")
+      expect(writes.length).toBe(1)
+    }))
+
+  it.scoped("is still written after a first-round join when the publisher is off", () =>
+    Effect.gen(function*() {
+      const sim = yield* SimNetwork.make()
+      yield* startNode(sim, 0)
+      yield* advance("3 seconds")
+      const { calls, topic, writes } = yield* loggedJoiner(sim, withPublisher(false))
+      expect(yield* advanceUntil(topic.isJoined, "5 seconds", "10 millis")).toBeGreaterThanOrEqual(0)
+      expect(calls.filter((c) => c.op === "put")).toEqual([])
+      expect(writes).toEqual([])
+      yield* advance("1 second")
+      expect(writes.length).toBe(1)
     }))
 })

@@ -71,6 +71,19 @@ const publishEmpty = (core: Core, minute: bigint, cached?: ReadonlyArray<Discove
     Effect.asVoid
   )
 
+/** A round's empty record for minute `cur` (at most one a minute), in the background. */
+const publishInRound = (
+  core: Core,
+  state: RunState,
+  cur: bigint,
+  cached: ReadonlyArray<DiscoveredRecord> | undefined
+): Effect.Effect<void> => {
+  state.lastPublished = cur
+  state.wroteEmptyRecord = true
+  state.startupPublishPending = false
+  return publishEmpty(core, cur, cached)
+}
+
 /** What a bootstrap round ends with: joined, or the pause before the next round. */
 type RoundEnd = { readonly _tag: "Joined" } | { readonly _tag: "Pause"; readonly pause: Duration.Duration }
 
@@ -79,12 +92,14 @@ const pauseFor = (pause: Duration.Duration): RoundEnd => ({ _tag: "Pause", pause
 
 /** The state the rounds of one bootstrap run carry from one to the next. */
 interface RunState {
-  /** The last minute we published our empty record for (0 before the first). */
-  lastPublished: bigint
+  /** The last minute we published our empty record for (none yet: undefined; minute 0 is a real minute in tests). */
+  lastPublished: bigint | undefined
   /** Rounds in a row in which every get failed. */
   unansweredRounds: number
-  /** Whether this run wrote an empty record (at startup or in a round), see `run`. */
+  /** Whether this run wrote an empty record in a round, see `run`. */
   wroteEmptyRecord: boolean
+  /** `publishRecordOnStartup` and no record written yet: the first round's publish, or the join's, stands in. */
+  startupPublishPending: boolean
 }
 
 /**
@@ -95,7 +110,7 @@ const round = (core: Core, state: RunState): Effect.Effect<RoundEnd, RotationFai
   Effect.gen(function*() {
     const cfg = core.config.bootstrap
     const cur = yield* currentMinute()
-    const offset = state.lastPublished === 0n && cfg.checkOlderRecordsFirstOnStartup ? 1n : 0n
+    const offset = state.lastPublished === undefined && cfg.checkOlderRecordsFirstOnStartup ? 1n : 0n
     const useCache = offset === 0n
     // Both slots at once (Rust reads them one after the other): a joiner's first candidates usually sit in the
     // current slot, and reading it only after the previous one doubled the time to the first dial.
@@ -107,11 +122,7 @@ const round = (core: Core, state: RunState): Effect.Effect<RoundEnd, RotationFai
     yield* Effect.annotateCurrentSpan({ "dtt.minute": Number(cur), "dtt.records": records.length })
 
     if (records.length === 0) {
-      if (cur !== state.lastPublished) {
-        state.lastPublished = cur
-        state.wroteEmptyRecord = true
-        yield* publishEmpty(core, cur, useCache ? curr.records : undefined)
-      }
+      if (cur !== state.lastPublished) yield* publishInRound(core, state, cur, useCache ? curr.records : undefined)
       const pause = state.unansweredRounds === 0
         ? cfg.noPeersRetryInterval
         : Duration.min(
@@ -144,11 +155,7 @@ const round = (core: Core, state: RunState): Effect.Effect<RoundEnd, RotationFai
     }
     if (!(yield* core.isJoined)) yield* waitOrJoined(core, cfg.joinConfirmationWaitTime)
     if (yield* core.isJoined) return joinedEnd
-    if (cur !== state.lastPublished) {
-      state.lastPublished = cur
-      state.wroteEmptyRecord = true
-      yield* publishEmpty(core, cur, useCache ? curr.records : undefined)
-    }
+    if (cur !== state.lastPublished) yield* publishInRound(core, state, cur, useCache ? curr.records : undefined)
     return pauseFor(cfg.discoveryPollInterval)
   }).pipe(withTopicSpan(SpanName.bootstrapTick, core.records.topicId))
 
@@ -164,12 +171,15 @@ export const run = (core: Core): Effect.Effect<void, RotationFailed> =>
       yield* waitOrJoined(core, cfg.joinConfirmationWaitTime)
       if (yield* core.isJoined) return
     }
-    const state: RunState = { lastPublished: 0n, unansweredRounds: 0, wroteEmptyRecord: false }
-    if (cfg.publishRecordOnStartup) {
-      const m = yield* currentMinute()
-      state.lastPublished = cfg.checkOlderRecordsFirstOnStartup ? 0n : m
-      state.wroteEmptyRecord = true
-      yield* publishEmpty(core, m)
+    // The start-up record (Rust writes it before the first read) waits for the first round's reads: its get and
+    // puts, two slot kinds each, ran beside those reads and the first dial and slowed a late joiner's first
+    // neighbour about twofold (CPU and socket time on one thread). A round that finds nobody, or fails to join,
+    // writes it as before; a round that joins is followed by the join publish below, a record that names us too.
+    const state: RunState = {
+      lastPublished: undefined,
+      unansweredRounds: 0,
+      wroteEmptyRecord: false,
+      startupPublishPending: cfg.publishRecordOnStartup
     }
     while (!(yield* core.isJoined)) {
       const end = yield* round(core, state)
@@ -180,8 +190,13 @@ export const run = (core: Core): Effect.Effect<void, RotationFailed> =>
     // writer, as the public DHT's do), and it names nobody but us: if we left before the publisher's first tick
     // (`initialDelay`, 10 s), the next joiner would find only a dead id. So bootstrap publishes once more, at once,
     // with the neighbour it got, and the slot names a live member again (Rust waits for the publisher). It is part
-    // of the join, not an actor: a topic joined without actors writes it too.
-    if (state.wroteEmptyRecord && core.config.publisher.enabled) {
-      yield* Effect.forkIn(Publisher.publishNeighbours(core, "bootstrap"), core.scope)
+    // of the join, not an actor: a topic joined without actors writes it too. It also stands in for a start-up
+    // record the first round did not get to write; without a publisher that one is written as Rust would.
+    if (state.wroteEmptyRecord || state.startupPublishPending) {
+      if (core.config.publisher.enabled) {
+        yield* Effect.forkIn(Publisher.publishNeighbours(core, "bootstrap"), core.scope)
+      } else if (state.startupPublishPending) {
+        yield* publishEmpty(core, yield* currentMinute())
+      }
     }
   })
