@@ -7,7 +7,7 @@
  * the request went to (a third party cannot answer for a node it cannot see the transaction ids of).
  */
 import { Dht } from "@dtt/core"
-import { Clock, Deferred, Duration, Effect, Queue, Random, type Scope } from "effect"
+import { Duration, Effect, Queue, Random, type Scope } from "effect"
 import * as dgram from "node:dgram"
 import type * as Bencode from "../Bencode.js"
 import type { Impairment } from "../Impairment.js"
@@ -81,9 +81,18 @@ const transactionIdBytes = (id: number): Uint8Array => {
   return out
 }
 
+type Outcome = Effect.Effect<Bencode.Dict, RpcFailure>
+
+/**
+ * A request waiting for its reply. No fiber or timer of its own: the reply handler or the expiry fiber completes
+ * it (`outcome` holds the result if it comes before the requester waits; `resume` is set once it waits).
+ */
 interface Pending {
   readonly to: string
-  readonly deferred: Deferred.Deferred<Bencode.Dict, RpcFailure>
+  readonly sentAt: number
+  readonly deadline: number
+  outcome: Outcome | undefined
+  resume: ((outcome: Outcome) => void) | undefined
 }
 
 interface Datagram {
@@ -146,7 +155,16 @@ export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable
     })
     const impair = yield* Impair.make(options.impairment, () => stats.impairedDrops++)
     const inbox = yield* Queue.dropping<Datagram>(options.inboxCapacity)
+    const clock = yield* Effect.clock
+    // Every request has the same timeout, so insertion order is deadline order: the first entry expires first.
     const pending = new Map<number, Pending>()
+    const requestsWaiting = yield* Effect.makeLatch(false)
+    // Opened when the last pending request goes: the expiry fiber then stops its timer instead of keeping it
+    // until a deadline nobody waits for.
+    const drained = yield* Effect.makeLatch(false)
+    const forget = (id: number) => {
+      if (pending.delete(id) && pending.size === 0) drained.unsafeOpen()
+    }
     const permits = yield* Effect.makeSemaphore(options.maxInFlight)
     let nextTransaction = yield* Random.nextIntBetween(0, TRANSACTION_SPACE)
 
@@ -192,6 +210,12 @@ export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable
       )
     }
 
+    const complete = (id: number, entry: Pending, outcome: Outcome) => {
+      forget(id)
+      if (entry.resume !== undefined) entry.resume(outcome)
+      else entry.outcome = outcome
+    }
+
     const settle = (message: Krpc.Response | Krpc.ErrorReply, from: Address): Effect.Effect<void> => {
       const t = message.transactionId
       const entry = t.length === TRANSACTION_ID_BYTES ? pending.get(Buffer.from(t).readUInt32BE(0)) : undefined
@@ -199,9 +223,16 @@ export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable
         stats.unmatchedReplies++
         return Effect.void
       }
-      return message._tag === "Response"
-        ? Deferred.succeed(entry.deferred, message.body)
-        : Deferred.fail(entry.deferred, { _tag: "Remote", code: message.code, message: message.message })
+      // An error reply is a round trip too; a timeout is not a sample (its RTT is unknown).
+      rtt.sample(clock.unsafeCurrentTimeMillis() - entry.sentAt)
+      complete(
+        Buffer.from(t).readUInt32BE(0),
+        entry,
+        message._tag === "Response"
+          ? Effect.succeed(message.body)
+          : Effect.fail({ _tag: "Remote", code: message.code, message: message.message })
+      )
+      return Effect.void
     }
 
     const handle = ({ bytes, from }: Datagram): Effect.Effect<void> =>
@@ -224,42 +255,60 @@ export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable
       Effect.forkScoped
     )
 
-    const allocate = Effect.sync(() => {
+    const allocate = () => {
       // At most `maxInFlight` ids are in use, so a free one is always found.
       do nextTransaction = (nextTransaction + 1) % TRANSACTION_SPACE
       while (pending.has(nextTransaction))
       return nextTransaction
-    })
+    }
+
+    // One fiber expires the requests whose deadline passed (a fiber and a timer per request cost more than the
+    // request itself on a busy lookup); it sleeps until the oldest deadline, or until a request is made.
+    yield* Effect.gen(function*() {
+      while (true) {
+        yield* requestsWaiting.close
+        const oldest = pending.values().next()
+        if (oldest.done === true) {
+          yield* requestsWaiting.await
+          continue
+        }
+        const wait = oldest.value.deadline - clock.unsafeCurrentTimeMillis()
+        if (wait > 0) {
+          yield* drained.close
+          if (pending.size > 0) yield* Effect.raceFirst(Effect.sleep(Duration.millis(wait)), drained.await)
+        }
+        const now = clock.unsafeCurrentTimeMillis()
+        for (const [id, entry] of pending) {
+          if (entry.deadline > now) break
+          stats.timeouts++
+          complete(id, entry, Effect.fail({ _tag: "Timeout" }))
+        }
+      }
+    }).pipe(Effect.forkScoped)
 
     const request = (to: Address, method: string, args: Bencode.Dict): Effect.Effect<Bencode.Dict, RpcFailure> =>
-      Effect.acquireUseRelease(
-        Effect.zip(allocate, Deferred.make<Bencode.Dict, RpcFailure>()).pipe(
-          Effect.tap(([id, deferred]) => Effect.sync(() => pending.set(id, { to: addressKey(to), deferred })))
-        ),
-        ([id, deferred]) =>
-          send(to, Krpc.encodeQuery(transactionIdBytes(id), method, args, options.readOnly)).pipe(
-            Effect.zipRight(Clock.currentTimeMillis),
-            Effect.tap(() => Effect.sync(() => stats.requestsSent++)),
-            Effect.flatMap((sentAt) =>
-              Deferred.await(deferred).pipe(
-                // An error reply is a round trip too; a timeout is not a sample (its RTT is unknown).
-                Effect.onExit((exit) =>
-                  exit._tag === "Success" || (exit.cause._tag === "Fail" && exit.cause.error._tag === "Remote")
-                    ? Effect.map(Clock.currentTimeMillis, (now) => rtt.sample(now - sentAt))
-                    : Effect.void
-                )
-              )
-            ),
-            Effect.timeoutFail({
-              duration: options.requestTimeout,
-              onTimeout: (): RpcFailure => {
-                stats.timeouts++
-                return { _tag: "Timeout" }
-              }
-            })
-          ),
-        ([id]) => Effect.sync(() => pending.delete(id))
-      ).pipe(permits.withPermits(1))
+      Effect.suspend(() => {
+        const id = allocate()
+        const sentAt = clock.unsafeCurrentTimeMillis()
+        const entry: Pending = {
+          to: addressKey(to),
+          sentAt,
+          deadline: sentAt + hardMillis,
+          outcome: undefined,
+          resume: undefined
+        }
+        pending.set(id, entry)
+        requestsWaiting.unsafeOpen()
+        stats.requestsSent++
+        return send(to, Krpc.encodeQuery(transactionIdBytes(id), method, args, options.readOnly)).pipe(
+          Effect.zipRight(Effect.async<Bencode.Dict, RpcFailure>((resume) => {
+            if (entry.outcome !== undefined) return resume(entry.outcome)
+            entry.resume = resume
+          })),
+          // Interrupted (the lookup ended without it): forget it, a late reply is then unmatched.
+          Effect.ensuring(Effect.sync(() => forget(id)))
+        )
+      }).pipe(permits.withPermits(1))
 
     return { local, readOnly: options.readOnly, stats, request, softTimeout: rtt.softTimeout }
   })
