@@ -9,10 +9,11 @@
  * of every storing node, not just one); the result is the K closest responders with the tokens they gave.
  */
 import { Bytes } from "@dtt/core"
-import { Duration, Effect, Exit, Queue } from "effect"
+import { Effect, Exit, Queue } from "effect"
 import * as Bencode from "../Bencode.js"
 import * as Krpc from "../Krpc.js"
 import { type Address, addressKey, compareDistance, decodeNodes, ID_BYTES, type NodeInfo } from "./address.js"
+import * as Deadlines from "./deadlines.js"
 import type { RoutingTable } from "./routingTable.js"
 import type { Rpc, RpcFailure } from "./rpc.js"
 
@@ -91,6 +92,9 @@ export const lookup = (
       | { readonly c: Candidate; readonly exit: Exit.Exit<Bencode.Dict, RpcFailure> }
       | { readonly c: Candidate; readonly exit: undefined }
     const events = yield* Queue.unbounded<Event>()
+    const clock = yield* Effect.clock
+    // A request past the soft timeout comes back as an event without an exit (one timer for the whole lookup).
+    const softTimeouts = yield* Deadlines.make<Candidate>((c) => Queue.unsafeOffer(events, { c, exit: undefined }))
     /** Requests neither answered nor stalled: at most `alpha`. */
     let inFlight = 0
     /** Requests past the soft timeout that may still answer. */
@@ -107,10 +111,7 @@ export const lookup = (
           Effect.flatMap((exit) => Queue.offer(events, { c: candidate, exit })),
           Effect.forkScoped
         )
-        yield* Queue.offer(events, { c: candidate, exit: undefined }).pipe(
-          Effect.delay(Duration.millis(ctx.rpc.softTimeout())),
-          Effect.forkScoped
-        )
+        softTimeouts.add(candidate, clock.unsafeCurrentTimeMillis() + ctx.rpc.softTimeout())
       }
       if (inFlight === 0) {
         // A full routing table whose nodes have all gone away (laptop changed networks): start over from the seeds.
@@ -131,6 +132,7 @@ export const lookup = (
         }
         continue
       }
+      softTimeouts.remove(c)
       if (c.state === "stalled") stalled--
       else inFlight--
       const body = Exit.isSuccess(exit) ? exit.value : undefined

@@ -13,6 +13,7 @@ import type * as Bencode from "../Bencode.js"
 import type { Impairment } from "../Impairment.js"
 import * as Krpc from "../Krpc.js"
 import { type Address, addressKey } from "./address.js"
+import * as Deadlines from "./deadlines.js"
 import * as Impair from "./impair.js"
 import * as Rtt from "./rtt.js"
 
@@ -84,13 +85,12 @@ const transactionIdBytes = (id: number): Uint8Array => {
 type Outcome = Effect.Effect<Bencode.Dict, RpcFailure>
 
 /**
- * A request waiting for its reply. No fiber or timer of its own: the reply handler or the expiry fiber completes
- * it (`outcome` holds the result if it comes before the requester waits; `resume` is set once it waits).
+ * A request waiting for its reply. No fiber or timer of its own: the reply handler or the socket's timeouts
+ * (`deadlines.ts`) complete it (`outcome` holds the result if it comes before the requester waits; `resume` is set once it waits).
  */
 interface Pending {
   readonly to: string
   readonly sentAt: number
-  readonly deadline: number
   outcome: Outcome | undefined
   resume: ((outcome: Outcome) => void) | undefined
 }
@@ -156,14 +156,16 @@ export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable
     const impair = yield* Impair.make(options.impairment, () => stats.impairedDrops++)
     const inbox = yield* Queue.dropping<Datagram>(options.inboxCapacity)
     const clock = yield* Effect.clock
-    // Every request has the same timeout, so insertion order is deadline order: the first entry expires first.
     const pending = new Map<number, Pending>()
-    const requestsWaiting = yield* Effect.makeLatch(false)
-    // Opened when the last pending request goes: the expiry fiber then stops its timer instead of keeping it
-    // until a deadline nobody waits for.
-    const drained = yield* Effect.makeLatch(false)
+    const timeouts = yield* Deadlines.make<number>((id) => {
+      const entry = pending.get(id)
+      if (entry === undefined) return
+      stats.timeouts++
+      complete(id, entry, Effect.fail({ _tag: "Timeout" }))
+    })
     const forget = (id: number) => {
-      if (pending.delete(id) && pending.size === 0) drained.unsafeOpen()
+      pending.delete(id)
+      timeouts.remove(id)
     }
     const permits = yield* Effect.makeSemaphore(options.maxInFlight)
     let nextTransaction = yield* Random.nextIntBetween(0, TRANSACTION_SPACE)
@@ -262,43 +264,13 @@ export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable
       return nextTransaction
     }
 
-    // One fiber expires the requests whose deadline passed (a fiber and a timer per request cost more than the
-    // request itself on a busy lookup); it sleeps until the oldest deadline, or until a request is made.
-    yield* Effect.gen(function*() {
-      while (true) {
-        yield* requestsWaiting.close
-        const oldest = pending.values().next()
-        if (oldest.done === true) {
-          yield* requestsWaiting.await
-          continue
-        }
-        const wait = oldest.value.deadline - clock.unsafeCurrentTimeMillis()
-        if (wait > 0) {
-          yield* drained.close
-          if (pending.size > 0) yield* Effect.raceFirst(Effect.sleep(Duration.millis(wait)), drained.await)
-        }
-        const now = clock.unsafeCurrentTimeMillis()
-        for (const [id, entry] of pending) {
-          if (entry.deadline > now) break
-          stats.timeouts++
-          complete(id, entry, Effect.fail({ _tag: "Timeout" }))
-        }
-      }
-    }).pipe(Effect.forkScoped)
-
     const request = (to: Address, method: string, args: Bencode.Dict): Effect.Effect<Bencode.Dict, RpcFailure> =>
       Effect.suspend(() => {
         const id = allocate()
         const sentAt = clock.unsafeCurrentTimeMillis()
-        const entry: Pending = {
-          to: addressKey(to),
-          sentAt,
-          deadline: sentAt + hardMillis,
-          outcome: undefined,
-          resume: undefined
-        }
+        const entry: Pending = { to: addressKey(to), sentAt, outcome: undefined, resume: undefined }
         pending.set(id, entry)
-        requestsWaiting.unsafeOpen()
+        timeouts.add(id, sentAt + hardMillis)
         stats.requestsSent++
         return send(to, Krpc.encodeQuery(transactionIdBytes(id), method, args, options.readOnly)).pipe(
           Effect.zipRight(Effect.async<Bencode.Dict, RpcFailure>((resume) => {
