@@ -10,7 +10,18 @@
  *   npm run soak                      (= npx tsc -b, then this file on the compiled packages)
  * Options (env): NODES (10), MINUTES (15), CHURN_S (10), MESSAGE_S (1), GRACE_MS (5000), JOIN_TIMEOUT_MS (20000),
  * STORING (Testbed size, 12), WARMUP_S (samples left out of the slopes, 120), OUT (results file name, soak),
- * TESTBED (`process`, the default: the storing nodes run in a child `dtt testbed`; `inline`: in this process).
+ * TESTBED (`process`, the default: the storing nodes run in a child `dtt testbed`; `inline`: in this process),
+ * CHURN (`process`, the default: STAYING members, half of NODES, live in this process for the whole run and send
+ * the messages, the others are child `dtt chat` processes, and those are the ones that leave and arrive; `inline`:
+ * every member in this process, any of them may leave).
+ *
+ * Why churned members in child processes by default: deployed, a long-lived node sees other nodes come and go; it
+ * does not create and close iroh endpoints itself. Inline, each churn event builds and frees an endpoint in this
+ * process, and glibc keeps much of what the endpoint's Rust threads freed: bare @number0/iroh, 200 endpoint
+ * create/connect/close cycles grew RSS 60 -> 193 MB with the default allocator settings, 56 -> 101 MB with
+ * MALLOC_ARENA_MAX=1 MALLOC_TRIM_THRESHOLD_=0 MALLOC_MMAP_THRESHOLD_=32768, while 200 connections to and from
+ * long-lived endpoints levelled off at 89 MB after 75. That growth has its own bar and script
+ * (`npm run cycles:nodes`: 200 createNode/join/close cycles); here it would hide what the long-lived nodes do.
  *
  * Why a child process by default: the figures are about the nodes an application runs, and the storing nodes are
  * not part of one. Inline, they keep every item written to them (up to 10,000 each, as a storing node does), a
@@ -19,16 +30,12 @@
  * Slopes are given after the warm-up and over the second half of the run: caches that fill for minutes (message
  * ids, address books, V8's code space) raise the first figure even when the second one is flat.
  */
-import { Crypto } from "@dtt/core"
-import { Testbed } from "@dtt/dht-mainline"
 import { GossipIroh } from "@dtt/gossip-iroh"
 import { createNode, type Node, type Topic } from "distributed-topic-tracker"
-import { Effect, Exit, Scope } from "effect"
-import { spawn } from "node:child_process"
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
-import { createInterface } from "node:readline"
+import { mkdirSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import * as ProcessSockets from "../packages/testkit/dist/src/ProcessSockets.js"
+import { type ChildMember, childMember, childTestbed, inlineTestbed, rssOf } from "./soakProcesses.js"
 
 const NODES = Number(process.env.NODES ?? 10)
 const MINUTES = Number(process.env.MINUTES ?? 15)
@@ -39,6 +46,9 @@ const JOIN_TIMEOUT_MS = Number(process.env.JOIN_TIMEOUT_MS ?? 20_000)
 const STORING = Number(process.env.STORING ?? 12)
 const OUT = process.env.OUT ?? "soak"
 const TESTBED = process.env.TESTBED ?? "process"
+const CHURN = process.env.CHURN ?? "process"
+/** With CHURN=process: members in this process that stay the whole run (the rest are churned child processes). */
+const STAYING = Number(process.env.STAYING ?? Math.ceil(NODES / 2))
 const SAMPLE_MS = 10_000
 const WARMUP_MS = Number(process.env.WARMUP_S ?? 120) * 1000
 const TOPIC = `soak-${process.pid}`
@@ -50,9 +60,11 @@ const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** di
 
 interface Member {
   readonly id: number
-  /** Dropped once closed, as an application drops what it closed. */
+  /** Dropped once closed, as an application drops what it closed (in-process members only). */
   node: Node | undefined
   topic: Topic | undefined
+  /** Set for a member running in a child process (CHURN=process). */
+  readonly child: ChildMember | undefined
   /** When it had joined (ms since start); undefined while joining or if it never did. */
   joinedAt: number | undefined
   leftAt: number | undefined
@@ -78,6 +90,8 @@ interface Sample {
   readonly externalMB: number
   /** RSS of the child process running the storing nodes (TESTBED=process), not part of the slopes. */
   readonly testbedRssMB: number | undefined
+  /** CHURN=process: the summed RSS of the churned members' processes, not part of the slopes. */
+  readonly churnedRssMB: number | undefined
 }
 
 /** Least-squares slope of y over x. */
@@ -97,78 +111,13 @@ const percentile = (values: ReadonlyArray<number>, p: number): number | null => 
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
 }
 
-interface StoringNodes {
-  readonly bootstrap: ReadonlyArray<string>
-  /** RSS of the child process in MB, `undefined` when the nodes run in this process. */
-  readonly childRssMB: () => number | undefined
-  readonly close: () => Promise<void>
-}
-
-/** `dtt testbed` in a child process: its first JSON line gives the bootstrap address. */
-const childTestbed = async (): Promise<StoringNodes> => {
-  const bin = fileURLToPath(new URL("../packages/cli/dist/src/bin.js", import.meta.url))
-  const child = spawn(process.execPath, [bin, "testbed", "--nodes", String(STORING), "--port", "0", "--json"], {
-    stdio: ["ignore", "pipe", "inherit"]
-  })
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
-  const lines = createInterface({ input: child.stdout })
-  let startTimer: ReturnType<typeof setTimeout> | undefined
-  const listening = await Promise.race([
-    new Promise<{ bootstrap: Array<string> }>((resolve) =>
-      lines.on("line", (line) => {
-        // Only the JSON status lines count; anything else the child prints must not throw in this handler.
-        let event: { type?: string; bootstrap?: Array<string> }
-        try {
-          event = JSON.parse(line) as typeof event
-        } catch {
-          return
-        }
-        if (event.type === "listening" && event.bootstrap !== undefined) resolve({ bootstrap: event.bootstrap })
-      })
-    ),
-    exited.then(() => {
-      throw new Error("dtt testbed exited before listening")
-    }),
-    new Promise<never>((_, reject) => {
-      startTimer = setTimeout(() => {
-        child.kill("SIGKILL")
-        reject(new Error("dtt testbed did not start within 30 s"))
-      }, 30_000)
-    })
-  ]).finally(() => clearTimeout(startTimer))
-  return {
-    bootstrap: listening.bootstrap,
-    childRssMB: () => {
-      if (child.exitCode !== null || child.signalCode !== null) return undefined
-      const status = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))
-      return status === null ? undefined : round(Number(status[1]) / 1000, 1)
-    },
-    close: async () => {
-      child.kill("SIGTERM")
-      await Promise.race([exited, sleep(5_000).then(() => child.kill("SIGKILL"))])
-    }
-  }
-}
-
-const inlineTestbed = async (): Promise<StoringNodes> => {
-  const scope = Effect.runSync(Scope.make())
-  const bed = await Effect.runPromise(
-    Testbed.make({ size: STORING }).pipe(Scope.extend(scope), Effect.provide(Crypto.layerNode))
-  )
-  return {
-    bootstrap: bed.bootstrap,
-    childRssMB: () => undefined,
-    close: () => Effect.runPromise(Scope.close(scope, Exit.void))
-  }
-}
-
 const main = async () => {
   if (!ProcessSockets.supported) throw new Error("needs Linux /proc to count sockets")
   const before = ProcessSockets.count()
   const started = Date.now()
   const now = () => Date.now() - started
   const end = MINUTES * 60_000
-  const bed = TESTBED === "inline" ? await inlineTestbed() : await childTestbed()
+  const bed = TESTBED === "inline" ? await inlineTestbed(STORING) : await childTestbed(STORING)
   const options = {
     bootstrap: bed.bootstrap,
     bindAddress: "127.0.0.1",
@@ -189,36 +138,60 @@ const main = async () => {
     }
   }
 
-  /** `counted: false` for the first member: it has nobody to join until the second arrives. */
-  const spawn = async (counted = true): Promise<void> => {
-    const id = nextId++
-    const node = await createNode(options)
-    const topic = await node.joinTopic(TOPIC, SECRET, { wait: false })
-    const member: Member = {
-      id,
-      node,
-      topic,
-      joinedAt: undefined,
-      leftAt: undefined,
-      received: new Set(),
-      lagged: 0,
-      reading: Promise.resolve()
-    }
-    member.reading = read(member, topic)
-    members.push(member)
-    const t0 = now()
-    const joined = await Promise.race([topic.joined().then(() => true), sleep(JOIN_TIMEOUT_MS).then(() => false)])
-      .catch(() => false)
-    if (joined) {
+  const awaitJoin = async (member: Member, joined: Promise<number | undefined>, counted: boolean) => {
+    const took = await Promise.race([joined, sleep(JOIN_TIMEOUT_MS).then(() => undefined)]).catch(() => undefined)
+    if (took !== undefined) {
       member.joinedAt = now()
-      if (counted) joinTimes.push(member.joinedAt - t0)
+      if (counted) joinTimes.push(took)
     } else if (member.leftAt === undefined) {
       joinTimeouts++
     }
   }
 
+  const newMember = (child?: ChildMember): Member => ({
+    id: nextId++,
+    node: undefined,
+    topic: undefined,
+    child,
+    joinedAt: undefined,
+    leftAt: undefined,
+    received: new Set(),
+    lagged: 0,
+    reading: Promise.resolve()
+  })
+
+  /** `counted: false` for the first member: it has nobody to join until the second arrives. */
+  const spawnInline = async (counted = true): Promise<void> => {
+    const member = newMember()
+    const node = await createNode(options)
+    const topic = await node.joinTopic(TOPIC, SECRET, { wait: false })
+    member.node = node
+    member.topic = topic
+    member.reading = read(member, topic)
+    members.push(member)
+    const t0 = now()
+    await awaitJoin(member, topic.joined().then(() => now() - t0), counted)
+  }
+
+  /** A member in a child process; its join time is the child's own (from its start, not counting Node's). */
+  const spawnChild = async (): Promise<void> => {
+    let member: Member | undefined = undefined
+    const child = childMember(TOPIC, SECRET, bed.bootstrap, (text) => {
+      const match = /^soak (\d+)$/.exec(text)
+      if (match) member?.received.add(Number(match[1]))
+    }, (missed) => {
+      if (member !== undefined) member.lagged += missed
+    })
+    member = newMember(child)
+    members.push(member)
+    await awaitJoin(member, child.joined, true)
+  }
+
+  const spawnChurned = () => (CHURN === "process" ? spawnChild() : spawnInline())
+
   const leave = async (member: Member) => {
     member.leftAt = now()
+    await member.child?.leave()
     await member.node?.close()
     await member.reading
     member.node = undefined
@@ -242,15 +215,20 @@ const main = async () => {
       rssMB: mb(m.rss),
       heapMB: mb(m.heapUsed),
       externalMB: mb(m.external),
-      testbedRssMB: bed.childRssMB()
+      testbedRssMB: bed.childRssMB(),
+      churnedRssMB: CHURN === "process"
+        ? round(alive().reduce((sum, m) => sum + (rssOf(m.child?.pid) ?? 0), 0), 1)
+        : undefined
     }
   }
 
   // The first members join one after another, as a swarm forms. The very first one joins when the second
   // arrives; awaiting it alone counted a JoinTimeout in every run (the "1 timeout" of earlier results).
-  const first = spawn(false)
-  for (let i = 1; i < NODES; i++) await spawn()
+  const inProcess = CHURN === "process" ? Math.min(STAYING, NODES) : NODES
+  const first = spawnInline(false)
+  for (let i = 1; i < inProcess; i++) await spawnInline()
   await first
+  for (let i = inProcess; i < NODES; i++) await spawnChurned()
   const samples: Array<Sample> = [sampleNow()]
   console.log(`soak: ${NODES} nodes up after ${round(now() / 1000, 1)} s; running ${MINUTES} min`)
 
@@ -270,7 +248,8 @@ const main = async () => {
     const t = now()
     if (t >= nextMessage) {
       nextMessage += MESSAGE_MS
-      const senders = alive().filter((m) => m.joinedAt !== undefined)
+      // Only members in this process send: a child's broadcast has no answer to wait for.
+      const senders = alive().filter((m) => m.joinedAt !== undefined && m.topic !== undefined)
       const sender = senders[Math.floor(Math.random() * senders.length)]
       if (sender?.topic !== undefined) {
         const message = { seq: seq++, at: t, sender: sender.id }
@@ -279,12 +258,12 @@ const main = async () => {
     }
     if (t >= nextChurn) {
       nextChurn += CHURN_MS
-      const candidates = alive()
+      const candidates = alive().filter((m) => CHURN !== "process" || m.child !== undefined)
       const leaving = candidates[Math.floor(Math.random() * candidates.length)]
       if (leaving !== undefined) {
         churnEvents++
         track(leave(leaving))
-        track(spawn())
+        track(spawnChurned())
       }
     }
     if (t >= nextSample) {
@@ -294,7 +273,7 @@ const main = async () => {
       console.log(
         `${s.seconds} s: alive ${s.alive} udp ${s.udp} fds ${s.fds} rss ${s.rssMB} MB heap ${s.heapMB} MB external ${s.externalMB} MB testbed ${
           s.testbedRssMB ?? "-"
-        } MB, sent ${sent.length}`
+        } MB churned ${s.churnedRssMB ?? "-"} MB, sent ${sent.length}`
       )
     }
     await sleep(Math.max(1, Math.min(nextMessage, nextChurn, nextSample) - now()))
@@ -349,6 +328,8 @@ const main = async () => {
       graceMs: GRACE_MS,
       storingNodes: STORING,
       testbed: TESTBED,
+      churn: CHURN,
+      stayingInProcess: CHURN === "process" ? Math.min(STAYING, NODES) : undefined,
       fullGcBeforeEachSample: collect !== undefined
     },
     messagesSent: sent.length,
