@@ -28,6 +28,8 @@ const linkMillis = (link: Link | undefined): LinkMillis | undefined => {
 
 export interface Impair {
   readonly silent: boolean
+  /** No delay or loss either way: datagrams may skip `inbound`/`outbound` (and their fibers) altogether. */
+  readonly passesThrough: boolean
   /** Runs `deliver` now, later (in a fiber of the scope) or never, as the inbound link decides. */
   readonly inbound: (deliver: Effect.Effect<void>) => Effect.Effect<void>
   readonly outbound: (deliver: Effect.Effect<void>) => Effect.Effect<void>
@@ -63,9 +65,12 @@ export const make = (
         )
       })
     }
+    const inbound = linkMillis(impairment?.inbound)
+    const outbound = linkMillis(impairment?.outbound)
     return {
       silent: impairment?.silent === true,
-      inbound: through(linkMillis(impairment?.inbound)),
-      outbound: through(linkMillis(impairment?.outbound))
+      passesThrough: inbound === undefined && outbound === undefined,
+      inbound: through(inbound),
+      outbound: through(outbound)
     }
   })

@@ -2,9 +2,10 @@
  * The KRPC endpoint: one UDP socket, outgoing requests matched to replies by a 4-byte transaction id, a
  * per-request timeout, a bound on requests in flight, and incoming queries handed to a synchronous handler.
  *
- * Datagrams are read into a bounded dropping queue and handled by one fiber, so a flood costs at most the
- * queue, and a datagram that fails to parse is counted and dropped. Replies are accepted only from the address
- * the request went to (a third party cannot answer for a node it cannot see the transaction ids of).
+ * Each datagram is handled as it arrives, in the socket's callback (through a bounded dropping queue and one
+ * fiber when an impairment delays datagrams), so a flood costs parsing time but no memory; a datagram that fails
+ * to parse is counted and dropped. Replies are accepted only from the address the request went to (a third
+ * party cannot answer for a node it cannot see the transaction ids of).
  */
 import { Dht } from "@dtt/core"
 import { Duration, Effect, Queue, Random, type Scope } from "effect"
@@ -170,46 +171,32 @@ export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable
     const permits = yield* Effect.makeSemaphore(options.maxInFlight)
     let nextTransaction = yield* Random.nextIntBetween(0, TRANSACTION_SPACE)
 
-    socket.on("message", (msg, rinfo) => {
-      stats.received++
-      if (msg.length > Krpc.MAX_DATAGRAM_BYTES || rinfo.family !== "IPv4") {
-        stats.dropped++
-        return
+    const sendNow = (to: Address, bytes: Uint8Array) => {
+      try {
+        socket.send(bytes, to.port, to.host)
+      } catch {
+        // Socket closing, or an address Node refuses: the request will time out like a lost datagram.
       }
-      if (!Queue.unsafeOffer(inbox, { bytes: new Uint8Array(msg), from: { host: rinfo.address, port: rinfo.port } })) {
-        stats.dropped++
-      }
-    })
-    // Stop delivering into the queue before it goes away with the scope.
-    yield* Effect.addFinalizer(() => Effect.sync(() => socket.removeAllListeners("message")))
+    }
 
     const send = (to: Address, bytes: Uint8Array): Effect.Effect<void> =>
-      impair.outbound(
-        Effect.async<void>((resume) => {
-          try {
-            socket.send(bytes, to.port, to.host, () => resume(Effect.void))
-          } catch {
-            // Socket closing, or an address Node refuses: the request will time out like a lost datagram.
-            resume(Effect.void)
-          }
-        })
-      )
+      impair.passesThrough
+        ? Effect.sync(() => sendNow(to, bytes))
+        : impair.outbound(Effect.sync(() => sendNow(to, bytes)))
 
-    const answer = (query: Krpc.Query, from: Address): Effect.Effect<void> => {
+    /** The datagram our answer to `query` is, if we answer. */
+    const answer = (query: Krpc.Query, from: Address): Uint8Array | undefined => {
       let reply: Reply | undefined
       try {
         reply = options.onQuery(query, from)
       } catch {
         reply = { _tag: "Error", code: Krpc.ErrorCode.Server, message: "Server Error" }
       }
-      if (reply === undefined) return Effect.void
+      if (reply === undefined) return undefined
       stats.queriesAnswered++
-      return send(
-        from,
-        reply._tag === "Response"
-          ? Krpc.encodeResponse(query.transactionId, reply.body)
-          : Krpc.encodeError(query.transactionId, reply.code, reply.message)
-      )
+      return reply._tag === "Response"
+        ? Krpc.encodeResponse(query.transactionId, reply.body)
+        : Krpc.encodeError(query.transactionId, reply.code, reply.message)
     }
 
     const complete = (id: number, entry: Pending, outcome: Outcome) => {
@@ -218,44 +205,76 @@ export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable
       else entry.outcome = outcome
     }
 
-    const settle = (message: Krpc.Response | Krpc.ErrorReply, from: Address): Effect.Effect<void> => {
+    const settle = (message: Krpc.Response | Krpc.ErrorReply, from: Address): void => {
       const t = message.transactionId
-      const entry = t.length === TRANSACTION_ID_BYTES ? pending.get(Buffer.from(t).readUInt32BE(0)) : undefined
-      if (entry === undefined || entry.to !== addressKey(from)) {
+      const id = t.length === TRANSACTION_ID_BYTES ? Buffer.from(t).readUInt32BE(0) : undefined
+      const entry = id === undefined ? undefined : pending.get(id)
+      if (id === undefined || entry === undefined || entry.to !== addressKey(from)) {
         stats.unmatchedReplies++
-        return Effect.void
+        return
       }
       // An error reply is a round trip too; a timeout is not a sample (its RTT is unknown).
       rtt.sample(clock.unsafeCurrentTimeMillis() - entry.sentAt)
       complete(
-        Buffer.from(t).readUInt32BE(0),
+        id,
         entry,
         message._tag === "Response"
           ? Effect.succeed(message.body)
           : Effect.fail({ _tag: "Remote", code: message.code, message: message.message })
       )
-      return Effect.void
     }
 
-    const handle = ({ bytes, from }: Datagram): Effect.Effect<void> =>
-      Effect.suspend(() => {
+    /** Parses and acts on one datagram; returns the answer to send, if any. Never throws. */
+    const handle = ({ bytes, from }: Datagram): Uint8Array | undefined => {
+      try {
         const parsed = Krpc.parse(bytes)
         if (parsed._tag === "Left") {
           stats.malformed++
-          return Effect.void
+          return undefined
         }
         const message = parsed.right
-        if (message._tag === "Query") return options.readOnly || impair.silent ? Effect.void : answer(message, from)
-        return settle(message, from)
-      })
+        if (message._tag === "Query") return options.readOnly || impair.silent ? undefined : answer(message, from)
+        settle(message, from)
+      } catch {
+        stats.malformed++
+      }
+      return undefined
+    }
 
-    yield* Queue.take(inbox).pipe(
-      Effect.flatMap((d) =>
-        impair.inbound(handle(d).pipe(Effect.catchAllCause(() => Effect.sync(() => stats.malformed++))))
-      ),
-      Effect.forever,
-      Effect.forkScoped
-    )
+    // Without impairment a datagram is handled in the socket's callback: a queue and a fiber hop per datagram cost
+    // more than parsing it. An impaired socket (testbeds) goes through the bounded queue and the impairment's
+    // delays, which need fibers.
+    const receive = impair.passesThrough
+      ? (datagram: Datagram) => {
+        const reply = handle(datagram)
+        if (reply !== undefined) sendNow(datagram.from, reply)
+      }
+      : (datagram: Datagram) => {
+        if (!Queue.unsafeOffer(inbox, datagram)) stats.dropped++
+      }
+    if (!impair.passesThrough) {
+      yield* Queue.take(inbox).pipe(
+        Effect.flatMap((d) =>
+          impair.inbound(Effect.suspend(() => {
+            const reply = handle(d)
+            return reply === undefined ? Effect.void : send(d.from, reply)
+          }))
+        ),
+        Effect.forever,
+        Effect.forkScoped
+      )
+    }
+
+    socket.on("message", (msg, rinfo) => {
+      stats.received++
+      if (msg.length > Krpc.MAX_DATAGRAM_BYTES || rinfo.family !== "IPv4") {
+        stats.dropped++
+        return
+      }
+      receive({ bytes: new Uint8Array(msg), from: { host: rinfo.address, port: rinfo.port } })
+    })
+    // Stop delivering before the pending requests and the queue go away with the scope.
+    yield* Effect.addFinalizer(() => Effect.sync(() => socket.removeAllListeners("message")))
 
     const allocate = () => {
       // At most `maxInFlight` ids are in use, so a free one is always found.
