@@ -87,7 +87,8 @@ type Outcome = Effect.Effect<Bencode.Dict, RpcFailure>
 
 /**
  * A request waiting for its reply. No fiber or timer of its own: the reply handler or the socket's timeouts
- * (`deadlines.ts`) complete it (`outcome` holds the result if it comes before the requester waits; `resume` is set once it waits).
+ * (`deadlines.ts`) complete it. `outcome` holds the result if it comes before the requester waits for it;
+ * `resume` is set once the requester waits.
  */
 interface Pending {
   readonly to: string
