@@ -43,23 +43,16 @@ const loggedJoiner = (sim: SimNetwork.SimNetwork, config: Config.Config) =>
     const context = yield* nodeContext(sim, 1)
     const dht = Context.get(context, Dht.Dht)
     const calls: Array<{ readonly op: "get" | "put"; readonly at: number }> = []
+    /** Logs the call's start, waits 100 ms, then makes it. */
+    const logged = (op: "get" | "put") => <A, E>(call: Effect.Effect<A, E>) =>
+      Clock.currentTimeMillis.pipe(
+        Effect.tap((at) => calls.push({ op, at })),
+        Effect.zipRight(Effect.sleep("100 millis")),
+        Effect.zipRight(call)
+      )
     const slow: Dht.DhtService = {
-      getMutable: (publicKey, salt) =>
-        Effect.zipRight(
-          Effect.zipRight(
-            Effect.flatMap(Clock.currentTimeMillis, (at) => Effect.sync(() => calls.push({ op: "get", at }))),
-            Effect.sleep("100 millis")
-          ),
-          dht.getMutable(publicKey, salt)
-        ),
-      putMutable: (item, options) =>
-        Effect.zipRight(
-          Effect.zipRight(
-            Effect.flatMap(Clock.currentTimeMillis, (at) => Effect.sync(() => calls.push({ op: "put", at }))),
-            Effect.sleep("100 millis")
-          ),
-          dht.putMutable(item, options)
-        )
+      getMutable: (publicKey, salt) => logged("get")(dht.getMutable(publicKey, salt)),
+      putMutable: (item, options) => logged("put")(dht.putMutable(item, options))
     }
     const topic = yield* joinOn(Context.add(context, Dht.Dht, slow), { config })
     const writes: Array<string> = []
