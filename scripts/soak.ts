@@ -129,12 +129,16 @@ const main = async () => {
   let joinTimeouts = 0
   let nextId = 0
 
+  /** Counts a received soak message (its text is `soak <seq>`; anything else is ignored). */
+  const receivedText = (member: Member, text: string) => {
+    const match = /^soak (\d+)$/.exec(text)
+    if (match) member.received.add(Number(match[1]))
+  }
+
   const read = async (member: Member, topic: Topic) => {
     for await (const event of topic.events()) {
       if (event.type === "lagged") member.lagged += event.missed ?? 1
-      if (event.type !== "message") continue
-      const match = /^soak (\d+)$/.exec(new TextDecoder().decode(event.content))
-      if (match) member.received.add(Number(match[1]))
+      if (event.type === "message") receivedText(member, new TextDecoder().decode(event.content))
     }
   }
 
@@ -177,8 +181,7 @@ const main = async () => {
   const spawnChild = async (): Promise<void> => {
     let member: Member | undefined = undefined
     const child = childMember(TOPIC, SECRET, bed.bootstrap, (text) => {
-      const match = /^soak (\d+)$/.exec(text)
-      if (match) member?.received.add(Number(match[1]))
+      if (member !== undefined) receivedText(member, text)
     }, (missed) => {
       if (member !== undefined) member.lagged += missed
     })
@@ -329,7 +332,7 @@ const main = async () => {
       storingNodes: STORING,
       testbed: TESTBED,
       churn: CHURN,
-      stayingInProcess: CHURN === "process" ? Math.min(STAYING, NODES) : undefined,
+      stayingInProcess: CHURN === "process" ? inProcess : undefined,
       fullGcBeforeEachSample: collect !== undefined
     },
     messagesSent: sent.length,

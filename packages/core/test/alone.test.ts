@@ -8,7 +8,7 @@ import { Config } from "@dtt/core"
 import { MemoryDht, SimNetwork } from "@dtt/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Scope } from "effect"
-import { advance, advanceUntil, startNode } from "./support/sim.js"
+import { advance, advanceUntil, hasNeighbor, startNode } from "./support/sim.js"
 
 const silent = Config.decodeSync({
   publisher: { enabled: false },
@@ -32,7 +32,7 @@ describe("a node left alone", () => {
       yield* advance("3 minutes", "1 second")
       const c = yield* startNode(sim, 2)
       const took = yield* advanceUntil(
-        Effect.map(lone.neighbors, (ns) => ns.includes(c.endpointId)),
+        hasNeighbor(lone, c.endpointId),
         "60 seconds",
         "500 millis"
       )

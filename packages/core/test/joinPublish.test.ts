@@ -9,7 +9,7 @@ import { Config, Dht } from "@dtt/core"
 import { SimNetwork } from "@dtt/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Context, Effect, Exit, Scope, Stream } from "effect"
-import { advance, advanceUntil, joinOn, nodeContext, startNode } from "./support/sim.js"
+import { advance, advanceUntil, hasNeighbor, joinOn, nodeContext, startNode } from "./support/sim.js"
 
 describe("the record a join leaves in the slot", () => {
   it.scoped("a joiner that leaves at once does not hide the swarm from the next joiner", () =>
@@ -27,7 +27,7 @@ describe("the record a join leaves in the slot", () => {
       yield* Scope.close(leaving, Exit.void)
       const next = yield* startNode(sim, 2)
       const took = yield* advanceUntil(
-        Effect.map(next.neighbors, (ns) => ns.includes(anchor.endpointId)),
+        hasNeighbor(next, anchor.endpointId),
         "30 seconds",
         "50 millis"
       )

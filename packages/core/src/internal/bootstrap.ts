@@ -71,16 +71,16 @@ const publishEmpty = (core: Core, minute: bigint, cached?: ReadonlyArray<Discove
     Effect.asVoid
   )
 
-/** A round's empty record for minute `cur` (at most one a minute), in the background. */
+/** A round's empty record for minute `cur` in the background, unless this run wrote one for it already. */
 const publishInRound = (
   core: Core,
   state: RunState,
   cur: bigint,
   cached: ReadonlyArray<DiscoveredRecord> | undefined
 ): Effect.Effect<void> => {
+  if (cur === state.lastPublished) return Effect.void
   state.lastPublished = cur
   state.wroteEmptyRecord = true
-  state.startupPublishPending = false
   return publishEmpty(core, cur, cached)
 }
 
@@ -96,10 +96,9 @@ interface RunState {
   lastPublished: bigint | undefined
   /** Rounds in a row in which every get failed. */
   unansweredRounds: number
-  /** Whether this run wrote an empty record in a round, see `run`. */
+  /** Whether this run wrote an empty record in a round (with `publishRecordOnStartup`, the first one is the
+   * start-up record), see `run`. */
   wroteEmptyRecord: boolean
-  /** `publishRecordOnStartup` and no record written yet: the first round's publish, or the join's, stands in. */
-  startupPublishPending: boolean
 }
 
 /**
@@ -122,7 +121,7 @@ const round = (core: Core, state: RunState): Effect.Effect<RoundEnd, RotationFai
     yield* Effect.annotateCurrentSpan({ "dtt.minute": Number(cur), "dtt.records": records.length })
 
     if (records.length === 0) {
-      if (cur !== state.lastPublished) yield* publishInRound(core, state, cur, useCache ? curr.records : undefined)
+      yield* publishInRound(core, state, cur, useCache ? curr.records : undefined)
       const pause = state.unansweredRounds === 0
         ? cfg.noPeersRetryInterval
         : Duration.min(
@@ -155,7 +154,7 @@ const round = (core: Core, state: RunState): Effect.Effect<RoundEnd, RotationFai
     }
     if (!(yield* core.isJoined)) yield* waitOrJoined(core, cfg.joinConfirmationWaitTime)
     if (yield* core.isJoined) return joinedEnd
-    if (cur !== state.lastPublished) yield* publishInRound(core, state, cur, useCache ? curr.records : undefined)
+    yield* publishInRound(core, state, cur, useCache ? curr.records : undefined)
     return pauseFor(cfg.discoveryPollInterval)
   }).pipe(withTopicSpan(SpanName.bootstrapTick, core.records.topicId))
 
@@ -175,12 +174,7 @@ export const run = (core: Core): Effect.Effect<void, RotationFailed> =>
     // puts, two slot kinds each, ran beside those reads and the first dial and slowed a late joiner's first
     // neighbour about twofold (CPU and socket time on one thread). A round that finds nobody, or fails to join,
     // writes it as before; a round that joins is followed by the join publish below, a record that names us too.
-    const state: RunState = {
-      lastPublished: undefined,
-      unansweredRounds: 0,
-      wroteEmptyRecord: false,
-      startupPublishPending: cfg.publishRecordOnStartup
-    }
+    const state: RunState = { lastPublished: undefined, unansweredRounds: 0, wroteEmptyRecord: false }
     while (!(yield* core.isJoined)) {
       const end = yield* round(core, state)
       if (end._tag === "Joined") break
@@ -192,11 +186,10 @@ export const run = (core: Core): Effect.Effect<void, RotationFailed> =>
     // with the neighbour it got, and the slot names a live member again (Rust waits for the publisher). It is part
     // of the join, not an actor: a topic joined without actors writes it too. It also stands in for a start-up
     // record the first round did not get to write; without a publisher that one is written as Rust would.
-    if (state.wroteEmptyRecord || state.startupPublishPending) {
-      if (core.config.publisher.enabled) {
-        yield* Effect.forkIn(Publisher.publishNeighbours(core, "bootstrap"), core.scope)
-      } else if (state.startupPublishPending) {
-        yield* publishEmpty(core, yield* currentMinute())
-      }
+    const startupRecordUnwritten = cfg.publishRecordOnStartup && !state.wroteEmptyRecord
+    if (core.config.publisher.enabled && (state.wroteEmptyRecord || startupRecordUnwritten)) {
+      yield* Effect.forkIn(Publisher.publishNeighbours(core, "bootstrap"), core.scope)
+    } else if (startupRecordUnwritten) {
+      yield* publishEmpty(core, yield* currentMinute())
     }
   })

@@ -1,5 +1,5 @@
 /** Shared helpers for the scenario tests: nodes on the testkit's simulated network, driven by TestClock. */
-import { Config, Crypto, type NodeIdentity, Topic, TopicId } from "@dtt/core"
+import { Config, Crypto, type EndpointId, type NodeIdentity, Topic, TopicId } from "@dtt/core"
 import { type SimNetwork } from "@dtt/testkit"
 import { Duration, Effect, Layer, TestClock } from "effect"
 
@@ -55,6 +55,10 @@ export const advanceUntil = (
     }
     return spent
   })
+
+/** Whether `peer` is among the topic's current neighbours (for `advanceUntil`). */
+export const hasNeighbor = (topic: Topic.Topic, peer: EndpointId.EndpointId): Effect.Effect<boolean> =>
+  Effect.map(topic.neighbors, (ns) => ns.includes(peer))
 
 /** Connected components of the neighbour graph (undirected). */
 export const components = (graph: ReadonlyMap<string, ReadonlyArray<string>>): Array<Set<string>> => {

@@ -15,7 +15,6 @@ export interface Deadlines<K> {
   readonly add: (key: K, at: number) => void
   /** Forgets an entry (its work ended first); false if it was not there. */
   readonly remove: (key: K) => boolean
-  readonly has: (key: K) => boolean
 }
 
 export const make = <K>(onDue: (key: K) => void): Effect.Effect<Deadlines<K>, never, Scope.Scope> =>
@@ -59,7 +58,6 @@ export const make = <K>(onDue: (key: K) => void): Effect.Effect<Deadlines<K>, ne
         entries.set(key, at)
         added.unsafeOpen()
       },
-      remove,
-      has: (key) => entries.has(key)
+      remove
     }
   })

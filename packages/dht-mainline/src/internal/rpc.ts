@@ -156,7 +156,6 @@ export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable
       initial: Math.min(hardMillis, INITIAL_SOFT_TIMEOUT_MILLIS)
     })
     const impair = yield* Impair.make(options.impairment, () => stats.impairedDrops++)
-    const inbox = yield* Queue.dropping<Datagram>(options.inboxCapacity)
     const clock = yield* Effect.clock
     const pending = new Map<number, Pending>()
     const timeouts = yield* Deadlines.make<number>((id) => {
@@ -181,9 +180,7 @@ export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable
     }
 
     const send = (to: Address, bytes: Uint8Array): Effect.Effect<void> =>
-      impair.passesThrough
-        ? Effect.sync(() => sendNow(to, bytes))
-        : impair.outbound(Effect.sync(() => sendNow(to, bytes)))
+      impair.outbound(Effect.sync(() => sendNow(to, bytes)))
 
     /** The datagram our answer to `query` is, if we answer. */
     const answer = (query: Krpc.Query, from: Address): Uint8Array | undefined => {
@@ -245,15 +242,12 @@ export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable
     // Without impairment a datagram is handled in the socket's callback: a queue and a fiber hop per datagram cost
     // more than parsing it. An impaired socket (testbeds) goes through the bounded queue and the impairment's
     // delays, which need fibers.
-    const receive = impair.passesThrough
-      ? (datagram: Datagram) => {
-        const reply = handle(datagram)
-        if (reply !== undefined) sendNow(datagram.from, reply)
-      }
-      : (datagram: Datagram) => {
-        if (!Queue.unsafeOffer(inbox, datagram)) stats.dropped++
-      }
-    if (!impair.passesThrough) {
+    const respondNow = (datagram: Datagram) => {
+      const reply = handle(datagram)
+      if (reply !== undefined) sendNow(datagram.from, reply)
+    }
+    const queued = Effect.gen(function*() {
+      const inbox = yield* Queue.dropping<Datagram>(options.inboxCapacity)
       yield* Queue.take(inbox).pipe(
         Effect.flatMap((d) =>
           impair.inbound(Effect.suspend(() => {
@@ -264,7 +258,11 @@ export const make = (options: RpcOptions): Effect.Effect<Rpc, Dht.DhtUnavailable
         Effect.forever,
         Effect.forkScoped
       )
-    }
+      return (datagram: Datagram) => {
+        if (!Queue.unsafeOffer(inbox, datagram)) stats.dropped++
+      }
+    })
+    const receive = impair.passesThrough ? respondNow : yield* queued
 
     socket.on("message", (msg, rinfo) => {
       stats.received++
