@@ -32,8 +32,10 @@
  */
 import { GossipIroh } from "@dtt/gossip-iroh"
 import { createNode, type Node, type Topic } from "distributed-topic-tracker"
-import { mkdirSync, writeFileSync } from "node:fs"
+import { Effect, Metric, MetricState } from "effect"
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
+import { getHeapStatistics } from "node:v8"
 import * as ProcessSockets from "../packages/testkit/dist/src/ProcessSockets.js"
 import { type ChildMember, childMember, childTestbed, inlineTestbed, rssOf } from "./soakProcesses.js"
 
@@ -54,6 +56,16 @@ const WARMUP_MS = Number(process.env.WARMUP_S ?? 120) * 1000
 const TOPIC = `soak-${process.pid}`
 const SECRET = "soak-secret"
 
+/** The process-wide gauge of open gossip connections (0 before any node opened one). */
+const openConnections = (): number => {
+  for (const { metricKey, metricState } of Effect.runSync(Metric.snapshot)) {
+    if (metricKey.name === "gossip_iroh_connections_open" && MetricState.isGaugeState(metricState)) {
+      return Number(metricState.value)
+    }
+  }
+  return 0
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const mb = (bytes: number) => Math.round((bytes / 1e6) * 10) / 10
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits
@@ -63,8 +75,9 @@ interface Member {
   /** Dropped once closed, as an application drops what it closed (in-process members only). */
   node: Node | undefined
   topic: Topic | undefined
-  /** Set for a member running in a child process (CHURN=process). */
-  readonly child: ChildMember | undefined
+  /** Set for a member running in a child process (CHURN=process), dropped once it has left: a kept handle holds
+   * the exited process's pipes and readline, which grew this process's heap with every churn event. */
+  child: ChildMember | undefined
   /** When it had joined (ms since start); undefined while joining or if it never did. */
   joinedAt: number | undefined
   leftAt: number | undefined
@@ -88,6 +101,12 @@ interface Sample {
   readonly heapMB: number
   /** V8 external memory (ArrayBuffers and what addons report): tells JS-owned buffers from native growth. */
   readonly externalMB: number
+  /** Pages V8's heaps of this thread hold (all spaces, code included); RSS minus this is native or other threads. */
+  readonly v8PhysicalMB: number
+  /** Gossip QUIC connections open in this process (gauge `gossip_iroh_connections_open`, in-process nodes). */
+  readonly connections: number
+  /** Threads of this process (/proc/self/task): iroh's runtime, libuv's pool, V8's helpers, loader hooks. */
+  readonly threads: number
   /** RSS of the child process running the storing nodes (TESTBED=process), not part of the slopes. */
   readonly testbedRssMB: number | undefined
   /** CHURN=process: the summed RSS of the churned members' processes, not part of the slopes. */
@@ -195,6 +214,7 @@ const main = async () => {
   const leave = async (member: Member) => {
     member.leftAt = now()
     await member.child?.leave()
+    member.child = undefined
     await member.node?.close()
     await member.reading
     member.node = undefined
@@ -218,6 +238,9 @@ const main = async () => {
       rssMB: mb(m.rss),
       heapMB: mb(m.heapUsed),
       externalMB: mb(m.external),
+      v8PhysicalMB: mb(getHeapStatistics().total_physical_size),
+      threads: readdirSync("/proc/self/task").length,
+      connections: openConnections(),
       testbedRssMB: bed.childRssMB(),
       churnedRssMB: CHURN === "process"
         ? round(alive().reduce((sum, m) => sum + (rssOf(m.child?.pid) ?? 0), 0), 1)
@@ -274,7 +297,7 @@ const main = async () => {
       const s = sampleNow()
       samples.push(s)
       console.log(
-        `${s.seconds} s: alive ${s.alive} udp ${s.udp} fds ${s.fds} rss ${s.rssMB} MB heap ${s.heapMB} MB external ${s.externalMB} MB testbed ${
+        `${s.seconds} s: alive ${s.alive} udp ${s.udp} fds ${s.fds} rss ${s.rssMB} MB heap ${s.heapMB} MB external ${s.externalMB} MB v8 ${s.v8PhysicalMB} MB threads ${s.threads} conns ${s.connections} testbed ${
           s.testbedRssMB ?? "-"
         } MB churned ${s.churnedRssMB ?? "-"} MB, sent ${sent.length}`
       )
@@ -311,7 +334,9 @@ const main = async () => {
   const slopes = {
     udpPer10Min: perTenMinutes((s) => s.udp),
     fdsPer10Min: perTenMinutes((s) => s.fds),
-    rssMBPer10Min: perTenMinutes((s) => s.rssMB)
+    rssMBPer10Min: perTenMinutes((s) => s.rssMB),
+    v8PhysicalMBPer10Min: perTenMinutes((s) => s.v8PhysicalMB),
+    outsideV8MBPer10Min: perTenMinutes((s) => s.rssMB - s.v8PhysicalMB)
   }
   const secondHalf = samples.filter((s) => s.seconds * 1000 >= (MINUTES * 60_000) / 2)
   const slopesSecondHalf = {

@@ -44,10 +44,12 @@ export interface GossipIrohOptions {
   /** Events one subscriber may fall behind before it sees `Lagged` (iroh-gossip: 2048). */
   readonly subscriptionCapacity?: number
   /**
-   * Milliseconds after which a connection neither side uses any more is closed. Default: never, as in
-   * iroh-gossip (they stay open until the peer goes away). Setting it also heals the one-sided neighbours
-   * HyParView's crossing race leaves (a peer that dropped us while we re-added it): once it closes the idle
-   * connection, we count it as disconnected and refill from the passive view. Our tests use 1000.
+   * Milliseconds after which a connection neither side uses any more is closed. Default 30000. iroh-gossip keeps
+   * such connections until the peer goes away (upstream #155): between long-lived nodes every eviction and
+   * re-dial left one more open, about 15 per node in a 10-node soak's first two minutes, and past the total
+   * limit (`connectionLimits`) new peers would be refused. `Infinity` keeps iroh-gossip's behaviour. Closing also
+   * heals the one-sided neighbours HyParView's crossing race leaves (a peer that dropped us while we re-added
+   * it): once it closes the idle connection, we count it as disconnected and refill from the passive view.
    */
   readonly idleConnectionTimeout?: number
   /**

@@ -16,9 +16,15 @@
  * The concerns live in `driver/`: `api` (options, stats, the handle), `state` (what the actor owns), `dialing`,
  * `protocolIo`, `leftTopics`, `idleConnections`, `actor`, `shutdown` and `periodic` (address polling and ticks).
  */
-import { Deferred, Effect, type Scope } from "effect"
+import { Deferred, Effect, Metric, type Scope } from "effect"
 import { runActor } from "./driver/actor.js"
-import { defaultDriverOptions, type Driver, type DriverOptions, type Protocol } from "./driver/api.js"
+import {
+  defaultDriverOptions,
+  type Driver,
+  type DriverOptions,
+  openConnectionsGauge,
+  type Protocol
+} from "./driver/api.js"
 import * as Dialing from "./driver/dialing.js"
 import { startPeriodicTasks } from "./driver/periodic.js"
 import * as ProtocolIo from "./driver/protocolIo.js"
@@ -41,6 +47,15 @@ export const make = (
     const io = ProtocolIo.make(state, protocol, dialing)
     const { topics, peers, connections } = state
 
+    // Registered first, so it runs last, once the actor is gone: connections whose close the actor did not get
+    // to leave the process-wide gauge here.
+    yield* Effect.addFinalizer(() =>
+      Effect.suspend(() => {
+        const left = connections.size
+        connections.clear()
+        return Metric.incrementBy(openConnectionsGauge, -left)
+      })
+    )
     // The accept loop and the actor are forked before the shutdown finalizer is registered, so they still run
     // while it drains; the periodic tasks after it, so they stop first.
     yield* Dialing.acceptIncoming(state, dialing).pipe(Effect.forkScoped)

@@ -3,8 +3,8 @@
  * (protocol input, connections opening and closing, dial failures, subscriptions, our own address, idle reaping,
  * shutdown). Keeping every state change here is what lets the rest run without locks.
  */
-import { Deferred, Effect, Queue } from "effect"
-import { encodeOwnPeerData } from "./api.js"
+import { Deferred, Effect, Metric, Queue } from "effect"
+import { encodeOwnPeerData, openConnectionsGauge } from "./api.js"
 import type { Dialing } from "./dialing.js"
 import { isOrphanedNeighbor, reapIdleConnections } from "./idleConnections.js"
 import { answerLeftTopic, rememberLeftTopic } from "./leftTopics.js"
@@ -29,6 +29,7 @@ const handle = (state: DriverState, io: ProtocolIo, dialing: Dialing, m: Message
         const conn = m.conn
         stats.connectionsOpened++
         connections.add(conn)
+        yield* Metric.increment(openConnectionsGauge)
         if (conn.origin === "dial") state.pendingDials.delete(conn.remote)
         if (!state.running) {
           yield* conn.close("shutting down")
@@ -61,7 +62,7 @@ const handle = (state: DriverState, io: ProtocolIo, dialing: Dialing, m: Message
         return
       }
       case "ConnClosed": {
-        connections.delete(m.conn)
+        if (connections.delete(m.conn)) yield* Metric.incrementBy(openConnectionsGauge, -1)
         state.accounting.release(m.conn.remote)
         state.idleSince.delete(m.conn)
         stats.connectionsClosed++

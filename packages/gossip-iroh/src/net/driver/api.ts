@@ -52,9 +52,10 @@ export interface DriverOptions {
   readonly drainTimeout: Duration.DurationInput
   /**
    * A connection nobody uses any more (we do not send on it and the peer has finished every stream it opened on
-   * it) is closed after being found idle this long; see `reapIdleConnections`. Off (`undefined`) by default, as
-   * in iroh-gossip, where such connections linger until the peer goes away: closing one makes a peer that still
-   * lists us as a neighbour drop us, which changes views (and heals one-sided ones) while a swarm is forming.
+   * it) is closed after being found idle this long; see `reapIdleConnections`. `undefined` keeps them, as
+   * iroh-gossip does until the peer goes away. The default, 30 s, is long enough not to stir the views of a swarm
+   * that is forming (closing makes a peer that still lists us drop us) and keeps long-lived nodes from piling up
+   * connections to peers they dropped.
    */
   readonly idleConnectionTimeout: Duration.DurationInput | undefined
   /** Connections per remote endpoint and in total; incoming ones beyond them are closed at once. */
@@ -71,7 +72,7 @@ export const defaultDriverOptions: DriverOptions = {
   lookupTimeout: Duration.seconds(10),
   addrPollInterval: Duration.seconds(5),
   drainTimeout: Duration.seconds(1),
-  idleConnectionTimeout: undefined,
+  idleConnectionTimeout: Duration.seconds(30),
   connectionLimits: ConnectionLimits.defaultConnectionLimits
 }
 
@@ -124,6 +125,11 @@ export const encodeOwnPeerData = (addr: DialAddr): Uint8Array =>
     relayUrl: addr.relayUrl,
     directAddresses: addr.directAddresses.map(parseSocketAddr).filter((a): a is SocketAddr => a !== undefined)
   })
+
+/** QUIC connections open in this process, over every gossip endpoint (a leak shows as a rising line). */
+export const openConnectionsGauge = Metric.gauge("gossip_iroh_connections_open", {
+  description: "gossip QUIC connections currently open, all endpoints of the process together"
+})
 
 /** Frames we gave up on (a full queue that stayed full, a dial queue overflowing, an oversize frame). */
 export const droppedFrames = Metric.counter("gossip_iroh_frames_dropped", {

@@ -1,6 +1,6 @@
 /**
  * Connections nobody uses any more, and the neighbours they leave behind. iroh-gossip keeps such connections open
- * for as long as both nodes run; closing them (off by default, see `idleConnectionTimeout`) stops the leak, and a
+ * for as long as both nodes run; closing them (after 30 s by default, see `idleConnectionTimeout`) stops the leak, and a
  * close that leaves a topic neighbour without any connection counts as that neighbour going away.
  */
 import type { EndpointId as Id } from "@dtt/core"
