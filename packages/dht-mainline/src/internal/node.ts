@@ -4,18 +4,20 @@
  * scope: closing it closes the socket and interrupts the processing fiber, lookups and the token rotation.
  */
 import { Bep44, Crypto, Dht } from "@dtt/core"
-import { Duration, Effect, Schedule, type Scope, Stream } from "effect"
+import { Clock, Duration, Effect, Either, Schedule, type Scope, Stream } from "effect"
 import { lookup as dnsLookup } from "node:dns/promises"
 import { isIPv4 } from "node:net"
 import * as Bencode from "../Bencode.js"
 import type { Impairment } from "../Impairment.js"
+import * as Krpc from "../Krpc.js"
 import { type Address, ID_BYTES, parseAddress } from "./address.js"
 import * as Item from "./item.js"
-import { lookup, type LookupContext } from "./lookup.js"
+import { lookup, type LookupContext, type Responder } from "./lookup.js"
 import { settleWithPatience } from "./patience.js"
 import * as RoutingTable from "./routingTable.js"
 import * as Rpc from "./rpc.js"
 import * as Server from "./server.js"
+import * as WriteTargets from "./writeTargets.js"
 
 export interface NodeOptions {
   readonly bootstrap: ReadonlyArray<string>
@@ -138,6 +140,7 @@ export const make = (options: NodeOptions): Effect.Effect<Node, Dht.DhtUnavailab
       maxCandidates: MAX_CANDIDATES
     }
     const stats: NodeStats = Object.assign(rpc.stats, { rejectedItems: 0 })
+    const writeTargets = WriteTargets.make()
 
     const validate = (publicKey: Uint8Array, salt: Uint8Array): Dht.DhtInvalidItem | undefined =>
       publicKey.length !== Item.PUBLIC_KEY_BYTES
@@ -163,6 +166,9 @@ export const make = (options: NodeOptions): Effect.Effect<Node, Dht.DhtUnavailab
             }
             return Effect.promise(() => emit.single(item))
           }).pipe(
+            Effect.tap((responders) =>
+              Effect.map(Clock.currentTimeMillis, (now) => writeTargets.remember(target, responders, now))
+            ),
             Effect.flatMap((responders) =>
               Effect.promise(() => (responders.length === 0 ? emit.fail(nobodyAnswered) : emit.end()))
             ),
@@ -171,26 +177,15 @@ export const make = (options: NodeOptions): Effect.Effect<Node, Dht.DhtUnavailab
         )
       })
 
-    const store = (item: Dht.MutableItem, cas: bigint | undefined) =>
-      Effect.gen(function*() {
-        const invalid = validate(item.publicKey, item.salt) ??
-          (item.value.length > Bep44.MAX_VALUE_BYTES
-            ? new Dht.DhtInvalidItem({
-              reason: `value is ${item.value.length} bytes, at most ${Bep44.MAX_VALUE_BYTES}`
-            })
-            : item.signature.length !== Item.SIGNATURE_BYTES
-            ? new Dht.DhtInvalidItem({ reason: "signature must be 64 bytes" })
-            : undefined)
-        if (invalid !== undefined) return yield* invalid
-        const target = Bep44.target(item.publicKey, item.salt)
-        // A fresh lookup per attempt: the write tokens come from it, and they go stale.
-        const responders = yield* lookup(ctx, target, "get", () => Effect.void)
-        if (responders.length === 0) return yield* nobodyAnswered
-        const writable = responders.filter((r) => r.token !== undefined)
-        if (writable.length === 0) {
-          return yield* new Dht.DhtUnavailable({ reason: "no storing node handed out a write token" })
-        }
-        const settled = yield* settleWithPatience(
+    /** Puts `item` to every node of `writable`: how many stored it, or why none did. */
+    const putTo = (
+      writable: ReadonlyArray<Responder>,
+      item: Dht.MutableItem,
+      target: Uint8Array,
+      cas: bigint | undefined
+    ): Effect.Effect<Either.Either<{ readonly storedAt: number }, Dht.DhtUnavailable | Dht.DhtPutRejected>> =>
+      Effect.map(
+        settleWithPatience(
           rpc,
           writable.map((node) =>
             rpc.request(
@@ -205,22 +200,64 @@ export const make = (options: NodeOptions): Effect.Effect<Node, Dht.DhtUnavailab
               })
             )
           )
-        )
-        const results = settled.filter((r) => r !== undefined)
-        const storedAt = results.filter((r) => r._tag === "Right").length
-        if (storedAt > 0) return { storedAt }
-        const codes = new Map<number, number>()
-        for (const r of results) {
-          if (r._tag === "Left" && r.left._tag === "Remote") codes.set(r.left.code, (codes.get(r.left.code) ?? 0) + 1)
+        ),
+        (settled) => {
+          const results = settled.filter((r) => r !== undefined)
+          const storedAt = results.filter((r) => r._tag === "Right").length
+          if (storedAt > 0) return Either.right({ storedAt })
+          const codes = new Map<number, number>()
+          for (const r of results) {
+            if (r._tag === "Left" && r.left._tag === "Remote") {
+              codes.set(r.left.code, (codes.get(r.left.code) ?? 0) + 1)
+            }
+          }
+          if (codes.size === 0) {
+            return Either.left(
+              new Dht.DhtUnavailable({ reason: `none of ${writable.length} storing nodes answered the put` })
+            )
+          }
+          const [code, count] = [...codes.entries()].sort((a, b) => b[1] - a[1])[0]!
+          return Either.left(
+            new Dht.DhtPutRejected({
+              code,
+              reason: `${count} of ${writable.length} storing nodes refused the put with error ${code}`
+            })
+          )
         }
-        if (codes.size === 0) {
-          return yield* new Dht.DhtUnavailable({ reason: `none of ${writable.length} storing nodes answered the put` })
+      )
+
+    const store = (item: Dht.MutableItem, cas: bigint | undefined) =>
+      Effect.gen(function*() {
+        const invalid = validate(item.publicKey, item.salt) ??
+          (item.value.length > Bep44.MAX_VALUE_BYTES
+            ? new Dht.DhtInvalidItem({
+              reason: `value is ${item.value.length} bytes, at most ${Bep44.MAX_VALUE_BYTES}`
+            })
+            : item.signature.length !== Item.SIGNATURE_BYTES
+            ? new Dht.DhtInvalidItem({ reason: "signature must be 64 bytes" })
+            : undefined)
+        if (invalid !== undefined) return yield* invalid
+        const target = Bep44.target(item.publicKey, item.salt)
+        const remembered = writeTargets.recall(target, yield* Clock.currentTimeMillis)
+        if (remembered !== undefined) {
+          const stored = yield* putTo(remembered, item, target, cas)
+          if (stored._tag === "Right") return stored.right
+          // A refusal about the item itself (seq, cas) would only be repeated by other nodes; anything else may be
+          // stale tokens or nodes that went away: walk the DHT as if nothing were remembered.
+          if (stored.left._tag === "DhtPutRejected" && stored.left.code !== Krpc.ErrorCode.Protocol) {
+            return yield* stored.left
+          }
+          writeTargets.forget(target)
         }
-        const [code, count] = [...codes.entries()].sort((a, b) => b[1] - a[1])[0]!
-        return yield* new Dht.DhtPutRejected({
-          code,
-          reason: `${count} of ${writable.length} storing nodes refused the put with error ${code}`
-        })
+        // Otherwise a fresh lookup per attempt: the write tokens come from it, and they go stale.
+        const responders = yield* lookup(ctx, target, "get", () => Effect.void)
+        if (responders.length === 0) return yield* nobodyAnswered
+        writeTargets.remember(target, responders, yield* Clock.currentTimeMillis)
+        const writable = responders.filter((r) => r.token !== undefined)
+        if (writable.length === 0) {
+          return yield* new Dht.DhtUnavailable({ reason: "no storing node handed out a write token" })
+        }
+        return yield* Effect.flatten(putTo(writable, item, target, cas))
       })
 
     const bootstrap = lookup(ctx, id, "find_node", () => Effect.void).pipe(Effect.map(() => table.size()))

@@ -1,0 +1,44 @@
+// A put right after a get of the same target reuses the storing nodes (and write tokens) the get found.
+import { Crypto, type Dht } from "@dtt/core"
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect } from "effect"
+import { DhtMainline, Testbed } from "../src/index.js"
+import { bytesOf, seedOf, signItem } from "./helpers.js"
+
+const fast = { retries: 0, putTimeout: Duration.seconds(10), getTimeout: Duration.seconds(10) }
+
+const itemOf = (n: number, text: string): Dht.MutableItem =>
+  signItem(seedOf(n), bytesOf(`slot-${n}`), bytesOf(text), 1n)
+
+describe("write targets remembered from a get", () => {
+  it.scopedLive("a put after a get of its target sends only the puts", () =>
+    Effect.gen(function*() {
+      const bed = yield* Testbed.make({ size: 12 })
+      const { dht, node } = yield* DhtMainline.makeService(bed.clientOptions({ dht: fast }))
+      yield* node.bootstrap
+      const item = itemOf(1, "first")
+      expect(yield* dht.getMutable(item.publicKey, item.salt)).toEqual([])
+      const before = node.stats.requestsSent
+      const receipt = yield* dht.putMutable(item)
+      // Without the remembered nodes the put walks the DHT again first: about as many gets as puts.
+      expect(node.stats.requestsSent - before).toBe(receipt.storedAt)
+      expect(receipt.storedAt).toBeGreaterThanOrEqual(10)
+      expect(bed.storedItems(item.publicKey, item.salt)).toHaveLength(receipt.storedAt)
+    }).pipe(Effect.provide(Crypto.layerNode)))
+
+  it.scopedLive("tokens that went stale since the get: the put looks up afresh and still stores", () =>
+    Effect.gen(function*() {
+      // Two rotations make every token the get collected invalid (a token outlives one rotation, not two).
+      const bed = yield* Testbed.make({ size: 12, node: { tokenRotation: Duration.millis(100) } })
+      const { dht, node } = yield* DhtMainline.makeService(bed.clientOptions({ dht: fast }))
+      yield* node.bootstrap
+      const item = itemOf(2, "second")
+      yield* dht.getMutable(item.publicKey, item.salt)
+      yield* Effect.sleep(Duration.millis(350))
+      const before = node.stats.requestsSent
+      const receipt = yield* dht.putMutable(item)
+      expect(receipt.storedAt).toBeGreaterThanOrEqual(10)
+      // The refused puts, a fresh lookup, and the puts again.
+      expect(node.stats.requestsSent - before).toBeGreaterThan(2 * receipt.storedAt)
+    }).pipe(Effect.provide(Crypto.layerNode)))
+})
