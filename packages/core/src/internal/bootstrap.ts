@@ -1,4 +1,4 @@
-import { Duration, Effect } from "effect"
+import { Clock, Duration, Effect } from "effect"
 import { DiscoveryEvent } from "../DiscoveryEvent.js"
 import type { EndpointId } from "../EndpointId.js"
 import * as GossipRecordContent from "../GossipRecordContent.js"
@@ -15,10 +15,21 @@ import { SpanName, withTopicSpan } from "./spans.js"
  */
 const MAX_UNREACHABLE_RETRY = Duration.seconds(30)
 
+/**
+ * A previous minute's slot that read empty is read again only after this long. Records are written for the
+ * current minute, so the slot of a minute that has ended fills only from puts already in flight (or a peer's
+ * clock a little behind ours); a node alone that looks again every 100 ms (`ConfigProfiles.startTogether`) spent
+ * half its reads, and the CPU its peers' first dials needed, on it. Rounds at the default 1.5 s never skip.
+ */
+const EMPTY_PREVIOUS_SLOT_REREAD_MS = 1000
+
 interface SlotResult {
   readonly records: ReadonlyArray<DiscoveredRecord>
   readonly failed: boolean
 }
+
+/** A slot not read this round: nothing found, and not a failure (it does not count towards the back-off). */
+const skippedSlot: SlotResult = { records: [], failed: false }
 
 /**
  * Records of a minute, a DHT error counting as "nothing there" (bootstrap only; behaviour.md §3.3 step 3), but
@@ -96,6 +107,8 @@ interface RunState {
   lastPublished: bigint | undefined
   /** Rounds in a row in which every get failed. */
   unansweredRounds: number
+  /** The previous minute's slot as last read, when it was empty (see `EMPTY_PREVIOUS_SLOT_REREAD_MS`). */
+  emptyPrevious: { readonly minute: bigint; readonly at: number } | undefined
   /** Whether this run wrote an empty record in a round (with `publishRecordOnStartup`, the first one is the
    * start-up record), see `run`. */
   wroteEmptyRecord: boolean
@@ -111,13 +124,23 @@ const round = (core: Core, state: RunState): Effect.Effect<RoundEnd, RotationFai
     const cur = yield* currentMinute()
     const offset = state.lastPublished === undefined && cfg.checkOlderRecordsFirstOnStartup ? 1n : 0n
     const useCache = offset === 0n
+    const prevMinute = cur - offset - 1n
+    const startedAt = yield* Clock.currentTimeMillis
+    const skipPrev = state.emptyPrevious?.minute === prevMinute &&
+      startedAt - state.emptyPrevious.at < EMPTY_PREVIOUS_SLOT_REREAD_MS
     // Both slots at once (Rust reads them one after the other): a joiner's first candidates usually sit in the
     // current slot, and reading it only after the previous one doubled the time to the first dial.
-    const [prev, curr] = yield* Effect.all([getOrEmpty(core, cur - offset - 1n), getOrEmpty(core, cur - offset)], {
-      concurrency: 2
-    })
+    const [prev, curr] = yield* Effect.all([
+      skipPrev ? Effect.succeed(skippedSlot) : getOrEmpty(core, prevMinute),
+      getOrEmpty(core, cur - offset)
+    ], { concurrency: 2 })
+    if (!skipPrev) {
+      state.emptyPrevious = prev.records.length === 0 && !prev.failed
+        ? { minute: prevMinute, at: startedAt }
+        : undefined
+    }
     const records = [...prev.records, ...curr.records]
-    state.unansweredRounds = prev.failed && curr.failed ? state.unansweredRounds + 1 : 0
+    state.unansweredRounds = (skipPrev || prev.failed) && curr.failed ? state.unansweredRounds + 1 : 0
     yield* Effect.annotateCurrentSpan({ "dtt.minute": Number(cur), "dtt.records": records.length })
 
     if (records.length === 0) {
@@ -174,7 +197,12 @@ export const run = (core: Core): Effect.Effect<void, RotationFailed> =>
     // puts, two slot kinds each, ran beside those reads and the first dial and slowed a late joiner's first
     // neighbour about twofold (CPU and socket time on one thread). A round that finds nobody, or fails to join,
     // writes it as before; a round that joins is followed by the join publish below, a record that names us too.
-    const state: RunState = { lastPublished: undefined, unansweredRounds: 0, wroteEmptyRecord: false }
+    const state: RunState = {
+      lastPublished: undefined,
+      unansweredRounds: 0,
+      wroteEmptyRecord: false,
+      emptyPrevious: undefined
+    }
     while (!(yield* core.isJoined)) {
       const end = yield* round(core, state)
       if (end._tag === "Joined") break
