@@ -20,8 +20,9 @@ describe("write targets remembered from a get", () => {
       expect(yield* dht.getMutable(item.publicKey, item.salt)).toEqual([])
       const before = node.stats.requestsSent
       const receipt = yield* dht.putMutable(item)
-      // Without the remembered nodes the put walks the DHT again first: about as many gets as puts.
-      expect(node.stats.requestsSent - before).toBe(receipt.storedAt)
+      // Only a put to each storing node (12); without the remembered nodes the put walked the DHT again first,
+      // a get to each of them too (24).
+      expect(node.stats.requestsSent - before).toBeLessThanOrEqual(12)
       expect(receipt.storedAt).toBeGreaterThanOrEqual(10)
       expect(bed.storedItems(item.publicKey, item.salt)).toHaveLength(receipt.storedAt)
     }).pipe(Effect.provide(Crypto.layerNode)))
