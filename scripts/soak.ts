@@ -32,7 +32,7 @@
  */
 import { GossipIroh } from "@dtt/gossip-iroh"
 import { createNode, type Node, type Topic } from "distributed-topic-tracker"
-import { Effect, Metric, MetricState } from "effect"
+import { Effect, Metric } from "effect"
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { getHeapStatistics } from "node:v8"
@@ -55,16 +55,6 @@ const SAMPLE_MS = 10_000
 const WARMUP_MS = Number(process.env.WARMUP_S ?? 120) * 1000
 const TOPIC = `soak-${process.pid}`
 const SECRET = "soak-secret"
-
-/** The process-wide gauge of open gossip connections (0 before any node opened one). */
-const openConnections = (): number => {
-  for (const { metricKey, metricState } of Effect.runSync(Metric.snapshot)) {
-    if (metricKey.name === "gossip_iroh_connections_open" && MetricState.isGaugeState(metricState)) {
-      return Number(metricState.value)
-    }
-  }
-  return 0
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const mb = (bytes: number) => Math.round((bytes / 1e6) * 10) / 10
@@ -240,7 +230,7 @@ const main = async () => {
       externalMB: mb(m.external),
       v8PhysicalMB: mb(getHeapStatistics().total_physical_size),
       threads: readdirSync("/proc/self/task").length,
-      connections: openConnections(),
+      connections: Effect.runSync(Metric.value(GossipIroh.openConnections)).value,
       testbedRssMB: bed.childRssMB(),
       churnedRssMB: CHURN === "process"
         ? round(alive().reduce((sum, m) => sum + (rssOf(m.child?.pid) ?? 0), 0), 1)

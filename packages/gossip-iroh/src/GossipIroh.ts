@@ -110,6 +110,8 @@ export interface GossipIrohService extends Gossip.GossipService {
  */
 export { DialError, EndpointBindError } from "./net/errors.js"
 export { releaseClosedEndpoints } from "./net/nativeRelease.js"
+/** Gauge `gossip_iroh_connections_open`: QUIC connections open in this process, every endpoint together. */
+export { openConnectionsGauge as openConnections } from "./net/driver/api.js"
 
 export class InvalidTicket extends Error {
   readonly _tag = "InvalidTicket"

@@ -252,8 +252,7 @@ export const make = (options: NodeOptions): Effect.Effect<Node, Dht.DhtUnavailab
         // Otherwise a fresh lookup per attempt: the write tokens come from it, and they go stale.
         const responders = yield* lookup(ctx, target, "get", () => Effect.void)
         if (responders.length === 0) return yield* nobodyAnswered
-        writeTargets.remember(target, responders, yield* Clock.currentTimeMillis)
-        const writable = responders.filter((r) => r.token !== undefined)
+        const writable = writeTargets.remember(target, responders, yield* Clock.currentTimeMillis)
         if (writable.length === 0) {
           return yield* new Dht.DhtUnavailable({ reason: "no storing node handed out a write token" })
         }

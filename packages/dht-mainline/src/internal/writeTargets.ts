@@ -12,8 +12,12 @@ import { Bytes } from "@dtt/core"
 import type { Responder } from "./lookup.js"
 
 export interface WriteTargets {
-  /** Keeps the responders that gave a token (nothing when none did). */
-  readonly remember: (target: Uint8Array, responders: ReadonlyArray<Responder>, now: number) => void
+  /** Keeps the responders that gave a token (nothing when none did) and returns them. */
+  readonly remember: (
+    target: Uint8Array,
+    responders: ReadonlyArray<Responder>,
+    now: number
+  ) => ReadonlyArray<Responder>
   /** The remembered writable responders, if fresh. */
   readonly recall: (target: Uint8Array, now: number) => ReadonlyArray<Responder> | undefined
   readonly forget: (target: Uint8Array) => void
@@ -31,9 +35,10 @@ export const make = (ttlMs = 60_000, maxEntries = 256): WriteTargets => {
       const writable = responders.filter((r) => r.token !== undefined)
       const key = Bytes.toHex(target)
       entries.delete(key)
-      if (writable.length === 0) return
+      if (writable.length === 0) return writable
       if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!)
       entries.set(key, { writable, at: now })
+      return writable
     },
     recall: (target, now) => {
       const entry = entries.get(Bytes.toHex(target))
