@@ -171,4 +171,21 @@ describe("record publisher caches", () => {
       expect(yield* b.getRecords(MINUTE)).toHaveLength(3)
       expect(second.times("hpkeOpen", "any")).toBe(12)
     }))
+
+  it.scoped("the outcomes of a minute leave with its slot: a long-lived node keeps only the live minutes'", () =>
+    Effect.gen(function*() {
+      const sim = yield* network
+      yield* fillBothSlots(sim, MINUTE)
+      const counts = counting()
+      const reader = yield* publisherOf(sim, 4, counts.crypto)
+      expect(yield* reader.getRecords(MINUTE)).toHaveLength(3)
+      expect(counts.times("hpkeOpen", "any")).toBe(12)
+      // Four later minutes push MINUTE out of the slot cache (their slots are empty: nothing to open).
+      for (const later of [1n, 2n, 3n, 4n]) yield* reader.getRecords(MINUTE + later)
+      expect(counts.times("hpkeOpen", "any")).toBe(12)
+      // Its values are opened again: their outcomes went with the slot. Before, one memo shared by all minutes
+      // still answered, and kept dead minutes' records for as long as it took 512 newer ones to push them out.
+      expect(yield* reader.getRecords(MINUTE)).toHaveLength(3)
+      expect(counts.times("hpkeOpen", "any")).toBe(24)
+    }))
 })

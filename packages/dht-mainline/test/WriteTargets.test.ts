@@ -3,6 +3,7 @@ import { Crypto, type Dht } from "@dtt/core"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect } from "effect"
 import { DhtMainline, Testbed } from "../src/index.js"
+import * as WriteTargets from "../src/internal/writeTargets.js"
 import { bytesOf, seedOf, signItem } from "./helpers.js"
 
 const fast = { retries: 0, putTimeout: Duration.seconds(10), getTimeout: Duration.seconds(10) }
@@ -42,4 +43,24 @@ describe("write targets remembered from a get", () => {
       // The refused puts, a fresh lookup, and the puts again.
       expect(node.stats.requestsSent - before).toBeGreaterThan(2 * receipt.storedAt)
     }).pipe(Effect.provide(Crypto.layerNode)))
+
+  it("stale entries are dropped as new ones come, not only when the count limit is hit", () => {
+    const targets = WriteTargets.make(60_000, 256)
+    const responder = (n: number) => ({
+      id: new Uint8Array(20).fill(n),
+      host: "127.0.0.1",
+      port: 6881,
+      token: bytesOf("t")
+    })
+    const target = (n: number) => bytesOf(`target-${n}`)
+    // A long-lived node: ten new targets (slot reads, address lookups) every ten seconds, for ten minutes.
+    for (let t = 0; t < 600_000; t += 10_000) {
+      for (let n = 0; n < 10; n++) targets.remember(target(t + n), [responder(n)], t)
+    }
+    // Only the last minute's are kept (they are the only ones `recall` would still hand out); before, the map
+    // held the 256 newest whatever their age.
+    expect(targets.size()).toBeLessThanOrEqual(60)
+    expect(targets.recall(target(590_000), 590_000)).toHaveLength(1)
+    expect(targets.recall(target(0), 590_000)).toBeUndefined()
+  })
 })

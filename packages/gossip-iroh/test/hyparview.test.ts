@@ -172,4 +172,26 @@ describe("hyparview membership rules", () => {
     expect(m.nodes.map((n) => n.id)).not.toContain(sh[0]!.to)
     expect(tags(out).at(-1)).toBe("timer DoShuffle 60000")
   })
+
+  it("the data of peers that left both views is forgotten at the next shuffle, not kept for the topic's life", () => {
+    const s = new ProtoState({
+      me: p(1),
+      rng: seededRng(7),
+      config: makeProtoConfig({ membership: { passiveViewCapacity: 5 } })
+    })
+    join(s)
+    recv(s, p(2), { _tag: "Join", data: undefined })
+    // Churn: 200 passers-by, each with its addresses, reach us in shuffles through our one neighbour.
+    for (let n = 0; n < 200; n++) {
+      const id = p(100 + n)
+      recv(s, p(2), { _tag: "Shuffle", origin: id, nodes: [{ id, data: bytes(`addresses of ${n}`) }], ttl: 0 }, n)
+    }
+    const swarm = s.state(T)!.swarm
+    expect(swarm.passiveView.size).toBe(5)
+    s.handle({ _tag: "TimerExpired", timer: { topic: T, timer: { _tag: "DoShuffle" } } }, 60_000)
+    // What is left: the five in the passive view (their data is still sent in shuffles). Before, all 200.
+    expect(swarm.peerDataSize).toBeLessThanOrEqual(6)
+    for (const id of swarm.passiveView.values()) expect(swarm.dataOf(id)).toBeDefined()
+    expect(swarm.dataOf(p(100))).toBeUndefined()
+  })
 })

@@ -20,17 +20,17 @@ const SLOT_CACHE_MINUTES = 4
 /**
  * Opening a value (two HPKE opens and a signature check) is the expensive step, and every get returns mostly the
  * same few values: at most one per storing node that answers (about 20, up to 64 in large simulations), for the
- * few minutes a publisher reads. Each publisher remembers the outcomes of its own slot (its topic, secret and
- * rotation are fixed, so the outcome is a pure function of minute and value) and drops them with itself when
- * its topic closes. Bounded, oldest evicted first, so hostile slots cannot grow it.
+ * few minutes a publisher reads. Each slot remembers the outcomes for its own values (the publisher's topic,
+ * secret and rotation are fixed, so the outcome is a pure function of minute and value) and they go with the slot
+ * when its minute leaves the slot cache: a long-lived node keeps only the live minutes' outcomes instead of
+ * filling one shared cache with dead minutes' records for most of an hour. Bounded per slot, oldest evicted
+ * first, so hostile slots cannot grow it.
  */
-const OPENED_CACHE_SIZE = 512
+const OPENED_PER_SLOT = 128
 /** Why a value did not open (the record error's tag, or `Defect`), kept so observers can count rejections. */
 interface Refused {
   readonly refused: string
 }
-
-const openedKey = (minute: bigint, value: Uint8Array): string => `${minute}|${toLatin1(value)}`
 
 const toDiscovered = (record: Record.Record, minute: bigint): DiscoveredRecord | undefined => {
   const publisher = Either.getOrUndefined(EndpointId.fromBytes(record.publicKey))
@@ -72,6 +72,8 @@ interface SlotState extends Keys.Slot {
   readonly encryption: EncryptedRecord.EncryptionKey
   /** At the last get: whether it showed a record (ours or another's) that advertises at least one active peer. */
   holdsJoinedRecord: boolean
+  /** Outcomes of opening this slot's values, keyed by the value's bytes (see `OPENED_PER_SLOT`). */
+  readonly opened: Map<string, Record.Record | Refused>
 }
 
 /**
@@ -111,28 +113,28 @@ export const make = (
           salt,
           target: Bep44.target(publicKey, salt),
           encryption,
-          holdsJoinedRecord: false
+          holdsJoinedRecord: false,
+          opened: new Map()
         }
         slots.set(minute, slot)
         for (const m of slots.keys()) if (slots.size > SLOT_CACHE_MINUTES && m !== minute) slots.delete(m)
       }
       return slot
     }
-    const opened = new Map<string, Record.Record | Refused>()
-    const remember = (key: string, result: Record.Record | Refused) => {
-      if (opened.size >= OPENED_CACHE_SIZE) opened.delete(opened.keys().next().value!)
+    const remember = (opened: Map<string, Record.Record | Refused>, key: string, result: Record.Record | Refused) => {
+      if (opened.size >= OPENED_PER_SLOT) opened.delete(opened.keys().next().value!)
       opened.set(key, result)
     }
     /** The verified record inside a DHT value, or why not: every failure is the same skip (only counted). */
     const openValue = (value: Uint8Array, slot: SlotState): Effect.Effect<Record.Record | Refused> => {
-      const key = openedKey(slot.minute, value)
-      const known = opened.get(key)
+      const key = toLatin1(value)
+      const known = slot.opened.get(key)
       if (known !== undefined) return Effect.succeed(known)
       return EncryptedRecord.openRecordWith(value, topicHash, slot.minute, slot.encryption).pipe(
         Effect.catchAll((error): Effect.Effect<Refused> => Effect.succeed({ refused: error._tag })),
         // Defects from malformed input must not escape either: hostile bytes only ever mean "skip".
         Effect.catchAllDefect((): Effect.Effect<Refused> => Effect.succeed({ refused: "Defect" })),
-        Effect.tap((result) => Effect.sync(() => remember(key, result))),
+        Effect.tap((result) => Effect.sync(() => remember(slot.opened, key, result))),
         Effect.provide(context)
       )
     }

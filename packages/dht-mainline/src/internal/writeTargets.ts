@@ -6,7 +6,10 @@
  *
  * A token stays valid for one to two rotation periods of the node that issued it (five minutes is usual, BEP5
  * accepts ten), so an entry is only used for `ttlMs` (a minute by default); a put that none of the remembered
- * nodes accepts forgets the entry and looks up afresh. Bounded: the oldest entries go first.
+ * nodes accepts forgets the entry and looks up afresh. Bounded in count (the oldest go first) and in time: every
+ * `remember` drops the entries that went stale, so a long-lived node keeps only the last minute's targets. Without
+ * that, the entries of every address lookup and slot read stayed until 256 had piled up, about twenty storing
+ * nodes with their tokens each (~1.5 MB a node, filling for tens of minutes in the soak).
  */
 import { Bytes } from "@dtt/core"
 import type { Responder } from "./lookup.js"
@@ -21,6 +24,8 @@ export interface WriteTargets {
   /** The remembered writable responders, if fresh. */
   readonly recall: (target: Uint8Array, now: number) => ReadonlyArray<Responder> | undefined
   readonly forget: (target: Uint8Array) => void
+  /** How many targets are remembered now (stale ones included until the next `remember`). */
+  readonly size: () => number
 }
 
 interface Entry {
@@ -35,6 +40,11 @@ export const make = (ttlMs = 60_000, maxEntries = 256): WriteTargets => {
       const writable = responders.filter((r) => r.token !== undefined)
       const key = Bytes.toHex(target)
       entries.delete(key)
+      // Map order is the order of `remember` calls, so the stale entries are at the front.
+      for (const [oldKey, entry] of entries) {
+        if (now - entry.at < ttlMs) break
+        entries.delete(oldKey)
+      }
       if (writable.length === 0) return writable
       if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!)
       entries.set(key, { writable, at: now })
@@ -44,6 +54,7 @@ export const make = (ttlMs = 60_000, maxEntries = 256): WriteTargets => {
       const entry = entries.get(Bytes.toHex(target))
       return entry !== undefined && now - entry.at < ttlMs ? entry.writable : undefined
     },
-    forget: (target) => void entries.delete(Bytes.toHex(target))
+    forget: (target) => void entries.delete(Bytes.toHex(target)),
+    size: () => entries.size
   }
 }

@@ -220,7 +220,27 @@ export class HyParView {
       nodes.push({ id: this.me, data: this.meData })
       this.send(out, node, { _tag: "Shuffle", origin: this.me, nodes, ttl: this.config.shuffleRandomWalkLength })
     }
+    this.forgetDataOfStrangers()
     out.push({ _tag: "ScheduleTimer", delay: this.config.shuffleInterval, timer: { _tag: "DoShuffle" } })
+  }
+
+  /**
+   * Drops the data of peers in neither view and not asked to be a neighbour: it is only ever sent on about peers
+   * in a view, and one that comes back brings its data again. iroh-gossip keeps every peer's data it ever saw;
+   * in a swarm with churn that is a few hundred bytes for each node that ever passed by, for as long as the
+   * topic lives. Runs on the shuffle timer, so the map holds the views plus one shuffle period of newcomers.
+   */
+  private forgetDataOfStrangers(): void {
+    for (const peer of this.peerData.keys()) {
+      if (!this.activeView.has(peer) && !this.passiveView.has(peer) && !this.pendingNeighborRequests.has(peer)) {
+        this.peerData.delete(peer)
+      }
+    }
+  }
+
+  /** How many peers' data is kept (for tests of the bound above). */
+  get peerDataSize(): number {
+    return this.peerData.size
   }
 
   private addPassive(peer: EndpointId.EndpointId, data: PeerData | undefined, out: Array<TopicOutEvent>): void {
