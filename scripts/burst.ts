@@ -17,7 +17,7 @@ import { createNode, type Node, type Topic, type TopicEvent } from "distributed-
 import { mkdirSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { loopbackOptions, startTestbed } from "../packages/promise/dist/test/testbed.js"
-import { percentile } from "./measure.js"
+import { percentile, sleep } from "./measure.js"
 
 const A_COUNT = Number(process.env.A_COUNT ?? 2000)
 const B_COUNT = Number(process.env.B_COUNT ?? 3000)
@@ -32,7 +32,6 @@ const QUIET_MS = 3_000
 const TRIAL_DELIVERY_MS = 5_000
 const SCENARIO_TIMEOUT_MS = { a: 120_000, b: 120_000, c: 15 * 60_000, d: 15 * 60_000 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const round = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10)
 const tagOf = (error: unknown) => (error as { _tag?: string })._tag ?? String(error)
 /** Counts one failure under its tag: the report says which errors, not just how many. */

@@ -13,12 +13,12 @@ import { mkdirSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import * as Iroh from "../packages/gossip-iroh/dist/src/net/iroh.js"
+import { sleep } from "./measure.js"
 
 const MODE = process.env.MODE ?? "fresh"
 const CYCLES = Number(process.env.CYCLES ?? 4000)
 const DEADLINE_MS = 9 * 60_000
 const ALPN = Iroh.toNapiBytes(new TextEncoder().encode("dtt-churn/0"))
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const bind = (key: Uint8Array) => {
   const builder = Iroh.Endpoint.builder()

@@ -16,6 +16,7 @@ import { Effect, Exit, Scope } from "effect"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import * as ProcessSockets from "../packages/testkit/dist/src/ProcessSockets.js"
+import { sleep } from "./measure.js"
 
 const CYCLES = Number(process.env.CYCLES ?? 200)
 const LANES = Number(process.env.LANES ?? 4)
@@ -23,7 +24,6 @@ const JOIN_WAIT_MS = Number(process.env.JOIN_WAIT_MS ?? 1500)
 const TOPIC = "node-cycles"
 const DEADLINE = Date.now() + 20 * 60_000
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const mb = (bytes: number) => Math.round((bytes / 1e6) * 10) / 10
 
 interface Sample {

@@ -26,7 +26,7 @@ import { mkdirSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 // The compiled module, not "@dtt/testkit": its index loads the vitest compliance suites.
 import * as TestItems from "../packages/testkit/dist/src/TestItems.js"
-import { percentile } from "./measure.js"
+import { percentile, sleep } from "./measure.js"
 
 const TRIALS = Number(process.env.TRIALS ?? 6)
 const OFF_TRIALS = Number(process.env.OFF_TRIALS ?? 2)
@@ -37,7 +37,6 @@ const SECRET = "the members' secret"
 const DEADLINE = Date.now() + 25 * 60_000
 
 type Scenario = "baseline" | "rewrite" | "hold"
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 // -------------------------------------------------------------------------------------------------------------
 // The rogue: signed junk in the compatible slots of one topic

@@ -37,6 +37,7 @@ import { mkdirSync, readdirSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { getHeapStatistics } from "node:v8"
 import * as ProcessSockets from "../packages/testkit/dist/src/ProcessSockets.js"
+import { sleep } from "./measure.js"
 import { type ChildMember, childMember, childTestbed, inlineTestbed, rssOf } from "./soakProcesses.js"
 
 const NODES = Number(process.env.NODES ?? 10)
@@ -56,7 +57,6 @@ const WARMUP_MS = Number(process.env.WARMUP_S ?? 120) * 1000
 const TOPIC = `soak-${process.pid}`
 const SECRET = "soak-secret"
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const mb = (bytes: number) => Math.round((bytes / 1e6) * 10) / 10
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits
 

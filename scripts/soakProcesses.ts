@@ -10,10 +10,9 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
+import { sleep } from "./measure.js"
 
 const DTT_BIN = fileURLToPath(new URL("../packages/cli/dist/src/bin.js", import.meta.url))
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** VmRSS of a live process in MB (one decimal), `undefined` once it is gone. */
 export const rssOf = (pid: number | undefined): number | undefined => {

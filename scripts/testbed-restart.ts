@@ -14,6 +14,7 @@ import { createNode, type Node, type Topic } from "distributed-topic-tracker"
 import { Effect, Exit, Scope } from "effect"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
+import { sleep } from "./measure.js"
 
 const OLD = Number(process.env.OLD ?? 4)
 const NEW = Number(process.env.NEW ?? 2)
@@ -22,8 +23,6 @@ const STORING = Number(process.env.STORING ?? 12)
 const LIMIT_MS = Number(process.env.LIMIT_S ?? 180) * 1000
 const TOPIC = `testbed-restart-${process.pid}`
 const SECRET = "testbed-restart-secret"
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const startBed = async (ports?: ReadonlyArray<number>) => {
   const scope = Effect.runSync(Scope.make())

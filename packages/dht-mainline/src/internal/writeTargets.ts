@@ -9,7 +9,8 @@
  * nodes accepts forgets the entry and looks up afresh. Bounded in count (the oldest go first) and in time: every
  * `remember` drops the entries that went stale, so a long-lived node keeps only the last minute's targets. Without
  * that, the entries of every address lookup and slot read stayed until 256 had piled up, about twenty storing
- * nodes with their tokens each (~1.5 MB a node, filling for tens of minutes in the soak).
+ * nodes with their tokens each: in a heap diff of the soak (150 s to 560 s) they held 2124 of the 2348 byte
+ * arrays the process gained.
  */
 import { Bytes } from "@dtt/core"
 import type { Responder } from "./lookup.js"
