@@ -3,7 +3,9 @@
  * process, measured) accepts CYCLES connections from a child process that, each cycle, binds an endpoint,
  * connects, sends 5 bytes on a stream, closes and drops it. MODE=fresh gives the child a new secret key every
  * cycle (a new remote endpoint id each time, as churned peers are); MODE=same reuses one key. Samples this
- * process's RSS after a full GC every 5 s; writes bench/results/iroh-remote-churn-<mode>.json.
+ * process's RSS after a full GC every 5 s, also for IDLE_S seconds after the last cycle (default 90: iroh stops a
+ * remote's state actor after 60 s without connections, so what is still held then outlives the remote's last
+ * connection); writes bench/results/iroh-remote-churn-<mode>.json.
  *
  *   npm run iroh:churn                 (MODE=fresh CYCLES=4000; about 3 minutes)
  */
@@ -17,6 +19,7 @@ import { sleep } from "./measure.js"
 
 const MODE = process.env.MODE ?? "fresh"
 const CYCLES = Number(process.env.CYCLES ?? 4000)
+const IDLE_S = Number(process.env.IDLE_S ?? 90)
 const DEADLINE_MS = 9 * 60_000
 const ALPN = Iroh.toNapiBytes(new TextEncoder().encode("dtt-churn/0"))
 
@@ -65,13 +68,23 @@ const serve = async () => {
     console.log(JSON.stringify(samples.at(-1)))
   }, 5000)
   await new Promise((resolve) => child.on("exit", resolve))
+  const cycling = samples.length
   await sleep(5000)
+  const atLastCycle = rssMB()
+  await sleep(IDLE_S * 1000)
   clearInterval(timer)
   sample()
+  // iroh's own counters: with every connection it opened closed, no connection keeps a remote's actor alive.
+  const stats = endpoint.stats()
+  const irohConnections = {
+    opened: stats["socket:num_conns_opened"]?.value ?? null,
+    closed: stats["socket:num_conns_closed"]?.value ?? null
+  }
   await endpoint.close()
   const perThousand = (from: number, to: number) => {
-    const a = samples.find((s) => s.accepted >= from)
-    const b = [...samples].reverse().find((s) => s.accepted <= to)
+    const during = samples.slice(0, cycling)
+    const a = during.find((s) => s.accepted >= from)
+    const b = [...during].reverse().find((s) => s.accepted <= to)
     return a && b && b.accepted > a.accepted ?
       Math.round(((b.rssMB - a.rssMB) / (b.accepted - a.accepted)) * 1000 * 10) / 10
       : null
@@ -83,6 +96,9 @@ const serve = async () => {
     cycles: CYCLES,
     accepted,
     rssMBPer1000Connections: { first1000: perThousand(0, 1000), after2000: perThousand(2000, Infinity) },
+    idleSeconds: IDLE_S,
+    rssMB: { afterLastCycle: atLastCycle, afterIdle: samples.at(-1)!.rssMB },
+    irohConnections,
     samples
   }
   const out = join(dirname(fileURLToPath(import.meta.url)), "..", "bench", "results", `iroh-remote-churn-${MODE}.json`)

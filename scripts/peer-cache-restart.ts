@@ -1,6 +1,6 @@
 /**
  * Issue 12 item 3: how fast a restarted node has its first neighbour, with and without the peer cache. One anchor
- * node sits in a topic on a private loopback DHT (`Testbed`, relays off). Per trial a node with a fixed secret key
+ * node sits in a topic on a private loopback DHT (`Testbed`, relays off), both in this process. Per trial a node with a fixed secret key
  * joins through the DHT with `peerCache` (filling the cache) and closes; then it is restarted three times with
  * the same key: without the cache, with the cache, with the cache while its DHT bootstrap is a closed port, and
  * with the cache joining only `STARTUP_SETTLE_MS` after node creation (the fresh node's own DHT start-up, on the
@@ -10,9 +10,11 @@
  *
  *   nice -n 10 npx tsx --conditions=source scripts/peer-cache-restart.ts [trials=20] [storingNodes=20]
  *
- * `PEER_CACHE_BOOTSTRAP=host:port` uses that DHT (e.g. `dtt testbed` in another process) instead of an
- * in-process testbed, so the storing nodes no longer share the measured node's thread; results then go to
- * bench/results/peer-cache-external-dht.json.
+ * In this layout the anchor's own DHT work (the publish that follows its getting a neighbour, its reads while
+ * alone) and the storing nodes' answers run on the measured node's thread, during the measured join.
+ * `PEER_CACHE_LAYOUT=separate` runs the anchor (`dtt chat`) and the storing nodes (`dtt testbed`) in child
+ * processes instead; results then go to bench/results/peer-cache-separate.json. On 2 cores that trades the
+ * shared thread for waking other processes: neither layout is a second machine.
  */
 import { createNode, type NodeOptions } from "distributed-topic-tracker"
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
@@ -21,6 +23,7 @@ import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { closedPort, loopbackOptions, startTestbed } from "../packages/promise/dist/test/testbed.js"
 import { percentile } from "./measure.js"
+import { childMember, childTestbed } from "./soakProcesses.js"
 
 const trials = Number(process.argv[2] ?? 20)
 const storingNodes = Number(process.argv[3] ?? 20)
@@ -28,18 +31,29 @@ const JOIN_TIMEOUT_MS = 20_000
 const TOPIC = `peer-cache-${process.pid}-${Date.now()}`
 const SECRET = "peer-cache-secret"
 const STARTUP_SETTLE_MS = 1500
-const externalBootstrap = process.env["PEER_CACHE_BOOTSTRAP"]
+const inline = process.env["PEER_CACHE_LAYOUT"] !== "separate"
 
 type Mode = "noCache" | "cache" | "cacheDhtUnreachable" | "cacheAfterStartup"
 
+/** The anchor as `dtt chat` in a child process, once it has joined the topic (it is alone, so: subscribed). */
+const anchorProcess = async (bootstrap: ReadonlyArray<string>) => {
+  const child = childMember(TOPIC, SECRET, bootstrap, () => {}, () => {})
+  // `dtt chat` prints `joined` only with a neighbour; give the lone anchor time to subscribe and publish.
+  await new Promise((resolve) => setTimeout(resolve, 3000))
+  if (child.pid === undefined) throw new Error("the anchor process did not start")
+  return { close: child.leave }
+}
+
 const main = async () => {
-  const dht = externalBootstrap !== undefined
-    ? { bootstrap: [externalBootstrap], close: () => Promise.resolve() }
-    : await startTestbed(storingNodes)
+  const dht = inline ? await startTestbed(storingNodes) : await childTestbed(storingNodes)
   const options = loopbackOptions(dht)
   const deadBootstrap = [`127.0.0.1:${await closedPort()}`]
-  const anchor = await createNode(options)
-  await anchor.joinTopic(TOPIC, SECRET, { wait: false })
+  const anchor = inline
+    ? await createNode(options).then(async (node) => {
+      await node.joinTopic(TOPIC, SECRET, { wait: false })
+      return { close: () => node.close() }
+    })
+    : await anchorProcess(dht.bootstrap)
   const dir = mkdtempSync(join(tmpdir(), "dtt-peer-cache-bench-"))
 
   const times: Record<Mode, Array<number>> = {
@@ -103,7 +117,7 @@ const main = async () => {
     date: new Date().toISOString(),
     trials,
     storingNodes,
-    dht: externalBootstrap === undefined ? "in-process testbed" : `external ${externalBootstrap}`,
+    layout: inline ? "anchor and storing nodes in this process" : "anchor and storing nodes in child processes",
     joinTimeoutMs: JOIN_TIMEOUT_MS,
     measured: "joinTopic(wait: true) until the first neighbour, node already created; loopback, relays off",
     firstNeighbourMs: {
@@ -124,7 +138,7 @@ const main = async () => {
     "..",
     "bench",
     "results",
-    externalBootstrap === undefined ? "peer-cache.json" : "peer-cache-external-dht.json"
+    inline ? "peer-cache.json" : "peer-cache-separate.json"
   )
   mkdirSync(dirname(out), { recursive: true })
   writeFileSync(out, JSON.stringify(result, null, 2) + "\n")
